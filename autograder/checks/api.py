@@ -1,0 +1,166 @@
+"""What a check is written with.
+
+A check is a pytest test in ``public/`` or ``hidden/`` decorated with
+``@check(exercise, function, points, en=..., zh=...)``. It reaches student code
+only through the fixtures ``sub`` (the Submission) and ``ex01`` ... ``ex08``
+(remote modules): ``ex01.softmax(x)`` runs in the worker and returns data.
+It decides with the ``expect_*`` helpers below, which raise ``CheckFailed``
+carrying catalog messages, so feedback renders in the student's language.
+"""
+from __future__ import annotations
+
+import math
+from typing import NoReturn
+
+import pytest
+
+from ..feedback.catalog import Msg
+
+SUBMISSION = pytest.StashKey()  # the Submission under grading, for the fixtures
+
+# Hidden checks do not show their expected values; the runner sets this.
+SETTINGS = {"reveal_expected": True}
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict with its explanation (catalog messages)."""
+
+    def __init__(self, detail, hint=None, name: str = ""):
+        super().__init__(repr(detail))
+        self.detail, self.name = detail, name
+        self.hint = Msg(hint) if isinstance(hint, str) else hint
+
+
+def check(exercise: str, function: str, points: float, *, en: str, zh: str):
+    """Declare a check: the exercise it grades, the function, points and title."""
+    return pytest.mark.check(exercise=exercise, function=function, points=points, en=en, zh=zh)
+
+
+def fail(detail, *, hint=None, name: str = "") -> NoReturn:
+    raise CheckFailed(detail, hint, name)
+
+
+def expect(condition, detail, *, hint=None, name: str = "") -> None:
+    """Fail with ``detail`` (a Msg) unless ``condition`` holds."""
+    if not condition:
+        fail(detail, hint=hint, name=name)
+
+
+# --- the one comparison helper -------------------------------------------------
+def describe_type(value) -> str:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return f"Tensor{list(value.shape)} {str(value.dtype).replace('torch.', '')}"
+    return type(value).__name__
+
+
+def _index(flat_index: int, shape) -> list[int]:
+    out = []
+    for size in reversed(list(shape)):
+        out.append(flat_index % size if size else 0)
+        flat_index //= size if size else 1
+    return list(reversed(out))
+
+
+def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: bool = True, equal_nan: bool = False):
+    """Explain how ``got`` differs from the tensor ``expected``; None when it matches.
+
+    Checks, in order: that ``got`` is a tensor, its shape, its dtype (when
+    ``dtype``), nan/inf where ``expected`` has none, then the values with
+    ``|got - expected| <= atol + rtol * |expected|``, naming the worst index.
+    """
+    import torch
+
+    if not isinstance(got, torch.Tensor):
+        return Msg("cmp.type", expected=describe_type(expected), got=describe_type(got))
+    if tuple(got.shape) != tuple(expected.shape):
+        return Msg("cmp.shape", got=list(got.shape), expected=list(expected.shape))
+    if dtype and got.dtype != expected.dtype:
+        return Msg("cmp.dtype", got=str(got.dtype).replace("torch.", ""), expected=str(expected.dtype).replace("torch.", ""))
+    if got.numel() == 0:
+        return None
+    g = got.detach().to(torch.float64).reshape(-1)
+    e = expected.detach().to(torch.float64).reshape(-1)
+    bad_finite = ~torch.isfinite(g) & torch.isfinite(e)
+    if bad_finite.any():
+        first = int(bad_finite.nonzero()[0])
+        return Msg("cmp.nonfinite", count=int(bad_finite.sum()), index=_index(first, got.shape))
+    both_nan = torch.isnan(g) & torch.isnan(e)
+    diff = (g - e).abs()
+    diff = torch.where(both_nan if equal_nan else torch.zeros_like(both_nan), torch.zeros_like(diff), diff)
+    diff = torch.where(torch.isinf(e) & (g == e), torch.zeros_like(diff), diff)
+    excess = diff - (atol + rtol * e.abs())
+    excess = torch.nan_to_num(excess, nan=math.inf)
+    if (excess <= 0).all():
+        return None
+    worst = int(excess.argmax())
+    index = _index(worst, got.shape)
+    if SETTINGS["reveal_expected"]:
+        return Msg("cmp.values", diff=float(diff[worst]), index=index, got=float(g[worst]), expected=float(e[worst]))
+    return Msg("cmp.values_secret", diff=float(diff[worst]), index=index, got=float(g[worst]))
+
+
+def expect_close(got, expected, *, hint=None, name: str = "", atol: float = 1e-5, rtol: float = 1e-4,
+                 dtype: bool = True, equal_nan: bool = False) -> None:
+    """Fail unless tensor ``got`` matches ``expected`` (see ``compare``)."""
+    problem = compare(got, expected, atol=atol, rtol=rtol, dtype=dtype, equal_nan=equal_nan)
+    if problem is not None:
+        fail(problem, hint=hint, name=name)
+
+
+def expect_tensor(got, *, shape=None, dtype=None, hint=None, name: str = "") -> None:
+    """Fail unless ``got`` is a tensor of this shape and dtype (values not checked)."""
+    import torch
+
+    if not isinstance(got, torch.Tensor):
+        fail(Msg("cmp.type", expected="Tensor", got=describe_type(got)), hint=hint, name=name)
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        fail(Msg("cmp.shape", got=list(got.shape), expected=list(shape)), hint=hint, name=name)
+    if dtype is not None and got.dtype != dtype:
+        fail(Msg("cmp.dtype", got=str(got.dtype).replace("torch.", ""), expected=str(dtype).replace("torch.", "")),
+             hint=hint, name=name)
+
+
+def expect_number(got, expected: float, *, hint=None, name: str = "", atol: float = 1e-6, rtol: float = 1e-5) -> float:
+    """Fail unless ``got`` is a real number (or 0-dim tensor) close to ``expected``; returns it as float."""
+    value = as_float(got, hint=hint, name=name)
+    ok = math.isclose(value, expected, rel_tol=rtol, abs_tol=atol) or (math.isnan(value) and math.isnan(expected))
+    if not ok:
+        key = "cmp.number" if SETTINGS["reveal_expected"] else "cmp.number_secret"
+        fail(Msg(key, got=f"{value:.6g}", expected=f"{expected:.6g}"), hint=hint, name=name)
+    return value
+
+
+def as_float(got, *, hint=None, name: str = "") -> float:
+    """``got`` as a Python float; fails unless it is a number or a one-element tensor."""
+    import torch
+
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        return float(got.reshape(()).item())
+    if isinstance(got, (int, float)) and not isinstance(got, bool):
+        return float(got)
+    fail(Msg("cmp.type", expected="float", got=describe_type(got)), hint=hint, name=name)
+
+
+def expect_equal(got, expected, *, hint=None, name: str = "") -> None:
+    """Fail unless plain values (ints, strings, lists, ...) are equal."""
+    if type(got) is not type(expected) and not (isinstance(got, (int, float)) and isinstance(expected, (int, float))):
+        fail(Msg("cmp.type", expected=describe_type(expected), got=describe_type(got)), hint=hint, name=name)
+    if got != expected:
+        key = "cmp.number" if SETTINGS["reveal_expected"] else "cmp.number_secret"
+        fail(Msg(key, got=_short(got), expected=_short(expected)), hint=hint, name=name)
+
+
+def expect_length(got, length: int, *, hint=None, name: str = "") -> None:
+    try:
+        n = len(got)
+    except TypeError:
+        fail(Msg("cmp.type", expected="a sequence", got=describe_type(got)), hint=hint, name=name)
+    if n != length:
+        fail(Msg("cmp.length", got=n, expected=length), hint=hint, name=name)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

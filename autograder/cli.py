@@ -1,0 +1,131 @@
+"""The command line behind ./grade.sh.
+
+    ./grade.sh                      self-check: grade exercises/ with the public checks
+    ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force]
+    ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
+    ./grade.sh release OUT          the student bundle
+    ./grade.sh audit                mutants caught and correct variants accepted
+
+Exit status: 0 whenever grading completed, whatever the score; 2 when the
+grader could not grade (a missing folder, say).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _lang(value: str | None) -> str:
+    lang = (value or os.environ.get("DLGRADER_LANG") or "en").lower()
+    return "zh" if lang.startswith("zh") else "en"
+
+
+def cmd_grade(args) -> int:
+    from .engine.intake import IntakeError
+    from .grading.grade import grade
+    from .reports.console import render_report
+    from .reports.files import write_json
+    from .reports.gradescope import results_json
+
+    lang = _lang(args.lang)
+    try:
+        report = grade(Path(args.path), suite="hidden" if args.hidden else "public", select=args.select)
+    except IntakeError as exc:
+        print(f"grade.sh: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        write_json(Path(args.json), report.to_json(lang))
+    if args.gradescope:
+        write_json(Path(args.gradescope), results_json(report, lang))
+    print(render_report(report, lang))
+    return 0
+
+
+def cmd_stubs(args) -> int:
+    from .stubs import check_stubs, write_stubs
+
+    if args.check:
+        problems = check_stubs()
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print("Run ./grade.sh stubs to regenerate exercises/ from solutions/.", file=sys.stderr)
+            return 1
+        print("exercises/ matches solutions/.")
+        return 0
+    for path in write_stubs():
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+def cmd_bulk(args) -> int:
+    from .bulk.run import main as bulk_main
+
+    return bulk_main(args)
+
+
+def cmd_release(args) -> int:
+    from .release import build_release
+
+    out = build_release(Path(args.out))
+    print(f"student bundle written to {out}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from .audit import main as audit_main
+
+    return audit_main(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework.")
+    p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
+    sub = p.add_subparsers(dest="command")
+
+    g = sub.add_parser("grade", help="grade one submission folder")
+    g.add_argument("path", help="a folder with the exNN_*.py files, directly or under exercises/")
+    g.add_argument("--hidden", action="store_true", help="grade with the hidden checks")
+    g.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    g.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json here")
+    g.add_argument("--lang", choices=["en", "zh"], default=None)
+    g.add_argument("-k", dest="select", metavar="EXPR", help="only checks whose name matches (pytest -k)")
+    g.set_defaults(func=cmd_grade)
+
+    s = sub.add_parser("stubs", help="generate exercises/ from solutions/")
+    s.add_argument("--check", action="store_true", help="fail when a stub and its solution drift apart")
+    s.set_defaults(func=cmd_stubs)
+
+    b = sub.add_parser("bulk", help="grade a whole class")
+    b.add_argument("input", help="a folder or zip of submissions")
+    b.add_argument("--out", required=True, help="folder for the gradebook and feedback")
+    b.add_argument("--jobs", type=int, default=2)
+    b.add_argument("--hidden", action="store_true")
+    b.add_argument("--force", action="store_true", help="regrade everything")
+    b.add_argument("--lang", choices=["en", "zh"], default=None)
+    b.set_defaults(func=cmd_bulk)
+
+    r = sub.add_parser("release", help="write the student bundle")
+    r.add_argument("out")
+    r.set_defaults(func=cmd_release)
+
+    a = sub.add_parser("audit", help="grade the mutants and the correct variants")
+    a.add_argument("--jobs", type=int, default=2)
+    a.set_defaults(func=cmd_audit)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:  # the student's self-check
+        args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else [])])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,368 @@
+"""The grader's side of a worker: start it, send requests, enforce the limits.
+
+Nothing here imports student code. Replies are decoded from JSON and
+safetensors only; objects that are not data come back as ``Remote`` proxies
+whose attribute accesses and calls become further requests.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from . import sandbox
+from .worker import protocol
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class WorkerFailure(Exception):
+    """The worker could not answer: it crashed, ran out of time or memory."""
+
+    def __init__(self, kind: str, detail: str = "", seconds: float = 0.0):
+        super().__init__(f"{kind}: {detail}")
+        self.kind, self.detail, self.seconds = kind, detail, seconds
+
+
+class StudentError(Exception):
+    """Student code raised; ``info`` has type, message, where, not_implemented."""
+
+    def __init__(self, info: dict, target: str):
+        super().__init__(f"{info.get('type')}: {info.get('message')}")
+        self.info, self.target = info, target
+
+
+class ModuleBroken(Exception):
+    """A module of the submission is missing or cannot be imported."""
+
+    def __init__(self, module: str, reason: str, info: dict | None = None):
+        super().__init__(f"{module}: {reason}")
+        self.module, self.reason, self.info = module, reason, info or {}
+
+
+def become_subreaper() -> None:
+    """Orphans of the worker (double forks, setsid) are re-parented to us, so we can end them."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class WorkerProcess:
+    """One running worker and the limits around it."""
+
+    def __init__(self, folder: sandbox.WorkerFolder, data_dir: Path, limits: sandbox.Limits, isolation: str):
+        self.limits, self.isolation = limits, isolation
+        argv, env, cwd = sandbox.command(folder, data_dir, limits, isolation)
+        self.stderr_path = folder.root / f"stderr-{time.monotonic_ns()}.log"
+        self._stderr = open(self.stderr_path, "wb")
+        become_subreaper()
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd,
+            env=env or None, start_new_session=True, preexec_fn=sandbox.set_limits(limits),
+        )
+        self.seen: dict[int, float] = {}
+        self.memory_exceeded = False
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._watch_memory, daemon=True)
+        self._watch.start()
+
+    # memory ------------------------------------------------------------
+    def _tree(self):
+        import psutil
+
+        try:
+            root = psutil.Process(self.proc.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+        for p in procs:
+            try:
+                self.seen.setdefault(p.pid, p.create_time())
+            except psutil.Error:
+                pass
+        return procs
+
+    def _watch_memory(self):
+        while not self._stop.wait(0.1):
+            total = 0
+            for p in self._tree():
+                try:
+                    total += p.memory_info().rss
+                except Exception:
+                    pass
+            if total > self.limits.memory_bytes:
+                self.memory_exceeded = True
+                self.kill()
+                return
+
+    # I/O -----------------------------------------------------------------
+    def send(self, header: dict, tensors: dict | None = None) -> None:
+        try:
+            protocol.write_frame(self.proc.stdin, header, tensors)
+        except (BrokenPipeError, OSError, ValueError):
+            raise self.failure("crash") from None
+
+    def receive(self, timeout: float) -> tuple[dict, dict]:
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        buf = bytearray()
+        need = 12
+        sizes = None
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while len(buf) < need:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    raise WorkerFailure("timeout", seconds=timeout)
+                if not sel.select(min(left, 0.5)):
+                    continue
+                chunk = os.read(fd, min(1 << 20, need - len(buf)))
+                if not chunk:
+                    raise self.failure("memory" if self.memory_exceeded else "crash")
+                buf += chunk
+                if sizes is None and len(buf) >= 12:
+                    try:
+                        sizes = protocol.parse_sizes(bytes(buf[:12]))
+                    except protocol.ProtocolError as exc:
+                        self.kill()
+                        raise WorkerFailure("protocol", str(exc)) from None
+                    need = 12 + sizes[0] + sizes[1]
+        try:
+            return protocol.parse_body(bytes(buf[12:12 + sizes[0]]), bytes(buf[12 + sizes[0]:]))
+        except protocol.ProtocolError as exc:
+            self.kill()
+            raise WorkerFailure("protocol", str(exc)) from None
+
+    def failure(self, kind: str) -> WorkerFailure:
+        self.kill()
+        return WorkerFailure(kind, self.stderr_tail())
+
+    def stderr_tail(self, limit: int = 1500) -> str:
+        try:
+            data = self.stderr_path.read_bytes()[-limit:]
+        except OSError:
+            return ""
+        return data.decode("utf-8", "replace")
+
+    # ending ----------------------------------------------------------------
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """End the worker and everything it started, wherever it went."""
+        import psutil
+
+        self._stop.set()
+        self._tree()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid, created in list(self.seen.items()):
+            try:
+                p = psutil.Process(pid)
+                if p.create_time() == created:
+                    p.kill()
+            except psutil.Error:
+                pass
+        # Escapees re-parented to us (we are a subreaper) that are not our other workers.
+        for child in psutil.Process().children():
+            try:
+                if child.pid != self.proc.pid and child.pid not in _LIVE_WORKERS:
+                    child.kill()
+            except psutil.Error:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        _reap_orphans()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._stderr.close()
+
+
+_LIVE_WORKERS: set[int] = set()
+
+
+def _reap_orphans() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+class Remote:
+    """A name or object in the worker. Attribute access builds a longer path;
+    calling it sends a request. ``sub.fetch(remote)`` reads a value."""
+
+    __slots__ = ("_r_sub", "_r_target")
+
+    def __init__(self, sub, target: list):
+        object.__setattr__(self, "_r_sub", sub)
+        object.__setattr__(self, "_r_target", list(target))
+
+    def __getattr__(self, name: str) -> "Remote":
+        if name.startswith("_r_"):
+            raise AttributeError(name)
+        return Remote(self._r_sub, [*self._r_target, name])
+
+    def __call__(self, *args, **kwargs):
+        return self._r_sub.call(self, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<remote {'.'.join(map(str, self._r_target))}>"
+
+    @property
+    def _r_label(self) -> str:
+        kind, root, *path = self._r_target
+        if kind == "module":
+            return ".".join([root, *path])
+        if kind == "handle":
+            return ".".join(["<object>", *path])
+        return ".".join([root, *path])
+
+
+class Submission:
+    """The student's modules as seen from the grader: a worker that is started
+    on demand, restarted after a crash, and bounded by the limits."""
+
+    def __init__(self, files: dict[str, bytes], data_dir: Path, limits: sandbox.Limits | None = None,
+                 isolation: str | None = None, broken: dict[str, ModuleBroken] | None = None):
+        self.files = files
+        self.data_dir = Path(data_dir)
+        self.limits = limits or sandbox.Limits()
+        self.isolation = isolation or sandbox.choose_isolation()
+        self.folder = sandbox.WorkerFolder(files)
+        self.broken: dict[str, ModuleBroken] = dict(broken or {})
+        self.process: WorkerProcess | None = None
+        self.imported: set[str] = set()
+        self.spent = 0.0
+        self.started = 0
+
+    # worker life -----------------------------------------------------------
+    def start(self) -> None:
+        """Start a worker now (the grader starts it early to overlap start-up)."""
+        if self.process is None or not self.process.alive():
+            self._start()
+
+    def _start(self):
+        if self.process is not None:
+            self.process.kill()
+            _LIVE_WORKERS.discard(self.process.proc.pid)
+            self.folder.reset_scratch()
+        self.imported.clear()
+        self.process = WorkerProcess(self.folder, self.data_dir, self.limits, self.isolation)
+        _LIVE_WORKERS.add(self.process.proc.pid)
+        self.started += 1
+        self._ready = False
+
+    def _ensure_ready(self):
+        if self.process is None or not self.process.alive():
+            self._start()
+        if not self._ready:
+            try:
+                header, _ = self._timed(lambda: self.process.receive(self.limits.startup_seconds))
+            except WorkerFailure as exc:
+                raise WorkerFailure("startup", exc.detail, exc.seconds) from None
+            if not header.get("ready"):
+                raise WorkerFailure("protocol", "the worker did not start")
+            self._ready = True
+
+    def _timed(self, fn):
+        if self.spent >= self.limits.submission_seconds:
+            raise WorkerFailure("budget", seconds=self.limits.submission_seconds)
+        t0 = time.monotonic()
+        try:
+            return fn()
+        finally:
+            self.spent += time.monotonic() - t0
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            _LIVE_WORKERS.discard(self.process.proc.pid)
+            self.process = None
+        self.folder.remove()
+
+    # requests --------------------------------------------------------------
+    def module(self, name: str) -> Remote:
+        return Remote(self, ["module", name])
+
+    def probe(self, name: str) -> Remote:
+        return Remote(self, ["probe", name])
+
+    def require(self, module: str) -> None:
+        """Import a module in the worker once; remember modules that cannot be."""
+        if module in self.broken:
+            raise self.broken[module]
+        if module in self.imported:
+            return
+        if f"{module}.py" not in self.files:
+            self.broken[module] = ModuleBroken(module, "missing")
+            raise self.broken[module]
+        self._ensure_ready()
+        try:
+            self._request({"op": "import", "module": module}, label=module)
+        except StudentError as exc:
+            self.broken[module] = ModuleBroken(module, "import", exc.info)
+            raise self.broken[module] from None
+        except WorkerFailure as exc:
+            if exc.kind in ("crash", "timeout", "memory"):
+                self.broken[module] = ModuleBroken(module, f"import-{exc.kind}", {"message": exc.detail[-300:]})
+                raise self.broken[module] from None
+            raise
+        self.imported.add(module)
+
+    def call(self, target, *args, handle: bool = False, **kwargs):
+        remote = target if isinstance(target, Remote) else self._parse(target)
+        self._require_for(remote)
+        encoder = protocol.Encoder()
+        header = {"op": "call", "target": self._wire_target(remote), "handle": handle,
+                  "args": encoder.encode(list(args)), "kwargs": encoder.encode(dict(kwargs))}
+        return self._request(header, encoder.tensors, label=remote._r_label)
+
+    def fetch(self, target):
+        remote = target if isinstance(target, Remote) else self._parse(target)
+        self._require_for(remote)
+        return self._request({"op": "get", "target": self._wire_target(remote)}, label=remote._r_label)
+
+    def _parse(self, dotted: str) -> Remote:
+        module, *path = dotted.split(".")
+        return Remote(self, ["module", module, *path])
+
+    def _require_for(self, remote: Remote):
+        if remote._r_target[0] == "module":
+            self.require(remote._r_target[1])
+
+    @staticmethod
+    def _wire_target(remote: Remote) -> list:
+        kind, root, *path = remote._r_target
+        return [kind, root.id if hasattr(root, "id") else root, *path]
+
+    def _request(self, header: dict, tensors: dict | None = None, label: str = ""):
+        self._ensure_ready()
+        proc = self.process
+
+        def roundtrip():
+            proc.send(header, tensors)
+            return proc.receive(self.limits.call_seconds)
+
+        reply, reply_tensors = self._timed(roundtrip)
+        if reply.get("ok"):
+            decoder = protocol.Decoder(reply_tensors, wrap_handle=lambda h: Remote(self, ["handle", h]))
+            return decoder.decode(reply.get("value"))
+        raise StudentError(reply.get("error") or {}, label)

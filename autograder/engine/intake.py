@@ -1,0 +1,82 @@
+"""What of a submission folder is graded: the exNN_*.py files SPEC.md names, by allow-list.
+
+Everything else is left behind with a note (conftest.py, pytest.ini, *.pth,
+other modules, caches). A module that is a symlink, too large, not UTF-8 or
+not valid Python is not sent to the worker; its checks fail with that reason
+while the other modules are still graded.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..assignment import FILENAMES
+from ..feedback.catalog import Msg
+from .client import ModuleBroken
+
+MAX_FILE_BYTES = 1024 * 1024
+
+
+class IntakeError(Exception):
+    """The path cannot be graded at all (it does not exist, or is not a folder)."""
+
+
+@dataclass
+class Intake:
+    files: dict[str, bytes] = field(default_factory=dict)
+    broken: dict[str, ModuleBroken] = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    source: Path | None = None
+
+
+def locate(path: Path) -> Path:
+    """The folder holding the exNN files: PATH itself or PATH/exercises."""
+    if not path.exists():
+        raise IntakeError(f"{path} does not exist. Give the folder that holds your exNN_*.py files.")
+    if not path.is_dir():
+        raise IntakeError(f"{path} is not a folder. Give the folder that holds your exNN_*.py files.")
+    if not any((path / n).exists() or (path / n).is_symlink() for n in FILENAMES) and (path / "exercises").is_dir():
+        return path / "exercises"
+    return path
+
+
+def check_source(name: str, data: bytes) -> str | None:
+    """Why this source cannot be graded, or None. Parses, never runs."""
+    if len(data) > MAX_FILE_BYTES:
+        return f"the file is {len(data) // 1024} KB; the limit is {MAX_FILE_BYTES // 1024} KB"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    try:
+        ast.parse(text, filename=name)
+    except SyntaxError as exc:
+        return f"SyntaxError: {exc.msg} (line {exc.lineno}: {(exc.text or '').strip()[:120]})"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"the file cannot be parsed: {type(exc).__name__}"
+    return None
+
+
+def collect(path: Path) -> Intake:
+    folder = locate(Path(path))
+    intake = Intake(source=folder)
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        name = entry.name
+        if name not in FILENAMES:
+            if name.endswith(".py") or name.endswith(".pth") or name in ("pytest.ini", "conftest.py", "setup.cfg", "tox.ini", "pyproject.toml"):
+                intake.notes.append(Msg("intake.ignored", name=name))
+            continue
+        module = name[:-3]
+        if entry.is_symlink() or not entry.is_file():
+            reason = "it is a symbolic link or not a regular file; submit the file itself"
+        else:
+            with open(entry, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+            reason = check_source(name, data)
+            if reason is None:
+                intake.files[name] = data
+                continue
+        intake.broken[module] = ModuleBroken(module, "rejected:" + reason, {"message": reason})
+        intake.notes.append(Msg("module_rejected", module=module, reason=reason))
+    return intake

@@ -1,0 +1,161 @@
+"""The worker: the only process that imports student code.
+
+It reads requests from the grader on its original stdin and answers on its
+original stdout; student prints go to stderr. Every answer is data (see
+protocol.py); anything else stays here behind a handle. Run as
+``python -I worker_main.py PACKAGE_ROOT THREADS`` where PACKAGE_ROOT holds the
+package ``submission`` (the student's ``exNN_*.py`` files).
+"""
+import importlib
+import os
+import sys
+import traceback
+
+PACKAGE = "submission"
+
+
+def _private_streams():
+    """Keep the protocol on private descriptors; fd 0 reads nothing, fd 1 is stderr."""
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    proto_out = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(2, 1)
+    sys.stdin = open(os.devnull)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    return proto_in, proto_out
+
+
+class Worker:
+    def __init__(self, proto_in, proto_out):
+        import protocol
+        import probes
+
+        self.protocol, self.probes = protocol, probes
+        self.proto_in, self.proto_out = proto_in, proto_out
+        self.handles: dict = {}
+
+    # handles ----------------------------------------------------------
+    def keep(self, obj) -> int:
+        hid = len(self.handles) + 1
+        self.handles[hid] = obj
+        return hid
+
+    def resolve_handle(self, hid):
+        try:
+            return self.handles[int(hid)]
+        except (KeyError, ValueError, TypeError):
+            raise LookupError(f"unknown handle {hid!r}") from None
+
+    def resolve(self, target):
+        kind, root, *path = target
+        if kind == "module":
+            obj = importlib.import_module(f"{PACKAGE}.{root}")
+        elif kind == "handle":
+            obj = self.resolve_handle(root)
+        elif kind == "probe":  # "name" in probes.py, or "probes_ex07.name"
+            module, _, name = root.rpartition(".")
+            if module and not module.startswith("probes"):
+                raise LookupError(f"unknown probe module {module!r}")
+            obj = importlib.import_module(module) if module else self.probes
+            path = [name, *path]
+        else:
+            raise LookupError(f"unknown target kind {kind!r}")
+        for name in path:
+            obj = getattr(obj, name)
+        return obj
+
+    # requests ---------------------------------------------------------
+    def handle(self, header, tensors):
+        import torch
+
+        op = header.get("op")
+        decoder = self.protocol.Decoder(tensors, resolve=self.resolve_handle)
+        if op == "ping":
+            return None
+        if op == "import":
+            importlib.import_module(f"{PACKAGE}.{header['module']}")
+            return None
+        if op == "get":
+            return self.resolve(header["target"])
+        if op == "call":
+            fn = self.resolve(header["target"])
+            args = decoder.decode(header.get("args", []))
+            kwargs = decoder.decode(header.get("kwargs", {"__dict__": []}))
+            if header["target"][0] == "probe" and _takes_ctx(fn):
+                kwargs["ctx"] = self
+            torch.set_grad_enabled(True)
+            return fn(*args, **kwargs)
+        raise LookupError(f"unknown op {op!r}")
+
+    def serve(self):
+        protocol = self.protocol
+        protocol.write_frame(self.proto_out, {"ok": True, "ready": True, "pid": os.getpid()})
+        while True:
+            try:
+                header, tensors = protocol.read_frame(self.proto_in)
+            except EOFError:
+                return
+            as_handle = bool(header.get("handle"))
+            try:
+                value = self.handle(header, tensors)
+                encoder = protocol.Encoder(keep=self.keep)
+                if as_handle:
+                    node = {"__handle__": self.keep(value), "type": type(value).__qualname__, "repr": ""}
+                else:
+                    node = encoder.encode(value)
+                reply = {"ok": True, "value": node}
+                tensors_out = encoder.tensors
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+                reply, tensors_out = {"ok": False, "error": describe_error(exc)}, {}
+            try:
+                protocol.write_frame(self.proto_out, reply, tensors_out)
+            except Exception as exc:  # an unencodable tensor, say
+                protocol.write_frame(self.proto_out, {"ok": False, "error": describe_error(exc)})
+
+
+def _takes_ctx(fn) -> bool:
+    import inspect
+
+    try:
+        return "ctx" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def describe_error(exc: BaseException) -> dict:
+    """Type, message and the innermost line of student code, for feedback."""
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        base = os.path.basename(frame.filename)
+        if f"{os.sep}{PACKAGE}{os.sep}" in frame.filename and base.startswith("ex"):
+            where = f"{base}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"[:300]
+    try:
+        message = str(exc)
+    except Exception:
+        message = ""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{os.path.basename(exc.filename)}, line {exc.lineno}: {(exc.text or '').strip()}"[:300]
+    return {
+        "type": type(exc).__name__,
+        "message": message[:500],
+        "where": where,
+        "not_implemented": isinstance(exc, NotImplementedError),
+    }
+
+
+def main():
+    proto_in, proto_out = _private_streams()
+    package_root, threads = sys.argv[1], int(sys.argv[2])
+    sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), package_root]
+    sys.dont_write_bytecode = True
+    import torch
+
+    torch.set_num_threads(threads)
+    import numpy  # noqa: F401  (preloaded so the first call is not charged for it)
+
+    Worker(proto_in, proto_out).serve()
+
+
+if __name__ == "__main__":
+    main()

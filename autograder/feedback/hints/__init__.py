@@ -1,0 +1,1 @@
+"""Hints aimed at likely mistakes, one module per exercise (part of the one catalog)."""

@@ -1,0 +1,1 @@
+"""Grading one submission: intake, the worker, the checks, the report."""

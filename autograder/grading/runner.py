@@ -1,0 +1,44 @@
+"""Runs the checks with pytest inside the grader's process.
+
+The configuration is fixed here: our own ini file and rootdir, no plugin
+autoloading, no cache, and only the check folders on the command line. Nothing
+from the submission's folder is ever read by pytest. Each check's outcome is
+taken from its own report: only an explicit pass counts.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+SUITES = {"public": [CHECKS_DIR / "public"], "hidden": [CHECKS_DIR / "hidden"]}
+
+
+def pytest_args(paths: list[Path], select: str | None = None) -> list[str]:
+    args = [str(p) for p in paths]
+    args += ["-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
+             "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:randomly", "-q", "-s",
+             "--assert=plain", "-W", "ignore"]
+    if select:
+        args += ["-k", select]
+    return args
+
+
+def run_checks(submission, suite: str, select: str | None = None):
+    """Run one suite against a Submission; returns the CheckResults in order."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    os.environ.pop("PYTEST_PLUGINS", None)
+    import pytest
+
+    from .plugin import GraderPlugin
+
+    plugin = GraderPlugin(submission, hidden=(suite == "hidden"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = pytest.main(pytest_args(SUITES[suite], select), plugins=[plugin])
+    if code not in (0, 1) or not plugin.results:
+        raise RuntimeError(f"the checks could not be collected (pytest exit {code}):\n{out.getvalue()[-3000:]}")
+    return plugin.ordered_results()

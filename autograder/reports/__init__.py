@@ -1,0 +1,1 @@
+"""Reports of a graded submission: console, JSON, Gradescope, Markdown."""

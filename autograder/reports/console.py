@@ -1,0 +1,59 @@
+"""What a student sees in the terminal: one row per exercise, the total, one line per failure."""
+from __future__ import annotations
+
+from ..assignment import BONUS, MAX_SCORE
+from ..feedback.catalog import render
+
+HEAD = {
+    "en": ("exercise", "points", "total", "bonus", "checks passed", "isolation", "All checks passed.",
+           "Not implemented yet: {names}", "To do"),
+    "zh": ("练习", "得分", "总分", "附加分", "通过的检查", "隔离方式", "所有检查都通过了。",
+           "尚未实现：{names}", "待完成"),
+}
+MARK = {"passed": "ok", "failed": "x", "error": "!", "timeout": "T"}
+
+
+def render_report(report, lang: str = "en", color: bool = False) -> str:
+    h = HEAD.get(lang, HEAD["en"])
+    lines = [f"{h[0]:<10} {h[1]:>8}"]
+    per = report.by_exercise()
+    for ex, (score, maximum) in per.items():
+        mine = [r for r in report.results if r.exercise == ex]
+        passed = sum(r.status == "passed" for r in mine)
+        bar = _bar(score, maximum)
+        suffix = f"  ({h[3]})" if ex in BONUS else ""
+        lines.append(f"{ex:<10} {_num(score):>4}/{_num(maximum):<3} {bar} {passed}/{len(mine)}{suffix}")
+    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}" + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
+    for n in report.notes:
+        lines.append("  * " + render(n, lang))
+    failures = [r for r in report.results if r.status != "passed"]
+    if not failures:
+        lines.append(h[6])
+        return "\n".join(lines)
+    lines.append("")
+    lines.append(f"{h[8]}:")
+    # One line per function that is simply not written yet; one per other failure.
+    unwritten: dict[str, list[str]] = {}
+    for r in failures:
+        if r.feedback and getattr(r.feedback[0], "key", "") == "not_implemented":
+            unwritten.setdefault(r.exercise, [])
+            if r.function not in unwritten[r.exercise]:
+                unwritten[r.exercise].append(r.function)
+    for r in failures:
+        if r.exercise in unwritten and getattr(r.feedback[0], "key", "") == "not_implemented":
+            continue
+        title = r.title.get(lang) or r.title["en"]
+        lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {r.feedback_text(lang)}")
+    for ex, names in unwritten.items():
+        lines.append(f"  [ ] {ex} " + h[7].format(names=", ".join(names)))
+    lines.append(f"({h[5]}: {report.isolation})")
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _bar(score: float, maximum: float, width: int = 10) -> str:
+    filled = int(round(width * score / maximum)) if maximum else 0
+    return "#" * filled + "." * (width - filled)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Grade the PyTorch workflow homework (see README.md).
+#
+#   ./grade.sh                 check your exercises/ with the public checks
+#   ./grade.sh grade PATH ...  grade a submission (see ./grade.sh --help)
+#   ./grade.sh test            run the project's own test suite
+#
+# On first use, when the active Python lacks the packages, this creates .venv/
+# beside this script and installs requirements.txt into it (a few minutes, once).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MODULES="torch torchvision sklearn matplotlib tensorboard safetensors tqdm yaml psutil pytest pytest_timeout nbgrader nbclient ipykernel"
+
+has_packages() {
+  "$1" -c "
+import importlib.util, sys
+missing = [m for m in '$MODULES'.split() if importlib.util.find_spec(m) is None]
+sys.exit(1 if missing else 0)
+" >/dev/null 2>&1
+}
+
+find_python311() {
+  for candidate in python3.11 python3 python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+if [ -x "$ROOT/.venv/bin/python" ] && has_packages "$ROOT/.venv/bin/python"; then
+  PY="$ROOT/.venv/bin/python"
+elif command -v python3 >/dev/null 2>&1 && has_packages python3; then
+  PY="$(command -v python3)"
+else
+  BASE="$(find_python311)" || {
+    echo "grade.sh: Python 3.11 is needed. Install it (or activate the conda environment from environment.yml) and run ./grade.sh again." >&2
+    exit 2
+  }
+  echo "grade.sh: setting up the Python environment in .venv/ (first run only, a few minutes)..." >&2
+  "$BASE" -m venv "$ROOT/.venv"
+  "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip >&2
+  if ! "$ROOT/.venv/bin/python" -m pip install --quiet -r "$ROOT/requirements.txt" >&2; then
+    echo "grade.sh: installing the packages failed; see the messages above. Fix the cause and run ./grade.sh again." >&2
+    rm -rf "$ROOT/.venv"
+    exit 2
+  fi
+  PY="$ROOT/.venv/bin/python"
+fi
+
+cd "$ROOT"
+if [ "${1:-}" = "test" ]; then
+  shift
+  if [ ! -d "$ROOT/tests" ]; then
+    echo "grade.sh: this bundle has no tests/ folder; run ./grade.sh to check your exercises." >&2
+    exit 2
+  fi
+  exec "$PY" -m pytest "$ROOT/tests" "$@"
+fi
+exec "$PY" -m autograder "$@"
