@@ -16,6 +16,7 @@ from ..feedback.catalog import Msg
 from .client import ModuleBroken
 
 MAX_FILE_BYTES = 1024 * 1024
+CONFIG_NAMES = ("pytest.ini", "conftest.py", "setup.cfg", "tox.ini", "pyproject.toml", "sitecustomize.py")
 
 
 class IntakeError(Exception):
@@ -58,25 +59,34 @@ def check_source(name: str, data: bytes) -> str | None:
     return None
 
 
-def collect(path: Path) -> Intake:
-    folder = locate(Path(path))
-    intake = Intake(source=folder)
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        name = entry.name
+def from_files(files: dict[str, bytes | None], notes: list | None = None, source: Path | None = None) -> Intake:
+    """Validate named sources (None for a name that is not a regular file)."""
+    intake = Intake(notes=list(notes or []), source=source)
+    for name in sorted(files):
         if name not in FILENAMES:
-            if name.endswith(".py") or name.endswith(".pth") or name in ("pytest.ini", "conftest.py", "setup.cfg", "tox.ini", "pyproject.toml"):
+            if name.endswith((".py", ".pth")) or name in CONFIG_NAMES:
                 intake.notes.append(Msg("intake.ignored", name=name))
             continue
+        data = files[name]
         module = name[:-3]
-        if entry.is_symlink() or not entry.is_file():
-            reason = "it is a symbolic link or not a regular file; submit the file itself"
-        else:
-            with open(entry, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-            reason = check_source(name, data)
-            if reason is None:
-                intake.files[name] = data
-                continue
+        reason = "it is a symbolic link or not a regular file; submit the file itself" if data is None \
+            else check_source(name, data)
+        if reason is None:
+            intake.files[name] = data
+            continue
         intake.broken[module] = ModuleBroken(module, "rejected:" + reason, {"message": reason})
         intake.notes.append(Msg("module_rejected", module=module, reason=reason))
     return intake
+
+
+def collect(path: Path) -> Intake:
+    """Intake of a folder: its top-level files, never following symlinks."""
+    folder = locate(Path(path))
+    files: dict[str, bytes | None] = {}
+    for entry in folder.iterdir():
+        if entry.is_symlink() or not entry.is_file():
+            files[entry.name] = None
+            continue
+        with open(entry, "rb") as fh:
+            files[entry.name] = fh.read(MAX_FILE_BYTES + 1)
+    return from_files(files, source=folder)

@@ -6,18 +6,18 @@ from pathlib import Path
 
 from ..engine import sandbox
 from ..engine.client import Submission
-from ..engine.intake import collect
+from ..engine.intake import Intake, collect
 from .results import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
 
 
-def grade(path: Path, suite: str = "public", limits: sandbox.Limits | None = None,
+def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | None = None,
           data_dir: Path = DATA_DIR, isolation: str | None = None, select: str | None = None) -> Report:
     """Intake, a worker started at once (its start-up overlaps ours), the checks."""
     t0 = time.monotonic()
-    intake = collect(Path(path))
+    intake = path if isinstance(path, Intake) else collect(Path(path))
     sub = Submission(intake.files, data_dir, limits, isolation=isolation, broken=intake.broken)
     try:
         if intake.files:

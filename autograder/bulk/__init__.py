@@ -1,0 +1,1 @@
+"""Grading a whole class: find the submissions, grade them in a pool, write the gradebook."""
