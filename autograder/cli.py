@@ -35,7 +35,7 @@ def cmd_grade(args) -> int:
     lang = _lang(args.lang)
     try:
         report = grade(Path(args.path), suite="hidden" if args.hidden else "public", select=args.select)
-    except IntakeError as exc:
+    except (IntakeError, FileNotFoundError) as exc:
         print(f"grade.sh: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -244,7 +244,7 @@ class Submission:
                  isolation: str | None = None, broken: dict[str, ModuleBroken] | None = None):
         self.files = files
         self.data_dir = Path(data_dir)
-        self.limits = limits or sandbox.Limits()
+        self.limits = limits or sandbox.Limits.from_env()
         self.isolation = isolation or sandbox.choose_isolation()
         self.folder = sandbox.WorkerFolder(files)
         self.broken: dict[str, ModuleBroken] = dict(broken or {})

@@ -38,6 +38,18 @@ class Limits:
     open_files: int = 512
     threads: int = 1
 
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """Defaults, overridden by DLGRADER_CALL_SECONDS, DLGRADER_SUBMISSION_SECONDS, DLGRADER_MEMORY_MB."""
+        limits = cls()
+        for var, attr, scale in (("DLGRADER_CALL_SECONDS", "call_seconds", 1),
+                                 ("DLGRADER_SUBMISSION_SECONDS", "submission_seconds", 1),
+                                 ("DLGRADER_MEMORY_MB", "memory_bytes", 1024 * 1024)):
+            value = os.environ.get(var)
+            if value:
+                setattr(limits, attr, type(getattr(limits, attr))(float(value) * scale))
+        return limits
+
 
 def bwrap_path() -> str | None:
     if os.environ.get("DLGRADER_ISOLATION") == "process":

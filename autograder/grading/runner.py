@@ -28,6 +28,10 @@ def pytest_args(paths: list[Path], select: str | None = None) -> list[str]:
 
 def run_checks(submission, suite: str, select: str | None = None):
     """Run one suite against a Submission; returns the CheckResults in order."""
+    missing = [p for p in SUITES[suite] if not p.is_dir()]
+    if missing:
+        raise FileNotFoundError(f"the {suite} checks are not in this copy ({missing[0]}); "
+                                "hidden checks ship only with the instructor's copy")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_ADDOPTS", None)
     os.environ.pop("PYTEST_PLUGINS", None)

@@ -1,0 +1,30 @@
+"""./grade.sh release OUT: the student bundle.
+
+It holds the stubs, the walkthrough notebook, the public checks, the engine,
+the data, grade.sh and the environment files, and a student README. It never
+holds solutions/, the hidden checks, the project's tests or CI.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md"]
+FOLDERS = ["exercises", "data", "autograder"]
+LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "audit*", "MNIST")
+
+
+def build_release(out: Path) -> Path:
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise SystemExit(f"grade.sh release: {out} is not empty; give a new folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in FOLDERS:
+        shutil.copytree(ROOT / name, out / name, ignore=LEFT_OUT)
+    for name in FILES:
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, out / name)
+    shutil.copy2(ROOT / "autograder" / "STUDENT_README.md", out / "README.md")
+    (out / "autograder" / "STUDENT_README.md").unlink()
+    return out
