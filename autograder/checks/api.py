@@ -10,10 +10,12 @@ carrying catalog messages, so feedback renders in the student's language.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
 
+from ..engine.client import StudentError
 from ..feedback.catalog import Msg
 
 SUBMISSION = pytest.StashKey()  # the Submission under grading, for the fixtures
@@ -44,6 +46,37 @@ def expect(condition, detail, *, hint=None, name: str = "") -> None:
     """Fail with ``detail`` (a Msg) unless ``condition`` holds."""
     if not condition:
         fail(detail, hint=hint, name=name)
+
+
+# --- running student code ------------------------------------------------------------
+def run_probe(sub, probe: str, target: str, *args, **kwargs):
+    """Run the worker-side instrument ``probe`` (``"probes_ex04_05.epoch_run"``), which calls
+    the student's ``target`` (``"ex04_training.train_one_epoch"``); an exception of student
+    code inside it is reported against ``target``, and a missing or broken module as such."""
+    sub.require(target.split(".", 1)[0])
+    try:
+        return sub.probe(probe)(*args, **kwargs)
+    except StudentError as exc:
+        raise StudentError(exc.info, target) from None
+
+
+def raised(exc: StudentError, func: str, hint) -> NoReturn:
+    """Fail with the student's exception and ``hint``; an unfinished stub still reads 'not implemented'."""
+    if exc.info.get("not_implemented"):
+        raise exc
+    message = exc.info.get("message", "") + (f" [{exc.info['where']}]" if exc.info.get("where") else "")
+    fail(Msg("raised", func=func, exc=exc.info.get("type", "?"), message=message), hint=hint)
+
+
+@contextmanager
+def hinted(hint):
+    """Student code that raises inside this block fails the check with ``hint``."""
+    try:
+        yield
+    except StudentError as exc:
+        if hint is None:
+            raise
+        raised(exc, exc.target.split(".", 1)[-1], hint)
 
 
 # --- the one comparison helper -------------------------------------------------

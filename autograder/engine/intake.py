@@ -64,7 +64,7 @@ def from_files(files: dict[str, bytes | None], notes: list | None = None, source
     intake = Intake(notes=list(notes or []), source=source)
     for name in sorted(files):
         if name not in FILENAMES:
-            if name.endswith((".py", ".pth")) or name in CONFIG_NAMES:
+            if (name.endswith((".py", ".pth")) and name != "__init__.py") or name in CONFIG_NAMES:
                 intake.notes.append(Msg("intake.ignored", name=name))
             continue
         data = files[name]

@@ -85,6 +85,12 @@ class GraderPlugin:
                 status="error", feedback=["check did not run"])
             self.order.append(item.nodeid)
 
+    def pytest_deselected(self, items):
+        """Checks left out with ``-k`` are not part of this report."""
+        for item in items:
+            if self.results.pop(item.nodeid, None) is not None:
+                self.order.remove(item.nodeid)
+
     # outcomes --------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

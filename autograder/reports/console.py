@@ -15,10 +15,12 @@ MARK = {"passed": "ok", "failed": "x", "error": "!", "timeout": "T"}
 
 def render_report(report, lang: str = "en", color: bool = False) -> str:
     h = HEAD.get(lang, HEAD["en"])
-    lines = [f"{h[0]:<10} {h[1]:>8}"]
+    lines = [f"{h[0]:<10} {h[1]:>8}  {'':10} {h[4]}"]
     per = report.by_exercise()
     for ex, (score, maximum) in per.items():
         mine = [r for r in report.results if r.exercise == ex]
+        if not mine:  # left out with -k
+            continue
         passed = sum(r.status == "passed" for r in mine)
         bar = _bar(score, maximum)
         suffix = f"  ({h[3]})" if ex in BONUS else ""

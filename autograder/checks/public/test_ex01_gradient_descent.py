@@ -1,14 +1,203 @@
-"""Public checks for ex01: losses and gradient descent by hand."""
+"""Public checks for ex01: losses, the linear-regression gradient and gradient descent."""
+import math
+
 import torch
+import torch.nn.functional as F
 
-from ..api import check, expect_close
+from ...feedback.catalog import Msg
+from ..api import as_float, check, compare, hinted, run_probe, expect, expect_close, expect_length, expect_number, expect_tensor, fail
+
+MODULE = "ex01_gradient_descent"
 
 
-def logits(n, c, seed, scale=3.0):
-    return torch.randn(n, c, generator=torch.Generator().manual_seed(seed)) * scale
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
 
 
-@check("ex01", "softmax", 2, en="softmax matches torch.softmax on a 4x5 batch", zh="softmax 在 4x5 的批量上与 torch.softmax 一致")
+def call_probe(sub, module, name, func, *args, hint=None, **kwargs):
+    """Run probes_ex01_03.<name> in the worker; student errors are reported against ``module.func``."""
+    with hinted(hint):
+        return run_probe(sub, f"probes_ex01_03.{name}", f"{module}.{func}", *args, **kwargs)
+
+
+def is_close(got, expected, atol=1e-5, rtol=1e-4) -> bool:
+    return isinstance(got, torch.Tensor) and compare(got, expected, atol=atol, rtol=rtol, dtype=False) is None
+
+
+def expect_loss(call, expected, values, hint, name):
+    """The loss ``call()`` returns must equal ``expected`` (0-dim); ``values`` are its per-element
+    terms, used to recognise a sum, a missing reduction or a mean over rows only."""
+    with hinted(hint):
+        got = call()
+    problem = compare(got, expected)
+    if problem is None:
+        return
+    wrong_reductions = [values.sum(), values, values.sum() / values.shape[0]]
+    if any(isinstance(got, torch.Tensor) and got.shape == v.shape and is_close(got, v) for v in wrong_reductions):
+        hint = "hint.ex01_reduce_mean"
+    fail(problem, hint=hint, name=name)
+
+
+def grad_hint(dw, db, X, y, w, b) -> str:
+    """Which mistake a wrong (dw, db) points to."""
+    n = X.shape[0]
+    r = X @ w + b - y
+    if is_close(dw, -2 / n * X.T @ r):
+        return "hint.ex01_grad_sign"
+    if any(is_close(dw, f * X.T @ r) for f in (1 / n, 2.0, 1.0)):
+        return "hint.ex01_grad_factor"
+    if is_close(dw, 2 / n * X.T @ (X @ w - y)) or is_close(db, 2 / n * (X @ w - y).sum()):
+        return "hint.ex01_grad_bias"
+    return "hint.ex01_grad_formula"
+
+
+def autograd_grad(X, y, w, b):
+    """The gradient of mean((X @ w + b - y)**2), computed by autograd in the grader."""
+    w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    ((X @ w + b - y) ** 2).mean().backward()
+    return w.grad, b.grad
+
+
+def expect_grad(ex01, X, y, w, b):
+    dw_expected, db_expected = autograd_grad(X, y, w, b)
+    with hinted("hint.ex01_grad_formula"):
+        result = ex01.linear_regression_grad(X, y, w, b)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           Msg("cmp.type", expected="(dw, db)", got=type(result).__name__), hint="hint.ex01_grad_formula",
+           name="linear_regression_grad(...)")
+    dw, db = result
+    expect_tensor(dw, shape=w.shape, dtype=torch.float32, hint="hint.ex01_grad_formula", name="dw")
+    db_value = as_float(db, hint="hint.ex01_grad_formula", name="db")
+    hint = grad_hint(dw, torch.tensor(db_value), X, y, w, b)
+    expect_close(dw, dw_expected, hint=hint, name="dw")
+    expect_number(db_value, float(db_expected), hint=hint, name="db", atol=1e-5, rtol=1e-4)
+
+
+def fit(ex01, X, y, **kwargs):
+    """fit_linear_regression(X, y, **kwargs) checked for its return types: (w [d] float32, b, losses floats)."""
+    with hinted("hint.ex01_fit_learns"):
+        result = ex01.fit_linear_regression(X, y, **kwargs)
+    expect(isinstance(result, (tuple, list)) and len(result) == 3,
+           Msg("cmp.type", expected="(w, b, losses)", got=type(result).__name__), hint="hint.ex01_fit_return",
+           name="fit_linear_regression(...)")
+    w, b, losses = result
+    expect_tensor(w, shape=[X.shape[1]], dtype=torch.float32, hint="hint.ex01_fit_return", name="w")
+    b = as_float(b, hint="hint.ex01_fit_return", name="b")
+    expect(isinstance(losses, (list, tuple)), Msg("cmp.type", expected="list", got=type(losses).__name__),
+           hint="hint.ex01_fit_losses", name="losses")
+    expect_length(losses, kwargs["epochs"], hint="hint.ex01_fit_losses", name="losses")
+    for value in losses:
+        expect(isinstance(value, float), Msg("cmp.type", expected="float", got=type(value).__name__),
+               hint="hint.ex01_fit_losses", name="losses[i]")
+    return w, b, list(losses)
+
+
+def house_prices(n, seed):
+    g = gen(seed)
+    X = torch.randn(n, 4, generator=g)
+    y = X @ torch.tensor([3.0, -2.0, 1.5, 0.5]) + 4.0 + 0.1 * torch.randn(n, generator=g)
+    return X, y
+
+
+# --- losses ------------------------------------------------------------------------
+@check("ex01", "softmax", 2, en="softmax matches torch.softmax on a 4x5 batch",
+       zh="softmax 在 4x5 的批量上与 torch.softmax 一致")
 def test_softmax_matches_torch(ex01):
-    x = logits(4, 5, seed=1)
-    expect_close(ex01.softmax(x), torch.softmax(x, dim=-1), hint="hint.softmax_rows")
+    x = torch.randn(4, 5, generator=gen(1)) * 3
+    with hinted("hint.ex01_softmax_rows"):
+        got = ex01.softmax(x)
+    expect_close(got, torch.softmax(x, dim=-1), hint="hint.ex01_softmax_rows", name="softmax(x)")
+
+
+@check("ex01", "softmax", 1, en="softmax(x, dim=0) normalizes the columns", zh="softmax(x, dim=0) 对每一列归一化")
+def test_softmax_dim(ex01):
+    x = torch.randn(3, 4, generator=gen(2)) * 2
+    with hinted("hint.ex01_softmax_dim"):
+        got = ex01.softmax(x, dim=0)
+    expect_close(got, torch.softmax(x, dim=0), hint="hint.ex01_softmax_dim", name="softmax(x, dim=0)")
+
+
+@check("ex01", "cross_entropy", 2, en="cross_entropy equals F.cross_entropy on 6 samples, 4 classes",
+       zh="cross_entropy 在 6 个样本、4 个类别上与 F.cross_entropy 相等")
+def test_cross_entropy_matches_torch(ex01):
+    logits = torch.randn(6, 4, generator=gen(3)) * 2
+    target = torch.tensor([0, 3, 1, 1, 2, 0])
+    per_sample = F.cross_entropy(logits, target, reduction="none")
+    expect_loss(lambda: ex01.cross_entropy(logits, target), per_sample.mean(), per_sample, "hint.ex01_ce_formula",
+                "cross_entropy(logits, target)")
+
+
+@check("ex01", "binary_cross_entropy", 1, en="binary_cross_entropy equals F.binary_cross_entropy",
+       zh="binary_cross_entropy 与 F.binary_cross_entropy 相等")
+def test_binary_cross_entropy_matches_torch(ex01):
+    prob = torch.sigmoid(torch.randn(8, generator=gen(4)) * 2)
+    target = torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    per_sample = F.binary_cross_entropy(prob, target, reduction="none")
+    expect_loss(lambda: ex01.binary_cross_entropy(prob, target), per_sample.mean(), per_sample, "hint.ex01_bce_formula",
+                "binary_cross_entropy(prob, target)")
+
+
+@check("ex01", "mse", 1, en="mse equals F.mse_loss", zh="mse 与 F.mse_loss 相等")
+def test_mse_matches_torch(ex01):
+    pred, target = torch.randn(2, 10, generator=gen(5))
+    per_element = F.mse_loss(pred, target, reduction="none")
+    expect_loss(lambda: ex01.mse(pred, target), per_element.mean(), per_element, "hint.ex01_mse", "mse(pred, target)")
+
+
+@check("ex01", "mae", 1, en="mae equals F.l1_loss", zh="mae 与 F.l1_loss 相等")
+def test_mae_matches_torch(ex01):
+    pred, target = torch.randn(2, 10, generator=gen(6))
+    per_element = F.l1_loss(pred, target, reduction="none")
+    expect_loss(lambda: ex01.mae(pred, target), per_element.mean(), per_element, "hint.ex01_mae", "mae(pred, target)")
+
+
+@check("ex01", "smooth_l1", 1, en="smooth_l1 equals F.smooth_l1_loss (beta=1, errors on both sides of 1)",
+       zh="smooth_l1 与 F.smooth_l1_loss 相等（beta=1，误差有大于 1 也有小于 1 的）")
+def test_smooth_l1_matches_torch(ex01):
+    pred = torch.tensor([0.0, 0.3, -0.8, 2.5, -3.0, 1.2])
+    target = torch.tensor([0.1, -0.2, 0.0, 0.0, 0.5, 1.0])
+    per_element = F.smooth_l1_loss(pred, target, reduction="none")
+    expect_loss(lambda: ex01.smooth_l1(pred, target), per_element.mean(), per_element, "hint.ex01_smooth_l1",
+                "smooth_l1(pred, target)")
+
+
+# --- gradient descent -----------------------------------------------------------------
+@check("ex01", "linear_regression_grad", 2, en="linear_regression_grad equals the autograd gradient (8 samples, 3 features)",
+       zh="linear_regression_grad 与 autograd 算出的梯度相等（8 个样本，3 个特征）")
+def test_linear_regression_grad(ex01):
+    g = gen(7)
+    X, y, w = torch.randn(8, 3, generator=g), torch.randn(8, generator=g), torch.randn(3, generator=g)
+    expect_grad(ex01, X, y, w, torch.tensor(0.5))
+
+
+@check("ex01", "gd_step", 1, en="gd_step returns (w - lr*dw, b - lr*db)", zh="gd_step 返回 (w - lr*dw, b - lr*db)")
+def test_gd_step_values(ex01):
+    g = gen(8)
+    w, dw = torch.randn(3, generator=g), torch.randn(3, generator=g)
+    b, db = torch.tensor(0.25), torch.tensor(-1.5)
+    with hinted("hint.ex01_gd_step"):
+        result = ex01.gd_step(w, b, dw, db, 0.1)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           Msg("cmp.type", expected="(w_new, b_new)", got=type(result).__name__), hint="hint.ex01_gd_step",
+           name="gd_step(...)")
+    expect_close(result[0], w - 0.1 * dw, hint="hint.ex01_gd_step", name="w_new")
+    expect_number(result[1], float(b - 0.1 * db), hint="hint.ex01_gd_step", name="b_new", atol=1e-6, rtol=1e-5)
+
+
+@check("ex01", "fit_linear_regression", 2, en="fit_linear_regression returns w [4] float32, a scalar b and 5 float losses",
+       zh="fit_linear_regression 返回 float32 的 w [4]、标量 b 和 5 个 float 损失")
+def test_fit_returns_types(ex01):
+    X, y = house_prices(32, seed=9)
+    fit(ex01, X, y, lr=0.1, epochs=5)
+
+
+@check("ex01", "fit_linear_regression", 1, en="full-batch fit recovers the house-price rule and its loss falls",
+       zh="全批量训练能学到房价规律，损失逐渐下降")
+def test_fit_learns_house_prices(ex01):
+    X, y = house_prices(200, seed=10)
+    w, b, losses = fit(ex01, X, y, lr=0.1, epochs=100)
+    expect(losses[-1] < losses[0] and all(math.isfinite(v) for v in losses),
+           Msg("cmp.number", got=f"{losses[0]:.4g} -> {losses[-1]:.4g}", expected="a falling loss"),
+           hint="hint.ex01_fit_learns", name="losses")
+    expect_close(w, torch.tensor([3.0, -2.0, 1.5, 0.5]), atol=0.05, rtol=0.0, hint="hint.ex01_fit_learns", name="w")
+    expect_number(b, 4.0, atol=0.05, rtol=0.0, hint="hint.ex01_fit_learns", name="b")

@@ -1,0 +1,198 @@
+"""Hidden checks for ex01: numerical stability, no built-in shortcuts, other shapes,
+inputs left unchanged, and the training loop against gradient descent from first principles."""
+import torch
+import torch.nn.functional as F
+
+from ...feedback.catalog import Msg
+from ..api import check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
+from ..public.test_ex01_gradient_descent import MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted
+
+
+def recorded(sub, func, args, hint):
+    """Run ex01.<func> in the worker recording the torch functions it calls: (result, call names)."""
+    with hinted(hint):
+        out = run_probe(sub, "run", f"{MODULE}.{func}", f"{MODULE}.{func}", list(args), {}, record=True)
+    return out["result"], out["calls"]
+
+
+def forbidden(calls, words):
+    return sorted(c for c in calls if any(w in c.rsplit(".", 1)[-1] for w in words))
+
+
+def expect_stable(got, expected, stable_hint, hint, name):
+    problem = compare(got, expected)
+    if problem is not None:
+        fail(problem, hint=stable_hint if problem.key == "cmp.nonfinite" else hint, name=name)
+
+
+def gradient_descent(X, y, lr, steps, accumulate=False):
+    """Plain gradient descent on mean((X @ w + b - y)**2) from zeros, with the loss on all
+    data after each step; ``accumulate`` adds every gradient to the previous ones."""
+    n, d = X.shape
+    w, b = torch.zeros(d), torch.zeros(())
+    gw, gb = torch.zeros(d), torch.zeros(())
+    losses = []
+    for _ in range(steps):
+        r = X @ w + b - y
+        dw, db = 2 / n * X.T @ r, 2 / n * r.sum()
+        gw, gb = (gw + dw, gb + db) if accumulate else (dw, db)
+        w, b = w - lr * gw, b - lr * gb
+        losses.append(float(((X @ w + b - y) ** 2).mean()))
+    return w, b, losses
+
+
+def data(n, d, seed):
+    g = gen(seed)
+    X = torch.randn(n, d, generator=g)
+    y = X @ torch.randn(d, generator=g) - 1.5 + 0.3 * torch.randn(n, generator=g)
+    return X, y
+
+
+# --- losses -------------------------------------------------------------------------
+@check("ex01", "softmax", 1, en="softmax stays finite and exact for logits around 1e4 (3-D input, dim=1)",
+       zh="logits 约为 1e4 时 softmax 仍然有限且准确（3 维输入，dim=1）")
+def test_softmax_stable(ex01):
+    x = torch.randn(2, 3, 4, generator=gen(21)) * 1e4
+    x[0, :, 0] = torch.tensor([1e4, 1e4 - 1.0, -1e4])
+    with hinted("hint.ex01_softmax_dim"):
+        got = ex01.softmax(x, dim=1)
+    expect_stable(got, torch.softmax(x, dim=1), "hint.ex01_softmax_stable", "hint.ex01_softmax_dim", "softmax(x, dim=1)")
+
+
+@check("ex01", "softmax", 1, en="softmax does not call torch.softmax, F.softmax or log_softmax",
+       zh="softmax 没有调用 torch.softmax、F.softmax 或 log_softmax")
+def test_softmax_by_hand(sub):
+    x = torch.randn(5, 3, generator=gen(22))
+    _, calls = recorded(sub, "softmax", [x], "hint.ex01_softmax_rows")
+    used = forbidden(calls, ("softmax",))
+    expect(not used, Msg("cmp.number", got=", ".join(used), expected="exp / sum written by hand"),
+           hint="hint.ex01_softmax_by_hand", name="softmax(x)")
+
+
+@check("ex01", "cross_entropy", 1, en="cross_entropy equals F.cross_entropy for logits around 1e4",
+       zh="logits 约为 1e4 时 cross_entropy 与 F.cross_entropy 相等")
+def test_cross_entropy_stable(ex01):
+    logits = torch.randn(5, 7, generator=gen(23)) * 1e4
+    target = torch.tensor([6, 0, 3, 3, 1])
+    with hinted("hint.ex01_ce_formula"):
+        got = ex01.cross_entropy(logits, target)
+    expect_stable(got, F.cross_entropy(logits, target), "hint.ex01_ce_stable", "hint.ex01_ce_formula",
+                  "cross_entropy(logits, target)")
+
+
+@check("ex01", "cross_entropy", 1, en="cross_entropy does not call F.cross_entropy, nn.CrossEntropyLoss or a softmax",
+       zh="cross_entropy 没有调用 F.cross_entropy、nn.CrossEntropyLoss 或 softmax 函数")
+def test_cross_entropy_by_hand(sub):
+    logits = torch.randn(4, 3, generator=gen(24))
+    _, calls = recorded(sub, "cross_entropy", [logits, torch.tensor([2, 0, 1, 1])], "hint.ex01_ce_formula")
+    used = forbidden(calls, ("cross_entropy", "softmax"))
+    expect(not used, Msg("cmp.number", got=", ".join(used), expected="the loss written by hand"),
+           hint="hint.ex01_ce_by_hand", name="cross_entropy(logits, target)")
+
+
+@check("ex01", "binary_cross_entropy", 1, en="binary_cross_entropy clamps probabilities of exactly 0 and 1 to [eps, 1-eps]",
+       zh="binary_cross_entropy 把恰好为 0 和 1 的概率截断到 [eps, 1-eps]")
+def test_binary_cross_entropy_clamps(ex01):
+    # with eps=1e-7, 1 - eps is not exact in float32: p = 1 with target 0 only for eps=1e-3
+    cases = {1e-7: ([0.0, 1.0, 0.0, 0.3, 0.0004], [0.0, 1.0, 1.0, 1.0, 1.0]),
+             1e-3: ([0.0, 1.0, 0.0, 1.0, 0.3, 0.9995], [0.0, 1.0, 1.0, 0.0, 1.0, 0.0])}
+    for eps, (prob, target) in cases.items():
+        prob, target = torch.tensor(prob), torch.tensor(target)
+        per_sample = F.binary_cross_entropy(prob.clamp(eps, 1 - eps), target, reduction="none")
+        with hinted("hint.ex01_bce_clamp"):
+            got = ex01.binary_cross_entropy(prob, target, eps=eps)
+        expect_stable(got, per_sample.mean(), "hint.ex01_bce_clamp", "hint.ex01_bce_clamp",
+                      f"binary_cross_entropy(prob, target, eps={eps})")
+
+
+@check("ex01", "smooth_l1", 1, en="smooth_l1 equals F.smooth_l1_loss for beta=0.5 and beta=2",
+       zh="beta=0.5 和 beta=2 时 smooth_l1 与 F.smooth_l1_loss 相等")
+def test_smooth_l1_beta(ex01):
+    g = gen(25)
+    pred, target = torch.randn(2, 4, 6, generator=g) * 2
+    for beta in (0.5, 2.0):
+        per_element = F.smooth_l1_loss(pred, target, beta=beta, reduction="none")
+        expect_loss(lambda: ex01.smooth_l1(pred, target, beta=beta), per_element.mean(), per_element,
+                    "hint.ex01_smooth_l1_beta", f"smooth_l1(pred, target, beta={beta})")
+
+
+@check("ex01", "mse", 1, en="mse and mae average over every element of a 3x5 tensor",
+       zh="mse 和 mae 对 3x5 张量的所有元素取平均")
+def test_mse_mae_2d(ex01):
+    pred, target = torch.randn(2, 3, 5, generator=gen(26)) * 1.5
+    for func, ref, hint in (("mse", F.mse_loss, "hint.ex01_mse"), ("mae", F.l1_loss, "hint.ex01_mae")):
+        per_element = ref(pred, target, reduction="none")
+        expect_loss(lambda: getattr(ex01, func)(pred, target), per_element.mean(), per_element, hint, f"{func}(pred, target)")
+
+
+# --- gradient descent ---------------------------------------------------------------
+@check("ex01", "linear_regression_grad", 2, en="linear_regression_grad equals autograd for 13 samples, 5 features, b = -2",
+       zh="13 个样本、5 个特征、b = -2 时 linear_regression_grad 与 autograd 相等")
+def test_linear_regression_grad_other_shapes(ex01):
+    g = gen(27)
+    X, y, w = torch.randn(13, 5, generator=g) * 2, torch.randn(13, generator=g) + 3, torch.randn(5, generator=g)
+    expect_grad(ex01, X, y, w, torch.tensor(-2.0))
+
+
+@check("ex01", "gd_step", 1, en="gd_step returns new tensors and leaves w, b, dw, db unchanged",
+       zh="gd_step 返回新的张量，w、b、dw、db 保持不变")
+def test_gd_step_leaves_inputs(sub):
+    g = gen(28)
+    w, dw = torch.randn(4, generator=g), torch.randn(4, generator=g)
+    b, db = torch.tensor(1.25), torch.tensor(0.5)
+    out = call_probe(sub, MODULE, "gd_step_run", "gd_step", w, b, dw, db, 0.3, hint="hint.ex01_gd_inplace")
+    expect_equal(out["unchanged"], [True] * 4, hint="hint.ex01_gd_inplace", name="w, b, dw, db unchanged")
+    expect(not out["shared"], Msg("cmp.number", got="an input tensor", expected="new tensors"),
+           hint="hint.ex01_gd_inplace", name="gd_step(...)")
+    expect_close(out["result"][0], w - 0.3 * dw, hint="hint.ex01_gd_step", name="w_new")
+    expect_number(out["result"][1], float(b - 0.3 * db), hint="hint.ex01_gd_step", name="b_new")
+
+
+@check("ex01", "fit_linear_regression", 2, en="full-batch fit equals gradient descent from zeros (lr=0.05, 30 epochs)",
+       zh="全批量训练与从零开始的梯度下降一致（lr=0.05，30 个 epoch）")
+def test_fit_full_batch_is_gradient_descent(ex01):
+    X, y = data(23, 3, seed=29)
+    w, b, _ = fit(ex01, X, y, lr=0.05, epochs=30)
+    w_ref, b_ref, _ = gradient_descent(X, y, 0.05, 30)
+    w_acc, _, _ = gradient_descent(X, y, 0.05, 30, accumulate=True)
+    hint = "hint.ex01_fit_zero_grad" if compare(w, w_acc) is None else "hint.ex01_fit_full_batch"
+    expect_close(w, w_ref, hint=hint, name="w")
+    expect_number(b, float(b_ref), hint=hint, name="b", atol=1e-5, rtol=1e-4)
+
+
+@check("ex01", "fit_linear_regression", 1, en="losses[i] is the full-data MSE after epoch i",
+       zh="losses[i] 是第 i 个 epoch 之后在全部数据上的 MSE")
+def test_fit_losses_after_each_epoch(ex01):
+    X, y = data(17, 2, seed=30)
+    _, _, losses = fit(ex01, X, y, lr=0.1, epochs=6)
+    _, _, expected = gradient_descent(X, y, 0.1, 6)
+    expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
+                 hint="hint.ex01_fit_losses", name="losses")
+
+
+@check("ex01", "fit_linear_regression", 1, en="mini-batches of 4 from 10 samples: 3 steps per epoch on the batch mean",
+       zh="10 个样本、批量大小 4：每个 epoch 3 步，每步用批量的平均损失")
+def test_fit_minibatch_steps(ex01):
+    # every row is the same, so every mini-batch has the same loss whatever the shuffle
+    X = torch.tensor([[0.5, -1.0, 0.25]]).repeat(10, 1)
+    y = torch.full((10,), 2.0)
+    w, b, losses = fit(ex01, X, y, lr=0.05, epochs=4, batch_size=4, seed=3)
+    w_ref, b_ref, steps = gradient_descent(X, y, 0.05, 12)
+    expect_close(w, w_ref, hint="hint.ex01_fit_minibatch", name="w")
+    expect_number(b, float(b_ref), hint="hint.ex01_fit_minibatch", name="b", atol=1e-5, rtol=1e-4)
+    expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(steps[2::3], dtype=torch.float64),
+                 hint="hint.ex01_fit_minibatch", name="losses")
+
+
+@check("ex01", "fit_linear_regression", 1, en="mini-batch fit: same seed, same result; another seed, another result",
+       zh="小批量训练：相同的 seed 结果相同，不同的 seed 结果不同")
+def test_fit_minibatch_seed(ex01):
+    X, y = data(24, 3, seed=31)
+    w1, b1, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
+    w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
+    w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=11)
+    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="w with the same seed")
+    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="b with the same seed")
+    expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
+           Msg("cmp.number", got="the same w", expected="a different w for another seed"),
+           hint="hint.ex01_fit_seed", name="w with another seed")

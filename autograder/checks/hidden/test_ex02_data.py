@@ -1,0 +1,169 @@
+"""Hidden checks for ex02: other data, the error messages, shuffling and batching."""
+import re
+
+import numpy as np
+import torch
+
+from ...feedback.catalog import Msg
+from ..api import check, expect, expect_close, expect_equal
+from ..public.test_ex01_gradient_descent import call_probe, gen, hinted
+from ..public.test_ex02_data import (MODULE, dataset, expect_items, expect_same_rows, expect_steps, expected_split,
+                                     flat, loaders, scale, write_csv)
+
+# 6 train, 3 val, 4 test rows, the splits interleaved
+ROWS = [
+    (6.7, 3.1, 4.4, 1.4, 1, "test"), (4.6, 3.1, 1.5, 0.2, 0, "train"), (7.7, 2.6, 6.9, 2.3, 2, "train"),
+    (5.7, 2.8, 4.1, 1.3, 1, "val"), (5.4, 3.9, 1.7, 0.4, 0, "train"), (6.0, 2.2, 5.0, 1.5, 2, "test"),
+    (6.9, 3.1, 4.9, 1.5, 1, "train"), (4.4, 2.9, 1.4, 0.2, 0, "val"), (6.5, 3.0, 5.8, 2.2, 2, "train"),
+    (5.6, 2.9, 3.6, 1.3, 1, "test"), (5.2, 4.1, 1.5, 0.1, 0, "test"), (6.1, 2.6, 5.6, 1.4, 2, "val"),
+    (5.0, 2.0, 3.5, 1.0, 1, "train"),
+]
+SIZES = (37, 13, 11)  # with batches of 8, drop_last would lose 5 training samples
+
+
+def hidden_csv(sub):
+    return str(write_csv(sub, "iris_hidden.csv", ROWS))
+
+
+# --- min-max scaling ---------------------------------------------------------------------
+@check("ex02", "minmax_stats", 1, en="minmax_stats on 7 samples of 4 features with negative values",
+       zh="minmax_stats 作用于含负值的 7 个样本、4 个特征")
+def test_minmax_stats_other_data(ex02):
+    x = torch.randn(7, 4, generator=gen(50)) * 5 - 2
+    with hinted("hint.ex02_minmax_stats"):
+        lo, hi = ex02.minmax_stats(x)
+    expect_close(lo, x.amin(dim=0), hint="hint.ex02_minmax_stats", name="lo")
+    expect_close(hi, x.amax(dim=0), hint="hint.ex02_minmax_stats", name="hi")
+
+
+@check("ex02", "minmax_scale", 1, en="minmax_scale of unseen samples: values outside [0, 1] kept, zero range divided by 1",
+       zh="minmax_scale 缩放新样本：超出 [0, 1] 的值保留，取值范围为 0 的特征除以 1")
+def test_minmax_scale_unseen(ex02):
+    stats = (torch.tensor([0.0, -1.0, 3.0, 2.0]), torch.tensor([2.0, 1.0, 3.0, 6.0]))
+    x = torch.tensor([[3.0, 0.0, 4.0, 1.0], [-1.0, 2.0, 3.0, 2.0], [1.0, -1.0, 2.5, 6.5]])
+    with hinted("hint.ex02_zero_range"):
+        got = ex02.minmax_scale(x, stats)
+        single = ex02.minmax_scale(x[0], stats)
+    finite = isinstance(got, torch.Tensor) and bool(torch.isfinite(got).all())
+    hint = "hint.ex02_minmax_scale" if finite else "hint.ex02_zero_range"
+    expect_close(got, scale(x, stats), hint=hint, name="minmax_scale(x, stats)")
+    expect_close(single, scale(x[0], stats), hint="hint.ex02_minmax_scale", name="minmax_scale(x[0], stats)")
+
+
+# --- IrisDataset -------------------------------------------------------------------------------
+@check("ex02", "IrisDataset", 1, en="a CSV with interleaved splits gives 6 train, 3 val and 4 test samples",
+       zh="划分交错排列的 CSV 得到 6 个 train、3 个 val、4 个 test 样本")
+def test_iris_lengths_other_csv(sub):
+    path = hidden_csv(sub)
+    for split, n in (("train", 6), ("val", 3), ("test", 4)):
+        expect_equal(dataset(sub, path, split)["len"], n, hint="hint.ex02_split_lengths",
+                     name=f"len(IrisDataset(..., '{split}'))")
+
+
+@check("ex02", "IrisDataset", 1, en="the val and test samples carry their CSV features and labels",
+       zh="val 和 test 样本的特征和标签与 CSV 一致")
+def test_iris_values_other_csv(sub):
+    path = hidden_csv(sub)
+    for split in ("val", "test"):
+        got = expect_items(dataset(sub, path, split)["items"], "hint.ex02_item_types")
+        expect_same_rows(got, expected_split(ROWS, split), "hint.ex02_read_rows", f"{split} split")
+
+
+@check("ex02", "IrisDataset", 1, en="the test split is scaled with the training statistics it is given",
+       zh="test 划分使用传入的训练集统计量进行缩放")
+def test_iris_scaled_with_train_stats(sub):
+    path = hidden_csv(sub)
+    train_x = expected_split(ROWS, "train")[0]
+    stats = (train_x.amin(dim=0), train_x.amax(dim=0))
+    x, y = expected_split(ROWS, "test")
+    got = expect_items(dataset(sub, path, "test", stats)["items"], "hint.ex02_item_types")
+    expect_same_rows(got, (scale(x, stats), y), "hint.ex02_scale_stats", "test split")
+
+
+@check("ex02", "IrisDataset", 1, en="an unknown split raises ValueError naming 'train', 'val' and 'test'",
+       zh="未知的划分会抛出 ValueError，并写明 'train'、'val' 和 'test'")
+def test_iris_unknown_split_message(sub):
+    path = hidden_csv(sub)
+    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
+    named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
+    expect(named, Msg("cmp.number", got=repr(out["message"][:120]), expected="a message naming train, val, test"),
+           hint="hint.ex02_split_error", name="the ValueError's message")
+
+
+@check("ex02", "IrisDataset", 1, en="a missing CSV raises FileNotFoundError naming the path",
+       zh="CSV 文件不存在时抛出 FileNotFoundError，并写明路径")
+def test_iris_missing_file(sub):
+    path = "no_such_folder/iris_gone.csv"
+    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "train"])
+    expect("FileNotFoundError" in out["mro"],
+           Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_missing_file", name="IrisDataset('no_such_folder/iris_gone.csv', 'train')")
+    expect(path in out["message"], Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {path}"),
+           hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
+
+
+# --- TensorDataset and DataLoaders ------------------------------------------------------------
+@check("ex02", "to_tensor_dataset", 1, en="to_tensor_dataset turns int64 pixels and uint8 labels into float32 and int64",
+       zh="to_tensor_dataset 把 int64 像素和 uint8 标签变成 float32 和 int64")
+def test_to_tensor_dataset_other_dtypes(sub):
+    X = (np.arange(20, dtype=np.int64).reshape(5, 4) * 3) % 17
+    y = np.array([9, 0, 4, 4, 7], dtype=np.uint8)
+    out = call_probe(sub, MODULE, "tensor_dataset_run", "to_tensor_dataset", X, y, hint="hint.ex02_tensor_dataset")
+    expect_close(out["x"], torch.tensor(X, dtype=torch.float32), hint="hint.ex02_tensor_dataset", name="features")
+    expect_close(out["y"], torch.tensor(y, dtype=torch.int64), hint="hint.ex02_tensor_dataset", name="labels")
+
+
+@check("ex02", "make_loaders", 1, en="the training order is the same for the same seed (own torch.Generator)",
+       zh="相同的 seed 给出相同的训练顺序（使用自己的 torch.Generator）")
+def test_train_order_same_seed(sub):
+    out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
+    expect_equal(out["again"], out["batches"]["train"], hint="hint.ex02_train_seed", name="training order, seed 5 twice")
+
+
+@check("ex02", "make_loaders", 1, en="the training loader is shuffled, differently for another seed",
+       zh="训练加载器会打乱顺序，换一个 seed 顺序也不同")
+def test_train_shuffled_by_seed(sub):
+    out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
+    order = flat(out["batches"]["train"])
+    expect(order != sorted(order), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
+           hint="hint.ex02_train_shuffled", name="loaders['train']")
+    expect(out["other"] != out["batches"]["train"], Msg("cmp.number", got="the same order", expected="another order"),
+           hint="hint.ex02_train_seed", name="training order, seeds 5 and 6")
+
+
+@check("ex02", "make_loaders", 1, en="val and test are not shuffled: they keep the dataset order",
+       zh="val 和 test 不打乱：保持数据集的顺序")
+def test_val_test_in_order(sub):
+    out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
+    for name, n, offset in (("val", SIZES[1], 1000), ("test", SIZES[2], 2000)):
+        expect_equal(flat(out["batches"][name]), list(range(offset, offset + n)), hint="hint.ex02_only_train_shuffled",
+                     name=f"loaders['{name}'] order")
+
+
+@check("ex02", "make_loaders", 1, en="no sample is dropped: 37 training samples in batches of 8 are 5 batches",
+       zh="不丢弃样本：37 个训练样本以 8 为批量共 5 个批量")
+def test_no_sample_dropped(sub):
+    out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
+    train = out["batches"]["train"]
+    expect_equal(sorted(flat(train)), list(range(SIZES[0])), hint="hint.ex02_no_drop", name="samples of loaders['train']")
+    expect_equal([len(b) for b in train], [8, 8, 8, 8, 5], hint="hint.ex02_no_drop", name="batch sizes of loaders['train']")
+
+
+@check("ex02", "make_loaders", 1, en="val and test also use the batch_size given: 13 and 11 samples in batches of 8",
+       zh="val 和 test 也使用传入的 batch_size：13 个和 11 个样本以 8 为批量")
+def test_batch_size_given(sub):
+    out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
+    for name, sizes in (("val", [8, 5]), ("test", [8, 3])):
+        expect_equal([len(b) for b in out["batches"][name]], sizes, hint="hint.ex02_batch_size",
+                     name=f"batch sizes of loaders['{name}']")
+
+
+@check("ex02", "steps_per_epoch", 2, en="steps_per_epoch counts the last partial batch unless drop_last drops it",
+       zh="steps_per_epoch 计入最后一个不完整的批量，除非 drop_last 把它丢掉")
+def test_steps_per_epoch_drop_last(ex02):
+    expect_steps(ex02, 97, 8, None, 13, "hint.ex02_steps_ceil")
+    expect_steps(ex02, 97, 8, False, 13, "hint.ex02_steps_ceil")
+    for n, b, expected in ((97, 8, 12), (96, 16, 6), (7, 8, 0)):
+        expect_steps(ex02, n, b, True, expected, "hint.ex02_steps_drop_last")

@@ -1,0 +1,167 @@
+"""Hidden checks for ex06: the behaviours SPEC.md states, with other seeds, shapes and settings.
+
+Optimizers and schedulers are judged by behaviour (a quadratic stepped in the
+worker, lr sequences), experiments by what SPEC.md promises: fair starts, the
+seed, Adam reaching 0.9 on iris, diverging runs returning nan, rankings with
+nan last.
+"""
+import math
+
+from ...engine.client import StudentError
+from ...feedback.catalog import Msg
+from ..api import as_float, check, expect, expect_equal, expect_length, raised
+from ..public.test_ex06_experiments import (HISTORY_KEYS, OPTIMIZERS, SCHEDULERS, check_lr_trace, check_optimizers,
+                                            check_png, check_scheduler, expect_history, runs, same_history)
+
+
+@check("ex06", "make_optimizer", 2, en="each name builds the right optimizer and passes **kw on: 6 steps with "
+       "weight_decay=0.1 on another quadratic match torch.optim (adam and adamw differ)",
+       zh="每个名称都创建正确的优化器并传递 **kw：在另一个二次函数上用 weight_decay=0.1 走 6 步，与 torch.optim 一致"
+          "（adam 与 adamw 不同）")
+def test_make_optimizer_with_weight_decay(sub):
+    check_optimizers(sub, OPTIMIZERS, lr=0.05, seed=7, shapes=((5,), (2, 3, 2)), steps=6, kw={"weight_decay": 0.1})
+
+
+@check("ex06", "make_scheduler", 1, en="make_scheduler's keyword arguments override the defaults "
+       "(step_size, gamma, milestones, T_max)", zh="make_scheduler 的关键字参数会覆盖默认值（step_size、gamma、milestones、T_max）")
+def test_make_scheduler_kw_override(sub):
+    check_scheduler(sub, "step", 0.2, 40, {"step_size": 7, "gamma": 0.3})
+    check_scheduler(sub, "multistep", 0.2, 40, {"milestones": [5, 12, 30], "gamma": 0.2})
+    check_scheduler(sub, "exponential", 0.2, 40, {"gamma": 0.8})
+    check_scheduler(sub, "cosine", 0.2, 40, {"T_max": 30})
+
+
+@check("ex06", "lr_trace", 1, en="lr_trace gives the lr at the start of each epoch for every scheduler "
+       "(first value base_lr, one value per epoch, **kw passed on)",
+       zh="lr_trace 对每种调度器都给出每个 epoch 开始时的学习率（第一个值是 base_lr，每个 epoch 一个值，**kw 被传递）")
+def test_lr_trace_every_scheduler(ex06):
+    for name in SCHEDULERS:
+        check_lr_trace(ex06, name, 0.05, 173)
+    check_lr_trace(ex06, "multistep", 0.3, 25, {"milestones": [4, 9], "gamma": 0.1})
+
+
+@check("ex06", "run_experiment", 1, en="run_experiment: every optimizer starts from the same weights for a seed, "
+       "the same seed repeats the run, another seed changes it",
+       zh="run_experiment：同一个 seed 下每个优化器从相同的权重开始，相同 seed 结果可复现，不同 seed 结果不同")
+def test_run_experiment_fair_start(ex06):
+    # lr=0: the weights never move, so val_loss is the loss of the initial weights
+    start = {}
+    for name in ("sgd", "adam", "rmsprop"):
+        h = expect_history(ex06.run_experiment(name, 0.0, epochs=1, seed=5), 1,
+                           f"run_experiment({name!r}, 0.0, epochs=1, seed=5)")
+        start[name] = as_float(h["val_loss"][0])
+    for name in ("adam", "rmsprop"):
+        expect(math.isclose(start[name], start["sgd"], rel_tol=1e-6, abs_tol=1e-7),
+               Msg("cmp.number", got=f"{name}: {start[name]:.6g}, sgd: {start['sgd']:.6g}",
+                   expected="the same val_loss for every optimizer at lr=0 (the same initial weights)"),
+               hint="hint.ex06_seed_model", name=f"run_experiment({name!r}, 0.0, epochs=1, seed=5)['val_loss']")
+    call = "run_experiment('momentum', 0.05, epochs=2, seed=5)"
+    a = expect_history(ex06.run_experiment("momentum", 0.05, epochs=2, seed=5), 2, call)
+    b = expect_history(ex06.run_experiment("momentum", 0.05, epochs=2, seed=5), 2, call)
+    expect(same_history(a, b), Msg("cmp.number", got=f"val_loss {a['val_loss']} then {b['val_loss']}",
+                                   expected="the same history both times"), hint="hint.ex06_seed_model", name=call)
+    other = expect_history(ex06.run_experiment("sgd", 0.0, epochs=1, seed=6), 1,
+                           "run_experiment('sgd', 0.0, epochs=1, seed=6)")
+    expect(not math.isclose(as_float(other["val_loss"][0]), start["sgd"], rel_tol=1e-9, abs_tol=0.0),
+           Msg("cmp.number", got=f"seed 5: {start['sgd']:.6g}, seed 6: {as_float(other['val_loss'][0]):.6g}",
+               expected="other initial weights for another seed"),
+           hint="hint.ex06_seed_used", name="run_experiment('sgd', 0.0, epochs=1, seed=6)['val_loss']")
+
+
+@check("ex06", "run_experiment", 1, en="Adam at lr 0.01 reaches at least 0.9 validation accuracy on iris in 100 epochs",
+       zh="Adam 在学习率 0.01 下训练 100 个 epoch，iris 的验证准确率至少达到 0.9")
+def test_run_experiment_adam_accuracy(ex06):
+    call = "run_experiment('adam', 0.01, epochs=100, seed=3)"
+    history = expect_history(ex06.run_experiment("adam", 0.01, epochs=100, seed=3), 100, call)
+    final = as_float(history["val_acc"][-1])
+    expect(final >= 0.9, Msg("cmp.number", got=f"{final:.4f}", expected=">= 0.9"), hint="hint.ex06_adam_accuracy",
+           name=f"{call}['val_acc'][-1]")
+
+
+@check("ex06", "run_experiment", 1, en="a diverging run (SGD at lr 1e30) returns its nan/inf losses instead of raising",
+       zh="发散的运行（SGD，学习率 1e30）返回 nan/inf 损失，而不是抛出异常")
+def test_run_experiment_divergence(ex06):
+    call = "run_experiment('sgd', 1e30, epochs=3, seed=2)"
+    try:
+        history = ex06.run_experiment("sgd", 1e30, epochs=3, seed=2)
+    except StudentError as exc:
+        raised(exc, "run_experiment", "hint.ex06_diverge")
+    expect(isinstance(history, dict) and {"train_loss", "val_loss"} <= set(history),
+           Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+               got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
+           hint="hint.ex06_history", name=call)
+    values = [v for key in ("train_loss", "val_loss") for v in (history[key] if isinstance(history[key], list) else [])]
+    expect(values and all(isinstance(v, (int, float)) for v in values),
+           Msg("cmp.type", expected="lists of floats", got=repr(values)[:80]), hint="hint.ex06_history", name=call)
+    expect(any(not math.isfinite(v) for v in values),
+           Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
+
+
+@check("ex06", "lr_sweep", 1, en="lr_sweep and compare_optimizers pass lr, optimizer, epochs and seed on: each "
+       "history equals run_experiment's", zh="lr_sweep 和 compare_optimizers 会传递 lr、优化器、epochs 和 seed："
+       "每个 history 都与 run_experiment 的结果相同")
+def test_sweep_and_compare_pass_arguments(ex06):
+    sweep = ex06.lr_sweep([0.5, 0.05], optimizer_name="momentum", epochs=3, seed=4)
+    call = "lr_sweep([0.5, 0.05], optimizer_name='momentum', epochs=3, seed=4)"
+    expect(isinstance(sweep, dict), Msg("cmp.type", expected="dict", got=type(sweep).__name__),
+           hint="hint.ex06_sweep", name=call)
+    expect_equal(list(sweep), [0.5, 0.05], hint="hint.ex06_sweep", name=f"{call} keys")
+    for lr, history in sweep.items():
+        expect_history(history, 3, f"{call}[{lr}]")
+        expected = ex06.run_experiment("momentum", lr, epochs=3, seed=4)
+        expect(same_history(history, expected), Msg("cmp.number", got=f"val_loss {history['val_loss']}",
+                                                    expected=f"run_experiment('momentum', {lr}, epochs=3, seed=4)"),
+               hint="hint.ex06_sweep", name=f"{call}[{lr}]")
+    compared = ex06.compare_optimizers(["rmsprop", "adamw"], lr=0.02, epochs=3, seed=4)
+    call = "compare_optimizers(['rmsprop', 'adamw'], lr=0.02, epochs=3, seed=4)"
+    expect(isinstance(compared, dict), Msg("cmp.type", expected="dict", got=type(compared).__name__),
+           hint="hint.ex06_sweep", name=call)
+    expect_equal(list(compared), ["rmsprop", "adamw"], hint="hint.ex06_sweep", name=f"{call} keys")
+    for name, history in compared.items():
+        expect_history(history, 3, f"{call}[{name!r}]")
+        expected = ex06.run_experiment(name, 0.02, epochs=3, seed=4)
+        expect(same_history(history, expected), Msg("cmp.number", got=f"val_loss {history['val_loss']}",
+                                                    expected=f"run_experiment({name!r}, 0.02, epochs=3, seed=4)"),
+               hint="hint.ex06_sweep", name=f"{call}[{name!r}]")
+
+
+def check_ranking(ex06, finals, metric, finite_order, call):
+    """The finite values in ``finite_order``, then every nan key (in any order among themselves)."""
+    got = ex06.summarize(runs(finals, metric), metric)
+    hint = "hint.ex06_summarize"
+    expect(isinstance(got, list), Msg("cmp.type", expected="list of (key, value)", got=type(got).__name__),
+           hint=hint, name=call)
+    expect_length(got, len(finals), hint=hint, name=call)
+    for item in got:
+        expect(isinstance(item, (tuple, list)) and len(item) == 2,
+               Msg("cmp.type", expected="(key, final_value)", got=repr(item)[:60]), hint=hint, name=call)
+    keys = [item[0] for item in got]
+    n = len(finite_order)
+    expect_equal(keys[:n], list(finite_order), hint=hint, name=f"{call}: best first")
+    nan_keys = {k for k, v in finals.items() if math.isnan(v)}
+    expect(set(keys[n:]) == nan_keys, Msg("cmp.number", got=keys, expected=f"{list(finite_order)} then the nan runs"),
+           hint=hint, name=f"{call}: nan last")
+    for key, value in got:
+        v = as_float(value, hint=hint, name=f"{call}: value of {key!r}")
+        want = finals[key]
+        expect(v == want or (math.isnan(v) and math.isnan(want)), Msg("cmp.number", got=v, expected=want),
+               hint=hint, name=f"{call}: value of {key!r}")
+
+
+@check("ex06", "summarize", 1, en="summarize ranks losses lowest first and accuracies highest first, nan runs last",
+       zh="summarize 对损失从低到高、对准确率从高到低排名，nan 的运行排在最后")
+def test_summarize_loss_and_nan(ex06):
+    nan = float("nan")
+    losses = {0.1: nan, 1.0: 0.35, 0.01: 0.9, 10.0: nan, 0.001: 1.05, 0.3: 0.2}
+    check_ranking(ex06, losses, "val_loss", [0.3, 1.0, 0.01, 0.001], "summarize(results, 'val_loss')")
+    accs = {"adam": nan, "sgd": 0.6, "momentum": 0.95, "rmsprop": 0.75}
+    check_ranking(ex06, accs, "val_acc", ["momentum", "rmsprop", "sgd"], "summarize(results, 'val_acc')")
+
+
+@check("ex06", "plot_comparison", 1, en="plot_comparison writes a real PNG image of a metric with nan values",
+       zh="plot_comparison 为含 nan 的指标写出真正的 PNG 图像")
+def test_plot_comparison_png_with_nan(sub, ex06):
+    nan = float("nan")
+    results = {lr: {key: values for key in HISTORY_KEYS} for lr, values in
+               ((0.01, [1.1, 1.0, 0.95, 0.9]), (0.1, [1.1, 0.7, 0.5, 0.4]), (10.0, [1.1, 30.0, nan, nan]))}
+    check_png(sub, ex06, results, "val_loss", "comparison_hidden.png")

@@ -1,0 +1,116 @@
+"""Hidden checks for ex08 and the MNIST bonus: another seed and test size, the labels,
+disjoint and reproducible splits, and the accuracy measured by the grader.
+
+As in the public checks, the MNIST bonus checks are removed before collection
+where the MNIST files are not in the data folder.
+"""
+import torch
+
+from ...feedback.catalog import Msg
+from ..api import check, expect
+from ..public.test_ex08_capstone import (N_DIGITS, data_dir, expect_accuracy, expect_missing_mnist_error,
+                                         expect_mnist_batches, expect_normalized, expect_reported_accuracy,
+                                         expect_scaled_digits, expect_split_shapes, expect_stratified, mnist_accuracy,
+                                         mnist_loaders_out, mnist_present, split)
+from ...engine.worker import probes_ex06_08 as px
+
+SEED, TEST_SIZE = 11, 0.3
+N_TEST = 540  # ceil(0.3 * 1797), as train_test_split rounds the test share up
+N_TRAIN = N_DIGITS - N_TEST
+
+
+@check("ex08", "load_digits_split", 1, en="load_digits_split(seed=11, test_size=0.3) gives 1257 / 540 samples, "
+       "float32 X [n, 64] and int64 y", zh="load_digits_split(seed=11, test_size=0.3) 返回 1257 / 540 个样本，"
+       "X 为 float32 [n, 64]，y 为 int64")
+def test_load_digits_split_shapes_hidden(ex08):
+    parts, call = split(ex08, seed=SEED, test_size=TEST_SIZE)
+    expect_split_shapes(parts, call, N_TRAIN, N_TEST)
+
+
+@check("ex08", "load_digits_split", 1, en="every row is a digit's pixels / 16 and y holds its true label",
+       zh="每一行都是某个数字的像素 / 16，y 是它真实的标签")
+def test_load_digits_split_labels(ex08):
+    parts, call = split(ex08, seed=SEED, test_size=TEST_SIZE)
+    expect_split_shapes(parts, call, N_TRAIN, N_TEST)
+    train_labels, test_labels = expect_scaled_digits(parts, call)
+    for name, got, truth in (("y_train", parts[2], train_labels), ("y_test", parts[3], test_labels)):
+        wrong = int((got != torch.tensor(truth)).sum())
+        expect(wrong == 0, Msg("cmp.number", got=f"{wrong} labels differ from the digits' targets",
+                               expected="y[i] = the label of row i"), hint="hint.ex08_labels", name=f"{call}: {name}")
+
+
+@check("ex08", "load_digits_split", 1, en="the split with seed=11, test_size=0.3 is stratified",
+       zh="seed=11、test_size=0.3 的划分是分层的")
+def test_load_digits_split_stratified_hidden(ex08):
+    parts, call = split(ex08, seed=SEED, test_size=TEST_SIZE)
+    expect_split_shapes(parts, call, N_TRAIN, N_TEST)
+    _, test_labels = expect_scaled_digits(parts, call)
+    expect_stratified(test_labels, TEST_SIZE, call)
+
+
+def row_keys(x):
+    return {bytes((r * 16).round().to(torch.uint8).numpy().tobytes()) for r in x}
+
+
+@check("ex08", "load_digits_split", 1, en="train and test are disjoint and cover all 1797 digits; the same seed gives "
+       "the same split, another seed another", zh="训练集和测试集不相交且覆盖全部 1797 个数字；相同 seed 得到相同划分，"
+       "不同 seed 得到不同划分")
+def test_load_digits_split_disjoint_and_seeded(ex08):
+    parts, call = split(ex08, seed=SEED, test_size=TEST_SIZE)
+    expect_split_shapes(parts, call, N_TRAIN, N_TEST)
+    train, test = row_keys(parts[0]), row_keys(parts[1])
+    expect(not (train & test) and len(train | test) == N_DIGITS,
+           Msg("cmp.number", got=f"{len(train & test)} rows in both, {len(train | test)} distinct rows",
+               expected=f"0 rows in both, {N_DIGITS} distinct rows"), hint="hint.ex08_disjoint", name=call)
+    again, _ = split(ex08, seed=SEED, test_size=TEST_SIZE)
+    expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
+           Msg("cmp.number", got="another split", expected="the same split for the same seed"),
+           hint="hint.ex08_seed", name=call)
+    other, other_call = split(ex08, seed=SEED + 1, test_size=TEST_SIZE)
+    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got="the same test set",
+                                                    expected="another test set for another seed"),
+           hint="hint.ex08_seed", name=other_call)
+
+
+@check("ex08", "train_digits", 3, en="the model of train_digits(seed=3) reaches >= 0.95 test accuracy (measured by "
+       "the grader)", zh="train_digits(seed=3) 训练的模型测试准确率 >= 0.95（由评分程序测量）")
+def test_train_digits_accuracy_hidden(sub):
+    expect_accuracy(sub, {"seed": 3})
+
+
+@check("ex08", "train_digits", 1, en="train_digits(seed=3)['test_accuracy'] is a float equal to the model's "
+       "accuracy on X_test", zh="train_digits(seed=3)['test_accuracy'] 是 float，等于模型在 X_test 上的准确率")
+def test_train_digits_reported_accuracy_hidden(sub):
+    expect_reported_accuracy(sub, {"seed": 3})
+
+
+@check("ex08", "mnist_loaders", 2, en="mnist_loaders on a folder without the MNIST files raises a clear error "
+       "saying where the files go and how to get them", zh="在没有 MNIST 文件的目录上，mnist_loaders 抛出清晰的错误，"
+       "说明文件应放在哪里以及如何获取")
+def test_mnist_loaders_missing_files_hidden(sub):
+    expect_missing_mnist_error(sub, "datasets_hidden/empty_mnist_root")
+
+
+# --- the MNIST bonus (only where the data exists) ----------------------------------------------------
+@check("mnist", "mnist_loaders", 2, en="mnist_loaders(batch_size=32): 60000 / 10000 images, training batches of 32, "
+       "test images normalized with (0.1307, 0.3081)", zh="mnist_loaders(batch_size=32)：60000 / 10000 张图像，"
+       "训练批量为 32，测试图像用 (0.1307, 0.3081) 归一化")
+def test_mnist_loaders_batch_size_and_sizes(sub):
+    out, call = mnist_loaders_out(sub, batch_size=32)
+    raw = sub.data_dir / "MNIST" / "raw"
+    for name, file in (("train", px.MNIST_FILES[1]), ("test", px.MNIST_FILES[3])):
+        expect_mnist_batches(out[name], 32 if name == "train" else None, f"{call}: {name} batches")
+        n = len(px.read_idx(raw / file))
+        expect(out[name]["length"] == n, Msg("cmp.number", got=out[name]["length"], expected=n),
+               hint="hint.mnist_loaders", name=f"len({call}[{name}].dataset)")
+    expect_normalized(out["test"], f"{call}: test batches")
+
+
+@check("mnist", "train_mnist", 3, en="the model of train_mnist() reaches >= 0.97 test accuracy on the 10000 test "
+       "images (measured by the grader)", zh="train_mnist() 训练的模型在 10000 张测试图像上准确率 >= 0.97（由评分程序测量）")
+def test_train_mnist_accuracy_hidden(sub):
+    mnist_accuracy(sub)
+
+
+if not mnist_present(data_dir()):  # no MNIST here: the bonus is not graded, so its checks do not exist
+    del test_mnist_loaders_batch_size_and_sizes, test_train_mnist_accuracy_hidden

@@ -1,0 +1,196 @@
+"""Public checks for ex02: min-max scaling, the iris Dataset, DataLoaders and steps per epoch."""
+import numpy as np
+import torch
+
+from ...feedback.catalog import Msg
+from ..api import check, expect, expect_close, expect_equal, expect_tensor
+from .test_ex01_gradient_descent import call_probe, gen, hinted
+
+MODULE = "ex02_data"
+HEADER = "sepal_length,sepal_width,petal_length,petal_width,label,species,split"
+SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def csv_text(rows) -> str:
+    """rows of (f1, f2, f3, f4, label, split) as the text of an iris CSV."""
+    lines = [HEADER] + [f"{a},{b},{c},{d},{y},{SPECIES[y]},{s}" for a, b, c, d, y, s in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(sub, name, rows):
+    """Write an iris CSV into the worker's working directory; its path there."""
+    return call_probe(sub, MODULE, "write_text", "IrisDataset", name, csv_text(rows))
+
+
+def dataset(sub, csv_path, split, stats=None):
+    args = (csv_path, split) if stats is None else (csv_path, split, stats)
+    return call_probe(sub, MODULE, "dataset_run", "IrisDataset", *args, hint="hint.ex02_read_rows")
+
+
+def expected_split(rows, split):
+    """(features float32 [n, 4], labels int64 [n]) of the rows of one split."""
+    chosen = [r for r in rows if r[5] == split]
+    return (torch.tensor([r[:4] for r in chosen], dtype=torch.float32).reshape(-1, 4),
+            torch.tensor([r[4] for r in chosen], dtype=torch.int64))
+
+
+def expect_items(items, hint):
+    """Every ds[i] is (x float32 [4], y int64 0-dim); returns them stacked."""
+    for i, item in enumerate(items):
+        expect(isinstance(item, (tuple, list)) and len(item) == 2,
+               Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint=hint, name=f"ds[{i}]")
+        expect_tensor(item[0], shape=[4], dtype=torch.float32, hint=hint, name=f"ds[{i}][0]")
+        expect_tensor(item[1], shape=[], dtype=torch.int64, hint=hint, name=f"ds[{i}][1]")
+    if not items:
+        return torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64)
+    return torch.stack([it[0] for it in items]), torch.stack([it[1] for it in items])
+
+
+def sort_rows(x, y):
+    """The rows of (x, y) in a canonical order, to compare them as a multiset."""
+    order = sorted(range(len(y)), key=lambda i: (int(y[i]), *[float(v) for v in x[i]]))
+    return x[order], y[order]
+
+
+def expect_same_rows(got, expected, hint, name):
+    gx, gy = sort_rows(*got)
+    ex, ey = sort_rows(*expected)
+    expect_close(gy, ey, hint=hint, name=f"{name} labels")
+    expect_close(gx, ex, hint=hint, name=f"{name} features")
+
+
+def scale(x, stats):
+    lo, hi = stats
+    span = hi - lo
+    return (x - lo) / torch.where(span == 0, torch.ones_like(span), span)
+
+
+def loaders(sub, **kwargs):
+    out = call_probe(sub, MODULE, "loaders_run", "make_loaders", hint="hint.ex02_make_loaders", **kwargs)
+    expect_equal(out["keys"], ["test", "train", "val"], hint="hint.ex02_make_loaders", name="make_loaders(...) keys")
+    return out
+
+
+def flat(batches):
+    return [v for batch in batches for v in batch]
+
+
+def expect_steps(ex02, n, batch_size, drop_last, expected, hint):
+    args = (n, batch_size) if drop_last is None else (n, batch_size, drop_last)
+    with hinted(hint):
+        got = ex02.steps_per_epoch(*args)
+    name = f"steps_per_epoch{args}"
+    expect(isinstance(got, int) and not isinstance(got, bool),
+           Msg("cmp.type", expected="int", got=type(got).__name__), hint="hint.ex02_steps_int", name=name)
+    expect_equal(got, expected, hint=hint, name=name)
+
+
+# rows of a small iris CSV: 5 train, 2 val, 2 test
+ROWS = [
+    (5.1, 3.5, 1.4, 0.2, 0, "train"), (7.0, 3.2, 4.7, 1.4, 1, "train"), (6.3, 3.3, 6.0, 2.5, 2, "val"),
+    (4.9, 3.0, 1.4, 0.2, 0, "test"), (6.4, 3.2, 4.5, 1.5, 1, "train"), (5.8, 2.7, 5.1, 1.9, 2, "train"),
+    (5.0, 3.4, 1.5, 0.2, 0, "val"), (5.5, 2.3, 4.0, 1.3, 1, "test"), (7.1, 3.0, 5.9, 2.1, 2, "train"),
+]
+
+
+# --- min-max scaling -----------------------------------------------------------------------
+@check("ex02", "minmax_stats", 1, en="minmax_stats returns the per-feature min and max, each [3]",
+       zh="minmax_stats 返回每个特征的最小值和最大值，形状都是 [3]")
+def test_minmax_stats(ex02):
+    x = torch.randn(5, 3, generator=gen(40)) * 4
+    with hinted("hint.ex02_minmax_stats"):
+        result = ex02.minmax_stats(x)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           Msg("cmp.type", expected="(lo, hi)", got=type(result).__name__), hint="hint.ex02_minmax_stats",
+           name="minmax_stats(x)")
+    expect_close(result[0], x.amin(dim=0), hint="hint.ex02_minmax_stats", name="lo")
+    expect_close(result[1], x.amax(dim=0), hint="hint.ex02_minmax_stats", name="hi")
+
+
+@check("ex02", "minmax_scale", 1, en="minmax_scale maps the training features onto [0, 1]",
+       zh="minmax_scale 把训练特征映射到 [0, 1]")
+def test_minmax_scale(ex02):
+    x = torch.randn(6, 3, generator=gen(41)) * 3 + 1
+    stats = (x.amin(dim=0), x.amax(dim=0))
+    with hinted("hint.ex02_minmax_scale"):
+        got = ex02.minmax_scale(x, stats)
+    expect_close(got, scale(x, stats), hint="hint.ex02_minmax_scale", name="minmax_scale(x, stats)")
+
+
+@check("ex02", "minmax_scale", 1, en="a feature with zero range is divided by 1, not 0",
+       zh="取值范围为 0 的特征除以 1，而不是除以 0")
+def test_minmax_scale_zero_range(ex02):
+    x = torch.tensor([[1.0, 2.0, 5.0], [3.0, 2.0, 7.0], [2.0, 2.0, 6.0]])
+    stats = (x.amin(dim=0), x.amax(dim=0))
+    with hinted("hint.ex02_zero_range"):
+        got = ex02.minmax_scale(x, stats)
+    expect_close(got, scale(x, stats), hint="hint.ex02_zero_range", name="minmax_scale(x, stats)")
+
+
+# --- IrisDataset -------------------------------------------------------------------------------
+@check("ex02", "IrisDataset", 2, en="data/iris.csv has 96 train, 24 val and 30 test samples",
+       zh="data/iris.csv 中 train、val、test 分别有 96、24、30 个样本")
+def test_iris_split_lengths(sub, ex02):
+    path = ex02.data_dir() / "iris.csv"
+    for split, n in (("train", 96), ("val", 24), ("test", 30)):
+        expect_equal(dataset(sub, path, split)["len"], n, hint="hint.ex02_split_lengths", name=f"len(IrisDataset(..., '{split}'))")
+
+
+@check("ex02", "IrisDataset", 2, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
+       zh="ds[i] 是 (float32 的 x [4]，int64 的 0 维 y)，数值与 CSV 一致")
+def test_iris_items(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    out = dataset(sub, path, "train")
+    got = expect_items(out["items"], "hint.ex02_item_types")
+    expect_same_rows(got, expected_split(ROWS, "train"), "hint.ex02_read_rows", "train split")
+
+
+@check("ex02", "IrisDataset", 1, en="with stats, the features are min-max scaled", zh="给定 stats 时，特征经过 min-max 缩放")
+def test_iris_scaled_with_stats(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    raw = expected_split(ROWS, "train")
+    stats = (raw[0].amin(dim=0), raw[0].amax(dim=0))
+    got = expect_items(dataset(sub, path, "train", stats)["items"], "hint.ex02_item_types")
+    expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "train split")
+
+
+@check("ex02", "IrisDataset", 1, en="an unknown split ('training') raises ValueError", zh="未知的划分（'training'）会抛出 ValueError")
+def test_iris_unknown_split(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "training"])
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_split_error", name="IrisDataset(path, 'training')")
+
+
+# --- TensorDataset and DataLoaders ------------------------------------------------------------
+@check("ex02", "to_tensor_dataset", 2, en="to_tensor_dataset turns float64/int32 arrays into float32 features, int64 labels",
+       zh="to_tensor_dataset 把 float64/int32 数组变成 float32 特征和 int64 标签")
+def test_to_tensor_dataset(sub):
+    X = np.arange(18, dtype=np.float64).reshape(6, 3) / 7
+    y = np.array([0, 2, 1, 1, 0, 2], dtype=np.int32)
+    out = call_probe(sub, MODULE, "tensor_dataset_run", "to_tensor_dataset", X, y, hint="hint.ex02_tensor_dataset")
+    expect(out["is_tensor_dataset"], Msg("cmp.type", expected="TensorDataset", got="another type"),
+           hint="hint.ex02_tensor_dataset", name="to_tensor_dataset(X, y)")
+    expect_close(out["x"], torch.tensor(X, dtype=torch.float32), hint="hint.ex02_tensor_dataset", name="features")
+    expect_close(out["y"], torch.tensor(y, dtype=torch.int64), hint="hint.ex02_tensor_dataset", name="labels")
+
+
+@check("ex02", "make_loaders", 2, en="make_loaders returns train/val/test loaders that yield every sample once in batches of 16",
+       zh="make_loaders 返回 train/val/test 三个加载器，以 16 为批量把每个样本各给出一次")
+def test_make_loaders(sub):
+    sizes = (40, 13, 11)
+    out = loaders(sub, sizes=sizes, batch_size=16, seed=0, other_seed=1)
+    for (name, n), offset in zip(zip(("train", "val", "test"), sizes), (0, 1000, 2000)):
+        batches = out["batches"][name]
+        expect(all(len(b) <= 16 for b in batches) and len(batches[0]) == min(16, n),
+               Msg("cmp.number", got=[len(b) for b in batches], expected="batches of 16"),
+               hint="hint.ex02_batch_size", name=f"loaders['{name}'] batch sizes")
+        expect_equal(sorted(flat(batches)), list(range(offset, offset + n)), hint="hint.ex02_no_drop",
+                     name=f"samples of loaders['{name}']")
+
+
+@check("ex02", "steps_per_epoch", 2, en="steps_per_epoch: 96/16 is 6, 100/16 is 7, 5/8 is 1",
+       zh="steps_per_epoch：96/16 为 6，100/16 为 7，5/8 为 1")
+def test_steps_per_epoch(ex02):
+    for n, b, expected in ((96, 16, 6), (100, 16, 7), (5, 8, 1)):
+        expect_steps(ex02, n, b, None, expected, "hint.ex02_steps_ceil")

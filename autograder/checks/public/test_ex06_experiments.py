@@ -1,0 +1,337 @@
+"""Public checks for ex06: optimizers, schedulers, experiments, plots and rankings.
+
+make_optimizer and make_scheduler are judged by behaviour: the student's
+optimizer steps a fixed quadratic in the worker (``probes_ex06_08``) and its
+trajectory is compared with torch.optim's class and SPEC.md's settings built
+here; a scheduler's lr sequence is compared with torch's scheduler.
+"""
+import math
+import re
+from pathlib import Path
+
+import torch
+
+from ...engine.client import StudentError
+from ...engine.worker import probes_ex06_08 as px
+from ...feedback.catalog import Msg
+from ..api import run_probe, as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail
+
+MODULE = "ex06_experiments"
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
+HISTORY_KEYS = ("train_loss", "val_loss", "val_acc", "lr")
+
+
+def probe(sub, probe_name, func, **kwargs):
+    """Run probes_ex06_08.<probe_name> in the worker; errors are reported against the student's ``func``."""
+    return run_probe(sub, f"probes_ex06_08.{probe_name}", f"{MODULE}.{func}", **kwargs)
+
+
+
+
+# --- make_optimizer: behaviour on a quadratic ------------------------------------------------
+def spec_optimizer(name):
+    """torch.optim class and SPEC.md's settings behind each name."""
+    return {
+        "sgd": (torch.optim.SGD, {}),
+        "momentum": (torch.optim.SGD, {"momentum": 0.9}),
+        "adagrad": (torch.optim.Adagrad, {}),
+        "rmsprop": (torch.optim.RMSprop, {}),
+        "adam": (torch.optim.Adam, {}),
+        "adamw": (torch.optim.AdamW, {}),
+    }[name]
+
+
+def trajectory(cls, kwargs, seed, shapes, steps):
+    return px.quadratic_trajectory(lambda p: cls(p, **kwargs), seed, shapes, steps)["trajectory"]
+
+
+def label(cls, kwargs):
+    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    return f"torch.optim.{cls.__name__}({args})"
+
+
+def optimizer_mistake(name, got, lr, kw, seed, shapes, steps):
+    """The hint for a trajectory that is not the expected one: which optimizer it looks like."""
+    cls, defaults = spec_optimizer(name)
+    if kw and compare(got, trajectory(cls, {"lr": lr, **defaults}, seed, shapes, steps)) is None:
+        return Msg("hint.ex06_optimizer_kw")
+    if compare(got, trajectory(cls, {**defaults, **kw}, seed, shapes, steps)) is None:
+        return Msg("hint.ex06_optimizer_lr")
+    candidates = [(o, *spec_optimizer(o)) for o in OPTIMIZERS if o != name]
+    candidates += [("momentum", torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+                   ("momentum", torch.optim.SGD, {"momentum": 0.5}),
+                   ("momentum", torch.optim.SGD, {"momentum": 0.99}),
+                   ("adam", torch.optim.Adam, {"weight_decay": 0.01}),
+                   ("adamw", torch.optim.AdamW, {"weight_decay": 0.0}),
+                   ("rmsprop", torch.optim.RMSprop, {"momentum": 0.9})]
+    for other, ocls, odefaults in candidates:
+        for extra in ([kw, {}] if kw else [{}]):
+            settings = {"lr": lr, **odefaults, **extra}
+            if compare(got, trajectory(ocls, settings, seed, shapes, steps)) is not None:
+                continue
+            if name == "momentum" and ocls is torch.optim.SGD:
+                return Msg("hint.ex06_momentum")
+            if {name, other} == {"adam", "adamw"}:
+                return Msg("hint.ex06_adam_adamw")
+            return Msg("hint.ex06_optimizer_class", name=name, looks_like=label(ocls, settings),
+                       expected=label(cls, {"lr": lr, **defaults, **kw}))
+    return Msg("hint.ex06_optimizer_unknown", name=name, expected=label(cls, {"lr": lr, **defaults, **kw}))
+
+
+def check_optimizers(sub, names, lr, seed, shapes, steps, kw=None):
+    kw = dict(kw or {})
+    for name in names:
+        out = probe(sub, "optimizer_run", "make_optimizer", name=name, lr=lr, seed=seed, shapes=shapes,
+                    steps=steps, kw=kw)
+        call = f"make_optimizer({name!r}, params, lr={lr}" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
+        expect(out["is_optimizer"], Msg("cmp.type", expected="torch.optim.Optimizer", got=out["class"]),
+               hint="hint.ex06_optimizer_type", name=call)
+        cls, defaults = spec_optimizer(name)
+        expected = trajectory(cls, {"lr": lr, **defaults, **kw}, seed, shapes, steps)
+        got = out["trajectory"]
+        if compare(got, expected) is not None:
+            hint = optimizer_mistake(name, got, lr, kw, seed, shapes, steps)
+            expect_close(got, expected, hint=hint, name=f"{call}: parameters after each of {steps} steps")
+
+
+@check("ex06", "make_optimizer", 2, en="each name builds the right optimizer: 5 steps on a quadratic match "
+       "torch.optim (sgd, momentum=0.9, adagrad, rmsprop, adam, adamw)",
+       zh="每个名称都创建正确的优化器：在二次函数上走 5 步，与 torch.optim 一致（sgd、momentum=0.9、adagrad、rmsprop、adam、adamw）")
+def test_make_optimizer_matches_torch(sub):
+    check_optimizers(sub, OPTIMIZERS, lr=0.1, seed=1, shapes=((3, 4), (4,)), steps=5)
+
+
+def expect_unknown_name_error(sub, bad):
+    out = probe(sub, "make_optimizer_error", "make_optimizer", name=bad)
+    if out["not_implemented"]:
+        raise StudentError({"type": "NotImplementedError", "not_implemented": True}, f"{MODULE}.make_optimizer")
+    call = f"make_optimizer({bad!r}, params, 0.1)"
+    expect(out["raised"], Msg("cmp.number", got="no exception", expected="ValueError"),
+           hint="hint.ex06_unknown_optimizer", name=call)
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=out["type"]),
+           hint="hint.ex06_unknown_optimizer", name=call)
+    message = out["message"].lower()
+    missing = [n for n in OPTIMIZERS if not re.search(rf"(?<![a-z]){n}(?![a-z])", message)]
+    expect(not missing, Msg("cmp.number", got=repr(out["message"][:200]),
+                            expected="a message listing " + ", ".join(OPTIMIZERS)),
+           hint="hint.ex06_unknown_optimizer", name=call)
+
+
+@check("ex06", "make_optimizer", 1, en="an unknown name raises ValueError listing the valid names",
+       zh="未知的名称会抛出 ValueError，并列出所有有效名称")
+def test_make_optimizer_unknown_name(sub):
+    expect_unknown_name_error(sub, "nesterov")
+
+
+# --- make_scheduler and lr_trace ------------------------------------------------------------------
+SCHEDULERS = ("step", "multistep", "exponential", "cosine")
+
+
+def spec_scheduler(name, kw=None):
+    s = torch.optim.lr_scheduler
+    cls, defaults = {
+        "step": (s.StepLR, {"step_size": 50, "gamma": 0.5}),
+        "multistep": (s.MultiStepLR, {"milestones": [50, 100, 160], "gamma": 0.5}),
+        "exponential": (s.ExponentialLR, {"gamma": 0.9}),
+        "cosine": (s.CosineAnnealingLR, {"T_max": 200}),
+    }[name]
+    return cls, {**defaults, **dict(kw or {})}
+
+
+def expected_trace(name, base_lr, epochs, kw=None):
+    import warnings
+
+    cls, kwargs = spec_scheduler(name, kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return px.scheduler_trace(lambda opt: cls(opt, **kwargs), base_lr, epochs)
+
+
+def check_scheduler(sub, name, base_lr, epochs, kw=None):
+    kw = dict(kw or {})
+    out = probe(sub, "scheduler_run", "make_scheduler", name=name, base_lr=base_lr, epochs=epochs, kw=kw)
+    expected = torch.tensor(expected_trace(name, base_lr, epochs, kw), dtype=torch.float64)
+    got = torch.tensor(out["trace"], dtype=torch.float64)
+    hint = "hint.ex06_scheduler_defaults"
+    if kw and compare(got, torch.tensor(expected_trace(name, base_lr, epochs), dtype=torch.float64),
+                      atol=1e-9, rtol=1e-6) is None:
+        hint = "hint.ex06_scheduler_kw"
+    call = f"make_scheduler({name!r}, optimizer" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
+    expect_close(got, expected, hint=hint, name=f"{call}: lr at the start of each of {epochs} epochs",
+                 atol=1e-9, rtol=1e-6)
+
+
+@check("ex06", "make_scheduler", 1, en="make_scheduler's defaults: the lr of 200 epochs equals StepLR(50, 0.5), "
+       "MultiStepLR([50,100,160], 0.5), ExponentialLR(0.9), CosineAnnealingLR(200)",
+       zh="make_scheduler 的默认参数：200 个 epoch 的学习率与 StepLR(50, 0.5)、MultiStepLR([50,100,160], 0.5)、"
+          "ExponentialLR(0.9)、CosineAnnealingLR(200) 一致")
+def test_make_scheduler_defaults(sub):
+    for name in SCHEDULERS:
+        check_scheduler(sub, name, base_lr=0.1, epochs=200)
+
+
+def lr_trace_mistake(got, expected):
+    """Shifted by one epoch (recorded after stepping) or another length."""
+    if len(got) != len(expected):
+        return "hint.ex06_lr_trace_length"
+    if len(got) > 1 and compare(torch.tensor(got[:-1], dtype=torch.float64),
+                                torch.tensor(expected[1:], dtype=torch.float64), atol=1e-9, rtol=1e-6) is None:
+        return "hint.ex06_lr_trace_start"
+    return "hint.ex06_lr_trace_start" if got and expected and got[0] != expected[0] else "hint.ex06_scheduler_defaults"
+
+
+def check_lr_trace(ex06, name, base_lr, epochs, kw=None, default_args=False):
+    kw = dict(kw or {})
+    got = ex06.lr_trace(name) if default_args else ex06.lr_trace(name, base_lr=base_lr, epochs=epochs, **kw)
+    call = f"lr_trace({name!r})" if default_args else (
+        f"lr_trace({name!r}, base_lr={base_lr}, epochs={epochs}" + "".join(f", {k}={v}" for k, v in kw.items()) + ")")
+    expect(isinstance(got, list), Msg("cmp.type", expected="list", got=type(got).__name__),
+           hint="hint.ex06_lr_trace_floats", name=call)
+    for value in got:
+        expect(isinstance(value, float), Msg("cmp.type", expected="float", got=type(value).__name__),
+               hint="hint.ex06_lr_trace_floats", name=call)
+    expected = expected_trace(name, base_lr, epochs, kw)
+    hint = lr_trace_mistake(got, expected)
+    expect_length(got, epochs, hint=hint, name=call)
+    expect_close(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64), hint=hint,
+                 name=call, atol=1e-9, rtol=1e-6)
+
+
+@check("ex06", "lr_trace", 1, en="lr_trace('step') gives 200 floats, the lr at the start of each epoch (0.1, then "
+       "halved every 50)", zh="lr_trace('step') 返回 200 个 float，即每个 epoch 开始时的学习率（0.1，每 50 个 epoch 减半）")
+def test_lr_trace_step_defaults(ex06):
+    check_lr_trace(ex06, "step", 0.1, 200, default_args=True)
+    check_lr_trace(ex06, "exponential", 0.5, 6)
+
+
+# --- run_experiment, lr_sweep, compare_optimizers -------------------------------------------------
+def expect_history(history, epochs, func):
+    """A dict of the four per-epoch lists, floats, ``epochs`` long."""
+    expect(isinstance(history, dict) and set(HISTORY_KEYS) <= set(history),
+           Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+               got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
+           hint="hint.ex06_history", name=func)
+    for key in HISTORY_KEYS:
+        expect_length(history[key], epochs, hint="hint.ex06_history", name=f"{func}['{key}']")
+        for value in history[key]:
+            expect(isinstance(value, (float, int)) and not isinstance(value, bool),
+                   Msg("cmp.type", expected="float", got=type(value).__name__),
+                   hint="hint.ex06_history", name=f"{func}['{key}']")
+    return history
+
+
+def same_history(a, b) -> bool:
+    """Equal, nan equal to nan."""
+    for key in HISTORY_KEYS:
+        x, y = a.get(key), b.get(key)
+        if not isinstance(x, list) or not isinstance(y, list) or len(x) != len(y):
+            return False
+        for u, v in zip(x, y):
+            if not (u == v or (isinstance(u, float) and isinstance(v, float) and math.isnan(u) and math.isnan(v))):
+                return False
+    return True
+
+
+@check("ex06", "run_experiment", 1, en="run_experiment returns the history: train_loss, val_loss, val_acc, lr, "
+       "one float per epoch", zh="run_experiment 返回 history：train_loss、val_loss、val_acc、lr，每个 epoch 一个 float")
+def test_run_experiment_history(ex06):
+    history = expect_history(ex06.run_experiment("sgd", 0.1, epochs=3), 3, "run_experiment('sgd', 0.1, epochs=3)")
+    for value in history["lr"]:
+        expect(math.isclose(as_float(value), 0.1, rel_tol=1e-9), Msg("cmp.number", got=value, expected=0.1),
+               hint="hint.ex06_history", name="run_experiment('sgd', 0.1, epochs=3)['lr']")
+
+
+@check("ex06", "run_experiment", 1, en="the same seed gives the same history twice",
+       zh="相同的 seed 两次得到完全相同的 history")
+def test_run_experiment_same_seed_same_history(ex06):
+    call = "run_experiment('momentum', 0.05, epochs=3, seed=1)"
+    a = expect_history(ex06.run_experiment("momentum", 0.05, epochs=3, seed=1), 3, call)
+    b = expect_history(ex06.run_experiment("momentum", 0.05, epochs=3, seed=1), 3, call)
+    expect(same_history(a, b), Msg("cmp.number", got=f"val_loss {a['val_loss']} then {b['val_loss']}",
+                                   expected="the same history both times"),
+           hint="hint.ex06_seed_model", name=call)
+
+
+@check("ex06", "lr_sweep", 1, en="lr_sweep and compare_optimizers return {lr: history} and {name: history} "
+       "in the order given", zh="lr_sweep 和 compare_optimizers 按给定顺序返回 {lr: history} 和 {name: history}")
+def test_sweep_and_compare_keys(ex06):
+    sweep = ex06.lr_sweep([0.01, 0.1], epochs=2)
+    expect(isinstance(sweep, dict), Msg("cmp.type", expected="dict", got=type(sweep).__name__),
+           hint="hint.ex06_sweep", name="lr_sweep([0.01, 0.1], epochs=2)")
+    expect_equal(list(sweep), [0.01, 0.1], hint="hint.ex06_sweep", name="lr_sweep([0.01, 0.1], epochs=2) keys")
+    for lr, history in sweep.items():
+        expect_history(history, 2, f"lr_sweep(...)[{lr}]")
+    compared = ex06.compare_optimizers(["sgd", "adam"], epochs=2)
+    expect(isinstance(compared, dict), Msg("cmp.type", expected="dict", got=type(compared).__name__),
+           hint="hint.ex06_sweep", name="compare_optimizers(['sgd', 'adam'], epochs=2)")
+    expect_equal(list(compared), ["sgd", "adam"], hint="hint.ex06_sweep",
+                 name="compare_optimizers(['sgd', 'adam'], epochs=2) keys")
+    for name, history in compared.items():
+        expect_history(history, 2, f"compare_optimizers(...)[{name!r}]")
+
+
+# --- plot_comparison and summarize -------------------------------------------------------------------
+def check_png(sub, ex06, results, metric, filename):
+    result = ex06.plot_comparison(results, metric, filename)
+    call = f"plot_comparison(results, {metric!r}, {filename!r})"
+    expect(isinstance(result, Path), Msg("cmp.type", expected="Path", got=type(result).__name__),
+           hint="hint.ex06_png", name=call)
+    file = sub.folder.work / filename
+    data = file.read_bytes() if file.is_file() else b""
+    expect(data[:8] == b"\x89PNG\r\n\x1a\n", Msg("cmp.number", got=repr(data[:8]) if data else "no file",
+                                                expected=f"a PNG file {filename}"), hint="hint.ex06_png", name=filename)
+    expect(len(data) > 2000, Msg("cmp.number", got=f"{len(data)} bytes", expected="a real figure (> 2000 bytes)"),
+           hint="hint.ex06_png", name=filename)
+    import matplotlib.image
+
+    try:
+        pixels = matplotlib.image.imread(str(file))
+    except Exception as exc:  # a broken file
+        fail(Msg("cmp.number", got=f"unreadable ({type(exc).__name__})", expected="a PNG image"), hint="hint.ex06_png",
+             name=filename)
+    h, w = pixels.shape[:2]
+    expect(h >= 100 and w >= 100 and float(pixels[..., :3].std()) > 0.01,
+           Msg("cmp.number", got=f"{w}x{h} pixels", expected="a figure with lines on it"), hint="hint.ex06_png",
+           name=filename)
+
+
+@check("ex06", "plot_comparison", 1, en="plot_comparison writes a real PNG image and returns its Path",
+       zh="plot_comparison 写出真正的 PNG 图像并返回它的 Path")
+def test_plot_comparison_png(sub, ex06):
+    results = {"sgd": {"train_loss": [1.1, 0.9, 0.8], "val_loss": [1.0, 0.9, 0.85], "val_acc": [0.3, 0.5, 0.6],
+                       "lr": [0.1] * 3},
+               "adam": {"train_loss": [1.0, 0.5, 0.3], "val_loss": [0.9, 0.5, 0.35], "val_acc": [0.4, 0.8, 0.9],
+                        "lr": [0.1] * 3}}
+    check_png(sub, ex06, results, "val_acc", "comparison_public.png")
+
+
+def runs(finals, metric):
+    """Hand-made results whose ``metric`` ends at the given values."""
+    other = "val_loss" if metric == "val_acc" else "val_acc"
+    return {key: {metric: [0.5, value], other: [0.5, 0.5], "train_loss": [1.0, 0.9], "lr": [0.1, 0.1]}
+            for key, value in finals.items()}
+
+
+def check_summary(ex06, finals, metric, expected_order, call):
+    got = ex06.summarize(runs(finals, metric), metric)
+    hint = "hint.ex06_summarize"
+    expect(isinstance(got, list), Msg("cmp.type", expected="list of (key, value)", got=type(got).__name__),
+           hint=hint, name=call)
+    expect_length(got, len(finals), hint=hint, name=call)
+    for item in got:
+        expect(isinstance(item, (tuple, list)) and len(item) == 2,
+               Msg("cmp.type", expected="(key, final_value)", got=repr(item)[:60]), hint=hint, name=call)
+    keys = [item[0] for item in got]
+    expect_equal(keys, list(expected_order), hint=hint, name=f"{call}: keys best first")
+    for key, value in got:
+        want = finals[key]
+        v = as_float(value, hint=hint, name=f"{call}: value of {key!r}")
+        expect(v == want or (math.isnan(v) and math.isnan(want)), Msg("cmp.number", got=v, expected=want),
+               hint=hint, name=f"{call}: value of {key!r}")
+
+
+@check("ex06", "summarize", 1, en="summarize ranks by the final value, highest accuracy first and nan last",
+       zh="summarize 按最终值排名：准确率最高的在前，nan 在最后")
+def test_summarize_accuracy(ex06):
+    finals = {"c": float("nan"), "a": 0.7, "b": 0.9, "d": 0.8}
+    check_summary(ex06, finals, "val_acc", ["b", "d", "a", "c"], "summarize(results, 'val_acc')")

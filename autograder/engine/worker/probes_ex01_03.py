@@ -1,0 +1,219 @@
+"""Instruments for ex01 (losses, gradient descent), ex02 (data) and ex03 (the model).
+
+They run in the worker next to student code (``sub.probe("probes_ex01_03.name")``),
+build what they need there, call one student function and return plain data:
+inputs kept to see whether they changed, loader orders, the ``nn.Linear``
+layers of a model in the order its forward uses them, the event log of a
+``probes.ProbeModel``. A student's exception propagates unchanged.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset, TensorDataset
+
+try:  # the grader imports the package; the worker has the runtime folder on sys.path
+    from . import probes
+except ImportError:  # pragma: no cover - worker side
+    import probes
+
+
+def _student(ctx, module: str, name: str):
+    return ctx.resolve(["module", module, name])
+
+
+def write_text(name: str, text: str, ctx=None) -> Path:
+    """Write ``text`` to ``name`` under the worker's (writable) working directory; its absolute path."""
+    path = Path.cwd() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _outcome(fn, *args, **kwargs) -> dict:
+    """Whether ``fn`` raised, the exception's class names (its MRO) and message.
+    NotImplementedError propagates: a stub reads 'not implemented'."""
+    try:
+        fn(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any exception is the answer
+        return {"raised": True, "mro": [c.__name__ for c in type(exc).__mro__], "message": str(exc)[:500]}
+    return {"raised": False, "mro": [], "message": ""}
+
+
+def raises(module: str, name: str, args=(), kwargs=None, ctx=None) -> dict:
+    """Call a student function expecting an exception; see ``_outcome``."""
+    return _outcome(_student(ctx, module, name), *args, **(kwargs or {}))
+
+
+# --- ex01 -----------------------------------------------------------------------------
+def gd_step_run(w, b, dw, db, lr, ctx=None) -> dict:
+    """gd_step on tensors kept here: its result, whether each input is unchanged
+    afterwards and whether a returned tensor is (or shares memory with) an input."""
+    fn = _student(ctx, "ex01_gradient_descent", "gd_step")
+    inputs = (w, b, dw, db)
+    before = [t.clone() for t in inputs]
+    result = fn(w, b, dw, db, lr)
+    unchanged = [bool(torch.equal(t, k)) for t, k in zip(inputs, before)]
+    returned = list(result) if isinstance(result, (tuple, list)) else []
+    shared = any(isinstance(r, torch.Tensor) and r.data_ptr() in (w.data_ptr(), b.data_ptr()) for r in returned)
+    return {"result": result, "unchanged": unchanged, "shared": shared}
+
+
+# --- ex02 -----------------------------------------------------------------------------
+def dataset_run(csv_path, split: str, stats=None, ctx=None) -> dict:
+    """IrisDataset(csv_path, split[, stats]): its length and every item ds[i]."""
+    cls = _student(ctx, "ex02_data", "IrisDataset")
+    ds = cls(csv_path, split) if stats is None else cls(csv_path, split, stats)
+    n = len(ds)
+    return {"len": n, "items": [ds[i] for i in range(n)], "is_dataset": isinstance(ds, Dataset)}
+
+
+def tensor_dataset_run(X, y, ctx=None) -> dict:
+    """to_tensor_dataset(X, y) on NumPy arrays: its type, length and items stacked."""
+    ds = _student(ctx, "ex02_data", "to_tensor_dataset")(X, y)
+    items = [ds[i] for i in range(len(ds))]
+    return {"is_tensor_dataset": isinstance(ds, TensorDataset), "len": len(ds),
+            "x": torch.stack([it[0] for it in items]), "y": torch.stack([it[1] for it in items])}
+
+
+def _indexed(n: int, offset: int) -> TensorDataset:
+    """Sample i is (features [2] = [offset + i, -(offset + i)], label offset + i)."""
+    ids = torch.arange(offset, offset + n)
+    return TensorDataset(torch.stack([ids, -ids], dim=1).float(), ids)
+
+
+def _order(loader) -> list:
+    return [[int(v) for v in y] for _, y in loader]
+
+
+def loaders_run(sizes=(40, 13, 11), batch_size: int = 16, seed: int = 0, other_seed: int = 1, ctx=None) -> dict:
+    """make_loaders on indexed datasets (labels are the sample ids), built three
+    times: ``seed``, ``seed`` again and ``other_seed``. All are built first and
+    the global RNG is used in between, so only a generator of their own keeps
+    two loaders of the same seed in step. Returns the keys, the batches of
+    labels of every loader (one epoch each)."""
+    fn = _student(ctx, "ex02_data", "make_loaders")
+    datasets = [_indexed(n, off) for n, off in zip(sizes, (0, 1000, 2000))]
+    first = fn(*datasets, batch_size=batch_size, seed=seed)
+    again = fn(*datasets, batch_size=batch_size, seed=seed)
+    other = fn(*datasets, batch_size=batch_size, seed=other_seed)
+    out = {"keys": sorted(map(str, first)) if isinstance(first, dict) else None}
+    if not isinstance(first, dict):
+        return out
+    torch.rand(7)
+    out["batches"] = {name: _order(loader) for name, loader in first.items()}
+    torch.rand(5)
+    out["again"] = _order(again["train"])
+    out["other"] = _order(other["train"])
+    return out
+
+
+# --- ex03 -----------------------------------------------------------------------------
+def layers_in_call_order(model: nn.Module, run) -> list:
+    """The nn.Linear modules of ``model`` in the order ``run()`` calls them (module order if none is called)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    called = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: called.append(mod)) for m in linears]
+    try:
+        run()
+    finally:
+        for h in hooks:
+            h.remove()
+    return called or linears
+
+
+def _weights(linears) -> list:
+    return [(m.weight.detach().clone(), None if m.bias is None else m.bias.detach().clone()) for m in linears]
+
+
+def mlp_run(in_features, hidden, num_classes, x, dropout=None, seed=0, mode="train", repeats=1,
+            ctx=None) -> dict:
+    """MLP(in_features, hidden, num_classes[, dropout]) built after torch.manual_seed(seed),
+    put in ``mode``, called ``repeats`` times on ``x``. Returns the outputs, the
+    (weight, bias) of its nn.Linear layers in the order forward calls them, the
+    torch functions forward called, and the number of nn.Linear modules."""
+    cls = _student(ctx, "ex03_model", "MLP")
+    torch.manual_seed(seed)
+    model = cls(in_features, hidden, num_classes) if dropout is None else cls(in_features, hidden, num_classes,
+                                                                              dropout=dropout)
+    model.train(mode == "train")
+    recorder = probes.CallRecorder()
+    outputs = []
+
+    def forward():
+        with recorder:
+            outputs.append(model(x))
+
+    linears = layers_in_call_order(model, forward)
+    for _ in range(repeats - 1):
+        forward()
+    return {"outputs": [o.detach() if isinstance(o, torch.Tensor) else o for o in outputs],
+            "linears": _weights(linears), "calls": sorted(recorder.names),
+            "n_linear": sum(isinstance(m, nn.Linear) for m in model.modules())}
+
+
+def _init_model(sizes, seed):
+    """Linear layers of the given sizes, one nested in a submodule, biases 1."""
+    torch.manual_seed(seed)
+    (a, b), *rest = sizes
+    layers = [nn.Linear(a, b), nn.ReLU()]
+    for i, o in rest:
+        layers.append(nn.Sequential(nn.Linear(i, o)))
+    model = nn.Sequential(*layers)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                m.bias.fill_(1.0)
+    return model
+
+
+def init_run(sizes=((400, 900), (900, 300)), scheme="kaiming", seed=0, ctx=None) -> dict:
+    """init_weights(model, scheme) on a model of nn.Linear layers (the second one
+    nested in a submodule): (weight, bias) of every layer before and after."""
+    fn = _student(ctx, "ex03_model", "init_weights")
+    model = _init_model(sizes, seed)
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    before = _weights(linears)
+    torch.manual_seed(seed + 1)
+    result = fn(model, scheme)
+    return {"before": before, "after": _weights(linears), "result_is_none": result is None}
+
+
+def init_raises(scheme: str, ctx=None) -> dict:
+    """init_weights(model, scheme) on a small model, expecting an exception; see ``_outcome``."""
+    return _outcome(_student(ctx, "ex03_model", "init_weights"), _init_model(((3, 4), (4, 2)), 0), scheme)
+
+
+def count_run(sizes=((4, 16), (16, 3)), frozen=(), trainable_only=None, ctx=None) -> dict:
+    """count_parameters on a model of nn.Linear layers; the layers listed in ``frozen``
+    have requires_grad=False. ``trainable_only=None`` uses the default."""
+    fn = _student(ctx, "ex03_model", "count_parameters")
+    model = _init_model(sizes, 0)
+    for i, m in enumerate(m for m in model.modules() if isinstance(m, nn.Linear)):
+        if i in frozen:
+            m.requires_grad_(False)
+    result = fn(model) if trainable_only is None else fn(model, trainable_only=trainable_only)
+    return {"result": result, "type": type(result).__name__}
+
+
+def predict_run(func="predict_proba", x=None, seed=0, mode="eval", dropout=0.0, ctx=None) -> dict:
+    """predict_proba or predict on a probes.ProbeModel(4, 8, 3, seed, dropout) in ``mode``:
+    the result, the forward events (training, grad enabled) and the mode afterwards."""
+    model = probes.ProbeModel(4, 8, 3, seed=seed, dropout=dropout)
+    model.train(mode == "train")
+    out = probes.run(f"ex03_model.{func}", (model, x), {}, ctx=ctx)
+    return {"result": out["result"], "forwards": [e for e in out["events"] if e[0] == "forward"],
+            "training_after": model.training}
+
+
+def probe_logits(x, seed=0, dropout=0.0) -> torch.Tensor:
+    """Grader side: the eval-mode logits of the ProbeModel predict_run builds."""
+    model = probes.ProbeModel(4, 8, 3, seed=seed, dropout=dropout).eval()
+    with torch.no_grad():
+        out = model(x)
+    probes.reset()
+    return out

@@ -1,0 +1,124 @@
+HINTS = {
+    "hint.ex06_optimizer_type": {
+        "en": "make_optimizer must return the torch.optim optimizer itself, built over the params it is given "
+              "(e.g. torch.optim.SGD(params, lr=lr)).",
+        "zh": "make_optimizer 应当返回 torch.optim 的优化器对象本身，并且建立在传入的 params 上"
+              "（例如 torch.optim.SGD(params, lr=lr)）。",
+    },
+    "hint.ex06_momentum": {
+        "en": "\"momentum\" is SGD with momentum=0.9: torch.optim.SGD(params, lr=lr, momentum=0.9), "
+              "not plain SGD, not nesterov and not another momentum value.",
+        "zh": "\"momentum\" 是带 momentum=0.9 的 SGD：torch.optim.SGD(params, lr=lr, momentum=0.9)，"
+              "不是普通 SGD，也不是 nesterov 或其他动量值。",
+    },
+    "hint.ex06_adam_adamw": {
+        "en": "\"adam\" and \"adamw\" are different classes: torch.optim.Adam and torch.optim.AdamW. AdamW decouples "
+              "weight decay from the gradient (and its default weight_decay is 0.01), so the two give different "
+              "steps; do not map both names to the same class.",
+        "zh": "\"adam\" 和 \"adamw\" 是不同的类：torch.optim.Adam 和 torch.optim.AdamW。AdamW 把权重衰减与梯度解耦"
+              "（默认 weight_decay 为 0.01），两者的更新不同；不要把两个名称映射到同一个类。",
+    },
+    "hint.ex06_optimizer_kw": {
+        "en": "the extra keyword arguments were ignored: pass **kw on to the optimizer (e.g. weight_decay=0.1 must "
+              "reach torch.optim.<Class>(params, lr=lr, ..., **kw)).",
+        "zh": "额外的关键字参数被忽略了：请把 **kw 传给优化器（例如 weight_decay=0.1 必须传到 "
+              "torch.optim.<Class>(params, lr=lr, ..., **kw)）。",
+    },
+    "hint.ex06_optimizer_lr": {
+        "en": "the learning rate given was not used: pass lr=lr to the optimizer instead of relying on its default.",
+        "zh": "没有使用传入的学习率：请把 lr=lr 传给优化器，不要依赖它的默认值。",
+    },
+    "hint.ex06_optimizer_class": {
+        "en": "the wrong optimizer class behind the name {name!r}: its steps look like {looks_like}, but SPEC.md asks "
+              "for {expected}.",
+        "zh": "名称 {name!r} 对应的优化器类不对：它的更新像是 {looks_like}，但 SPEC.md 要求的是 {expected}。",
+    },
+    "hint.ex06_optimizer_unknown": {
+        "en": "the optimizer behind {name!r} does not step like {expected}: check the class this name builds and the "
+              "arguments it gets (lr, the defaults of SPEC.md, **kw).",
+        "zh": "{name!r} 对应的优化器的更新与 {expected} 不一致：请检查这个名称创建的类以及传给它的参数"
+              "（lr、SPEC.md 规定的默认值、**kw）。",
+    },
+    "hint.ex06_unknown_optimizer": {
+        "en": "an unknown name must raise ValueError whose message lists every valid name "
+              "(sgd, momentum, adagrad, rmsprop, adam, adamw), not return None or fall back to SGD.",
+        "zh": "未知的名称必须抛出 ValueError，并在消息中列出所有有效名称"
+              "（sgd、momentum、adagrad、rmsprop、adam、adamw），不要返回 None，也不要退回到 SGD。",
+    },
+    "hint.ex06_scheduler_defaults": {
+        "en": "use SPEC.md's defaults: step = StepLR(step_size=50, gamma=0.5), multistep = MultiStepLR(milestones="
+              "[50, 100, 160], gamma=0.5), exponential = ExponentialLR(gamma=0.9), cosine = CosineAnnealingLR(T_max=200).",
+        "zh": "请使用 SPEC.md 规定的默认值：step = StepLR(step_size=50, gamma=0.5)，multistep = MultiStepLR(milestones="
+              "[50, 100, 160], gamma=0.5)，exponential = ExponentialLR(gamma=0.9)，cosine = CosineAnnealingLR(T_max=200)。",
+    },
+    "hint.ex06_scheduler_kw": {
+        "en": "the keyword arguments were ignored: **kw must override the defaults, e.g. "
+              "cls(optimizer, **{{**defaults, **kw}}).",
+        "zh": "关键字参数被忽略了：**kw 应当覆盖默认值，例如 cls(optimizer, **{{**defaults, **kw}})。",
+    },
+    "hint.ex06_lr_trace_start": {
+        "en": "record the lr at the START of each epoch, before scheduler.step(): the first value is base_lr "
+              "(read optimizer.param_groups[0]['lr'], then optimizer.step(), then scheduler.step()).",
+        "zh": "请记录每个 epoch 开始时的学习率，即在 scheduler.step() 之前：第一个值就是 base_lr"
+              "（先读 optimizer.param_groups[0]['lr']，再 optimizer.step()，最后 scheduler.step()）。",
+    },
+    "hint.ex06_lr_trace_length": {
+        "en": "lr_trace returns exactly one lr per epoch: a list of `epochs` values.",
+        "zh": "lr_trace 每个 epoch 恰好返回一个学习率：一个长度为 epochs 的列表。",
+    },
+    "hint.ex06_lr_trace_floats": {
+        "en": "return a list of Python floats: float(optimizer.param_groups[0]['lr']) for each epoch.",
+        "zh": "请返回 Python float 的列表：每个 epoch 取 float(optimizer.param_groups[0]['lr'])。",
+    },
+    "hint.ex06_history": {
+        "en": "run_experiment returns fit's history: {{'train_loss', 'val_loss', 'val_acc', 'lr'}}, one float per "
+              "epoch each, with the lr it was given.",
+        "zh": "run_experiment 返回 fit 的 history：{{'train_loss', 'val_loss', 'val_acc', 'lr'}}，每个 epoch 一个 "
+              "float，lr 就是传入的学习率。",
+    },
+    "hint.ex06_seed_model": {
+        "en": "seed before building the model (torch.manual_seed(seed), then MLP(4, [16], 3)) and shuffle with "
+              "make_loaders(..., seed=seed): the same seed must give the same run, and every optimizer must start "
+              "from the same weights.",
+        "zh": "在创建模型之前设置种子（先 torch.manual_seed(seed)，再 MLP(4, [16], 3)），并用 make_loaders(..., seed=seed) "
+              "打乱：相同的 seed 必须得到相同的结果，每个优化器都必须从相同的权重开始。",
+    },
+    "hint.ex06_seed_used": {
+        "en": "use the seed argument (torch.manual_seed(seed) and make_loaders(..., seed=seed)), not a fixed number: "
+              "another seed must give other initial weights.",
+        "zh": "请使用传入的 seed 参数（torch.manual_seed(seed) 和 make_loaders(..., seed=seed)），不要写死一个数："
+              "不同的 seed 必须得到不同的初始权重。",
+    },
+    "hint.ex06_adam_accuracy": {
+        "en": "with Adam at lr 0.01 for 100 epochs iris should reach at least 0.9 validation accuracy: scale the "
+              "features with min-max statistics of the train split, train MLP(4, [16], 3) with CrossEntropyLoss and "
+              "validate on the val split.",
+        "zh": "用 Adam、lr 0.01 训练 100 个 epoch，iris 的验证准确率至少应达到 0.9：用训练集的最小值/最大值缩放特征，"
+              "用 CrossEntropyLoss 训练 MLP(4, [16], 3)，并在 val 划分上验证。",
+    },
+    "hint.ex06_diverge": {
+        "en": "a diverging run is a result, not an error: let the nan/inf losses come back in the history instead "
+              "of raising (no assert, no error_if_nonfinite, no check that stops with an exception).",
+        "zh": "发散也是一种实验结果，而不是错误：让 nan/inf 损失留在 history 中返回，不要抛出异常"
+              "（不要 assert，不要 error_if_nonfinite，也不要检查后抛异常）。",
+    },
+    "hint.ex06_sweep": {
+        "en": "lr_sweep returns {{lr: run_experiment(optimizer_name, lr, epochs=epochs, seed=seed)}} and "
+              "compare_optimizers {{name: run_experiment(name, lr, epochs=epochs, seed=seed)}}, in the order given, "
+              "passing every argument on.",
+        "zh": "lr_sweep 返回 {{lr: run_experiment(optimizer_name, lr, epochs=epochs, seed=seed)}}，compare_optimizers 返回 "
+              "{{name: run_experiment(name, lr, epochs=epochs, seed=seed)}}，按给定顺序，并把每个参数都传下去。",
+    },
+    "hint.ex06_png": {
+        "en": "save the figure as a PNG at the path given (fig.savefig(path)) with one line per run, and return "
+              "Path(path); a headless matplotlib.figure.Figure needs no display.",
+        "zh": "在给定路径把图保存为 PNG（fig.savefig(path)），每个运行画一条线，并返回 Path(path)；"
+              "直接创建 matplotlib.figure.Figure 不需要显示器。",
+    },
+    "hint.ex06_summarize": {
+        "en": "return [(key, final_value), ...] best first: sort accuracy descending and loss ascending, nan last "
+              "(nan compares False with everything, so give it its own sort key, e.g. (math.isnan(v), ...)).",
+        "zh": "返回 [(key, 最终值), ...]，最好的在前：准确率降序、损失升序，nan 放在最后"
+              "（nan 与任何数比较都为 False，需要单独的排序键，例如 (math.isnan(v), ...)）。",
+    },
+}

@@ -1,0 +1,1 @@
+"""Your exercises: fill in the TODOs, then run ./grade.sh."""

@@ -1,0 +1,1 @@
+"""Reference solutions: the single source the student stubs in exercises/ are generated from."""
