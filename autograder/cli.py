@@ -5,6 +5,7 @@
     ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
+    ./grade.sh gradescope OUT.zip   the autograder bundle for Gradescope
     ./grade.sh audit                mutants caught and correct variants accepted
 
 Exit status: 0 whenever grading completed, whatever the score; 2 when the
@@ -77,10 +78,21 @@ def cmd_release(args) -> int:
     return 0
 
 
+def cmd_gradescope(args) -> int:
+    from .gradescope_bundle import build_bundle
+
+    out = build_bundle(Path(args.out))
+    print(f"Gradescope autograder bundle written to {out}: upload it as the assignment's autograder.")
+    return 0
+
+
 def cmd_audit(args) -> int:
     from .audit import main as audit_main
 
     return audit_main(args)
+
+
+INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -114,6 +126,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("out")
     r.set_defaults(func=cmd_release)
 
+    z = sub.add_parser("gradescope", help="write the autograder zip to upload to Gradescope")
+    z.add_argument("out", help="the zip file to write, e.g. autograder.zip")
+    z.set_defaults(func=cmd_gradescope)
+
     a = sub.add_parser("audit", help="grade the mutants and the correct variants")
     a.add_argument("--jobs", type=int, default=2)
     a.set_defaults(func=cmd_audit)
@@ -124,7 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:  # the student's self-check
         args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else [])])
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("autograder.") and args.command in INSTRUCTOR_COMMANDS:
+            print(f"grade.sh {args.command}: this command is for instructors and is not part of the student "
+                  "bundle. Run ./grade.sh to check your exercises.", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

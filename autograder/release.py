@@ -12,7 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md"]
 FOLDERS = ["exercises", "data", "autograder"]
-LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "audit*", "MNIST")
+# Instructor-only parts: hidden checks and the tools that need solutions/ or tests/.
+LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "audit*", "MNIST", "stubs.py", "release.py",
+                                  "gradescope_bundle.py")
 
 
 def build_release(out: Path) -> Path:

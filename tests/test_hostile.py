@@ -1,243 +1,223 @@
-"""Hostile and broken submissions: each case states its expected outcome, checked
-under bubblewrap and as a plain process.
+"""Hostile and broken submissions: each case states its expected outcome, checked under
+bubblewrap and as a plain process (DLGRADER_ISOLATION=process).
 
-Each trick is added to the untouched ex01 stub (worth 0 points) or replaces it;
-whatever the trick, ex01 must stay at 0 and every other grade must stand.
+The cases are data (tests/hostile/cases.py, which says what each does and expects). They are
+graded as ONE class per isolation level with ``./grade.sh bulk --jobs 2`` (the grader imports
+torch once for all of them) and each is checked from its ``results/<student>.json`` and from
+the machine afterwards. Code tricks are applied to a partly-correct ex01 (PARTIAL): a trick
+gains nothing when the score and every check's status equal those of PARTIAL without it (the
+class's well-behaved submission, graded in the same run). Two more tests go through
+``./grade.sh grade`` itself: the report files it writes and the processes it leaves, and the
+intake of a folder with the time limit of a whole submission.
+
+Cases marked ``bwrap_only`` (BWRAP_ONLY) are stopped by bubblewrap alone; under process
+isolation they are skipped with that reason (README.md, security section).
 """
 import json
 import os
-import socket
 import textwrap
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, bwrap_or_skip, run_grade
+from conftest import bwrap_or_skip
+from hostile import cases
+from hostile.cases import CASES_BY_NAME, PARTIAL, TRICKS
 
-STUB = (ROOT / "exercises" / "ex01_gradient_descent.py").read_text()
-SHORT = {"DLGRADER_CALL_SECONDS": "8", "DLGRADER_SUBMISSION_SECONDS": "60"}
-
-# name -> (code added at import time of ex01, extra files, expected status of the ex01 checks)
-TRICKS = {
-    "patch_torch_comparisons": ("""
-        import torch
-        torch.allclose = lambda *a, **k: True
-        torch.equal = lambda *a, **k: True
-        torch.isclose = lambda a, b, *r, **k: torch.ones_like(a, dtype=torch.bool)
-        torch.testing.assert_close = lambda *a, **k: None
-        """, {}, {"failed"}),
-    "patch_pytest": ("""
-        import pytest, _pytest.runner
-        pytest.approx = lambda *a, **k: True
-        _pytest.runner.call_and_report = lambda *a, **k: None
-        """, {}, {"failed"}),
-    "global_torch_function_mode": ("""
-        import torch
-        from torch.overrides import TorchFunctionMode
-        class Always(TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                if getattr(func, "__name__", "") in ("allclose", "equal"):
-                    return True
-                return func(*args, **(kwargs or {}))
-        Always().__enter__()
-        """, {}, {"failed"}),
-    "lying_tensor_subclass": ("""
-        import torch
-        class Liar(torch.Tensor):
-            def __eq__(self, other): return True
-            def __ne__(self, other): return False
-            def allclose(self, *a, **k): return True
-        def softmax(logits, dim=-1):
-            return torch.zeros_like(logits).as_subclass(Liar)
-        """, {}, {"failed"}),
-    "os_exit_at_import": ("import os\nos._exit(0)\n", {}, {"error"}),
-    "sys_exit_at_import": ("import sys\nsys.exit(0)\n", {}, {"error"}),
-    "pytest_skip_at_import": ("import pytest\npytest.skip('nothing to see', allow_module_level=True)\n", {}, {"error"}),
-    "exit_inside_function": ("""
-        import os
-        def softmax(logits, dim=-1):
-            os._exit(0)
-        """, {}, {"failed", "error"}),
-    "atexit_hook": ("""
-        import atexit, json, os
-        atexit.register(lambda: print('{"score": 100, "tests": []}'))
-        """, {}, {"failed"}),
-    "fake_results_on_stdout": ("""
-        print("===== 40 passed in 1.00s =====")
-        print('{"score": 100, "max_score": 100}')
-        """, {}, {"failed"}),
-    "config_files_beside": ("", {
-        "conftest.py": "import pytest\n@pytest.hookimpl(tryfirst=True)\ndef pytest_runtest_makereport(item, call):\n    call.excinfo = None\n",
-        "pytest.ini": "[pytest]\naddopts = -p no:python\n",
-        "json.py": "def dumps(*a, **k):\n    return '{\"score\": 100}'\n",
-        "torch.py": "raise SystemExit\n",
-    }, {"failed"}),
-}
+BWRAP_ONLY = {c.name for c in cases.CASES if c.bwrap_only}
+OTHERS = [c.name for c in cases.CASES if c.name not in TRICKS]
 
 
-@pytest.fixture(params=["bwrap", "process"])
+@pytest.fixture(scope="module", params=["bwrap", "process"])
 def isolation(request):
     if request.param == "bwrap":
         bwrap_or_skip()
-        return {}
-    return {"DLGRADER_ISOLATION": "process"}
+    return request.param
 
 
-def grade_ex01(folder: Path, tmp_path: Path, env: dict):
-    out = tmp_path / "report.json"
-    done = run_grade("grade", folder, "--json", out, "-k", "ex01", env={**SHORT, **env})
-    assert done.returncode == 0, done.stderr
-    return json.loads(out.read_text()), done
+@pytest.fixture(scope="module")
+def klass(isolation, tmp_path_factory):
+    """The class of every case, graded once per isolation level (shared with test_hostile_bulk.py)."""
+    run = cases.class_run(isolation, tmp_path_factory)
+    assert run.done.returncode == 0, run.done.stderr[-3000:]
+    return run
 
 
-@pytest.mark.parametrize("name", sorted(TRICKS))
-def test_trick_gains_nothing(name, tmp_path, isolation):
-    code, files, statuses = TRICKS[name]
+def checks_by_key(report: dict) -> dict:
+    return {(t["exercise"], t["name"]): t for t in report["tests"]}
+
+
+def check_case(case: cases.Case, run: cases.ClassRun) -> None:
+    """Assert every part of the outcome the case states."""
+    assert case.student in run.results, f"{case.student} has no result: {run.done.stderr[-2000:]}"
+    got = run.results[case.student]
+    assert got["status"] == "graded", got.get("problems")
+    assert got["isolation"] == run.ctx.isolation
+    mine = checks_by_key(got)
+    for function in case.functions:
+        assert any(t["function"] == function for t in mine.values()), f"no check of {function}"
+    for (exercise, _), t in mine.items():
+        allowed = None
+        if exercise == "ex01" and t["function"] in case.functions:
+            allowed = case.functions[t["function"]]
+        elif exercise in case.modules:
+            allowed = case.modules[exercise]
+        elif case.all_statuses is not None:
+            allowed = case.all_statuses
+        if allowed is not None:
+            assert t["status"] in allowed, (t["name"], t["status"], t["feedback"])
+    if case.same_as:
+        ref = checks_by_key(run.results[case.same_as])
+        assert set(mine) == set(ref)
+        functions, modules = cases.named_by_cases(case.student)
+        for key, t in mine.items():
+            if (key[0] == "ex01" and t["function"] in functions) or key[0] in modules:
+                continue  # checked above, by this case or by another case of the same submission
+            assert (t["status"], t["points"]) == (ref[key]["status"], ref[key]["points"]), \
+                (t["name"], t["status"], t["feedback"], "expected", ref[key]["status"])
+    if case.score == "same":
+        assert got["score"] == run.results[case.same_as]["score"]
+    elif case.score is not None:
+        assert got["score"] == case.score
+    for where, text in case.feedback.items():
+        named = [t for t in mine.values() if t["exercise"] == where or (t["exercise"] == "ex01" and t["function"] == where)]
+        assert named and all(text in t["feedback"] for t in named), [t["feedback"] for t in named]
+    notes = "\n".join(got.get("notes", []))
+    for text in case.notes:
+        assert text in notes, notes
+    problems = "\n".join(got.get("problems", []))
+    for text in case.problems:
+        assert text in problems, problems
+    if case.after is not None:
+        case.after(run)
+
+
+def test_the_baseline_is_partly_correct(klass):
+    """The tricks are measured against PARTIAL: it must earn some ex01 points and lose others."""
+    baseline = klass.results[cases.BASELINE]
+    statuses = {t["function"]: t["status"] for t in baseline["tests"] if t["exercise"] == "ex01"}
+    assert 0 < baseline["exercises"]["ex01"]["score"] < baseline["exercises"]["ex01"]["max_score"]
+    assert {f for f, s in statuses.items() if s != "passed"} == cases.WRONG_IN_PARTIAL
+    assert {s for f, s in statuses.items() if f in cases.WRONG_IN_PARTIAL} == {"failed"}
+
+
+@pytest.mark.parametrize("name", TRICKS)
+def test_trick_gains_nothing(name, isolation, klass):
+    """The trick on PARTIAL scores exactly what PARTIAL scores, check by check."""
+    case = CASES_BY_NAME[name]
+    if name in BWRAP_ONLY and isolation == "process":
+        pytest.skip(case.bwrap_only)
+    check_case(case, klass)
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_broken_submission(name, isolation, klass):
+    case = CASES_BY_NAME[name]
+    if name in BWRAP_ONLY and isolation == "process":
+        pytest.skip(case.bwrap_only)
+    check_case(case, klass)
+
+
+# --- through ./grade.sh grade ------------------------------------------------------------------
+def test_report_files_cannot_be_forged_and_no_process_outlives_grade(tmp_path, isolation, klass):
+    """PARTIAL that writes a full-marks report to the --json and --gradescope paths (given to it,
+    and looked up in /proc), and leaves a setsid writer to do it again later plus a double-forked
+    sleeper: the files hold the real grade, written after every process ended, and no process is
+    left when grade.sh returns."""
+    report, gradescope = tmp_path / "report.json", tmp_path / "results.json"
+    mark = f"dlgrader-hostile-grade-{os.getpid()}-{isolation}"
+    forged = json.dumps({"score": 100, "max_score": 100, "tests": []})
+    evidence = tmp_path / "found-in-proc.txt"
     sub = tmp_path / "sub"
     sub.mkdir()
-    (sub / "ex01_gradient_descent.py").write_text(STUB + "\n" + textwrap.dedent(code))
-    for fname, text in files.items():
-        (sub / fname).write_text(text)
-    report, done = grade_ex01(sub, tmp_path, isolation)
-    assert report["score"] == 0
-    assert {t["status"] for t in report["tests"]} <= statuses, report["tests"]
-    assert report["isolation"] == ("process" if isolation else "bwrap")
-    assert "100" not in done.stdout.split("total")[-1].split("/")[0]
-
-
-def test_writing_the_report_path_is_overwritten_by_the_real_report(tmp_path, isolation):
-    """A submission that guesses the --json path (and a lingering process that writes it
-    later) cannot forge the report: the grader writes it last, after ending every process."""
-    target = tmp_path / "report.json"
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    forge = json.dumps({"score": 100, "max_score": 100, "tests": []})
-    (sub / "ex01_gradient_descent.py").write_text(STUB + textwrap.dedent(f"""
+    (sub / "ex01_gradient_descent.py").write_text(PARTIAL + textwrap.dedent(f"""
         import os, subprocess, sys
-        for path in ({str(target)!r}, "results.json", "/autograder/results/results.json"):
+        FORGED, MARK = {forged!r}, {mark!r}
+        targets = [{str(report)!r}, {str(gradescope)!r}]
+        for pid in os.listdir("/proc"):
+            try:
+                args = open(f"/proc/{{pid}}/cmdline", "rb").read().decode().split("\\0")
+            except (OSError, ValueError):
+                continue
+            targets += [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--json", "--gradescope")]
+        for path in targets:
             try:
                 with open(path, "w") as fh:
-                    fh.write({forge!r})
+                    fh.write(FORGED)
             except OSError:
                 pass
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3); open({str(target)!r}, 'w').write({forge!r})"],
-                         start_new_session=True)
-        """))
-    report, _ = grade_ex01(sub, tmp_path, isolation)
-    assert report["score"] == 0
-    time.sleep(4)
-    assert json.loads(target.read_text())["score"] == 0
-
-
-def test_no_process_outlives_the_submission(tmp_path, isolation):
-    marker = f"dlgrader-linger-{os.getpid()}-{len(str(tmp_path))}"
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "ex01_gradient_descent.py").write_text(STUB + textwrap.dedent(f"""
-        import os, subprocess, sys
-        code = "import time\\nwhile True: time.sleep(1)  # {marker}"
-        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        try:  # for the test: what it found (only a worker that can write outside its folder can tell)
+            with open({str(evidence)!r}, "w") as fh:
+                fh.write("\\n".join(targets))
+        except OSError:
+            pass
+        later = "import time\\ntime.sleep(3)\\nfor p in %r:\\n    open(p, 'w').write(%r)  # %s" % (targets, FORGED, MARK)
+        subprocess.Popen([sys.executable, "-c", later], start_new_session=True)
         if os.fork() == 0:
             if os.fork() == 0:
                 os.setsid()
-                os.execv(sys.executable, [sys.executable, "-c", code])
+                os.execv("/bin/sleep", [MARK, "300"])
             os._exit(0)
+        os.wait()
         """))
-    grade_ex01(sub, tmp_path, isolation)
-    time.sleep(1)
-    lingering = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if marker in Path(f"/proc/{pid}/cmdline").read_text():
-                    lingering.append(pid)
-            except OSError:
-                pass
-    assert lingering == []
+    got, done = cases.grade_alone(sub, report, isolation, "--gradescope", str(gradescope), "-k", "ex01")
+    assert cases.ClassRun.marked_processes(mark) == []
+    expected = [(t["name"], t["status"]) for t in klass.results[cases.BASELINE]["tests"] if t["exercise"] == "ex01"]
+    assert [(t["name"], t["status"]) for t in got["tests"]] == expected
+    assert got["score"] == klass.results[cases.BASELINE]["exercises"]["ex01"]["score"]
+    assert got["isolation"] == isolation
+    time.sleep(3.5)  # when the setsid writer would have written, had it lived
+    assert json.loads(report.read_text()) == got
+    assert json.loads(gradescope.read_text())["score"] == got["score"]
+    if isolation == "process":  # the attack was real: the paths were found in /proc and written
+        assert evidence.read_text().count(str(report)) >= 2, evidence.read_text()
+    else:  # under bubblewrap neither the paths nor the evidence file can be reached
+        assert not evidence.exists()
 
 
-def test_an_endless_loop_fails_one_check_and_the_rest_are_graded(tmp_path, isolation):
+def test_folder_intake_and_the_submission_time_limit(tmp_path, isolation):
+    """./grade.sh grade on a folder. Intake: each broken module is refused with its reason in
+    the notes, and the files that are not the assignment's are named there and never used.
+    Time: ex01 takes 4 s per call against a 12 s budget for the whole submission, so once the
+    budget is spent the remaining checks end in a timeout without running."""
     sub = tmp_path / "sub"
-    sub.mkdir()
-    sol = (ROOT / "solutions" / "ex01_gradient_descent.py").read_text()
-    (sub / "ex01_gradient_descent.py").write_text(sol + textwrap.dedent("""
-        def mse(pred, target):
-            while True:
-                pass
+    (sub / "__pycache__").mkdir(parents=True)
+    (sub / "ex01_gradient_descent.py").write_text(cases.SOLUTION + textwrap.dedent("""
+        import functools, time
+        def _slow(f):
+            @functools.wraps(f)
+            def slow(*args, **kwargs):
+                time.sleep(4)
+                return f(*args, **kwargs)
+            return slow
+        for _name in ("softmax", "cross_entropy", "binary_cross_entropy", "mse", "mae", "smooth_l1",
+                      "linear_regression_grad", "gd_step", "fit_linear_regression"):
+            globals()[_name] = _slow(globals()[_name])
         """))
-    report, _ = grade_ex01(sub, tmp_path, isolation)
-    mse = [t for t in report["tests"] if t["function"] == "mse"]
-    others = [t for t in report["tests"] if t["function"] != "mse"]
-    assert mse and {t["status"] for t in mse} == {"timeout"}
-    assert others and {t["status"] for t in others} == {"passed"}
-
-
-def test_network_is_unreachable_under_bwrap(tmp_path):
-    bwrap_or_skip()
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(0.2)
-    port = server.getsockname()[1]
-    hits = []
-
-    def accept():
-        end = time.monotonic() + 30
-        while time.monotonic() < end and not hits:
-            try:
-                conn, _ = server.accept()
-                hits.append(conn.recv(100))
-            except OSError:
-                pass
-
-    t = threading.Thread(target=accept, daemon=True)
-    t.start()
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    sol = (ROOT / "solutions" / "ex01_gradient_descent.py").read_text()
-    (sub / "ex01_gradient_descent.py").write_text(sol + textwrap.dedent(f"""
-        import socket
-        try:
-            socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
-        except OSError:
-            pass
-        """))
-    report, _ = grade_ex01(sub, tmp_path, {})
-    t.join(timeout=1)
-    server.close()
-    assert hits == []
-    assert report["exercises"]["ex01"]["score"] == 15
-
-
-def test_files_outside_the_worker_folder_are_out_of_reach_under_bwrap(tmp_path):
-    bwrap_or_skip()
-    secret = ROOT / "autograder" / "checks" / "hidden" / "__init__.py"
-    canary = tmp_path / "canary.txt"
-    canary.write_text("untouched")
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    sol = (ROOT / "solutions" / "ex01_gradient_descent.py").read_text()
-    (sub / "ex01_gradient_descent.py").write_text(sol + textwrap.dedent(f"""
-        import os
-        SEEN = {{}}
-        for path in ({str(secret)!r}, {str(ROOT / "solutions")!r}, "/root", {str(canary)!r}, "/data/iris.csv"):
-            SEEN[path] = os.path.exists(path)
-        for path in ({str(canary)!r}, "/data/iris.csv", os.path.expanduser("~/../../etc/owned")):
-            try:
-                with open(path, "w") as fh:
-                    fh.write("owned")
-            except OSError:
-                pass
-        def mse(pred, target):
-            import torch
-            if any(SEEN[p] for p in SEEN if p != "/data/iris.csv") or not SEEN["/data/iris.csv"]:
-                return torch.tensor(float("nan"))
-            return ((pred - target) ** 2).mean()
-        """))
-    report, _ = grade_ex01(sub, tmp_path, {})
-    assert canary.read_text() == "untouched"
-    assert (ROOT / "data" / "iris.csv").read_text().startswith("sepal_length")
-    mse = [t for t in report["tests"] if t["function"] == "mse"]
-    assert mse and {t["status"] for t in mse} == {"passed"}, mse
+    (sub / "ex02_data.py").symlink_to("/etc/passwd")
+    (sub / "ex03_model.py").write_bytes(b"# caf\xe9\nimport torch\n")
+    (sub / "ex04_training.py").write_text("def build(:\n    pass\n")
+    with open(sub / "ex05_device.py", "wb") as fh:
+        fh.truncate(60 * 1024 * 1024)  # 60 MB (of zeros)
+    extra = {"conftest.py": "import os\nos._exit(0)\n", "pytest.ini": "[pytest]\naddopts = -p no:python\n",
+             "sitecustomize.py": "raise SystemExit\n", "evil.pth": "import os; os._exit(0)\n",
+             "torch.py": "raise SystemExit\n", "numpy.py": "raise SystemExit\n", "pytest.py": "raise SystemExit\n",
+             "json.py": "raise SystemExit\n", "__pycache__/ex01_gradient_descent.cpython-311.pyc": "x"}
+    for name, text in extra.items():
+        (sub / name).write_text(text)
+    got, done = cases.grade_alone(sub, tmp_path / "report.json", isolation, "-k", "ex01",
+                                  env={"DLGRADER_SUBMISSION_SECONDS": "12"})
+    notes = "\n".join(got["notes"])
+    for module, reason in (("ex02_data", "symbolic link"), ("ex03_model", "not UTF-8"),
+                           ("ex04_training", "SyntaxError"), ("ex05_device", "larger than the limit")):
+        assert f"{module}.py was not graded: " in notes and reason in notes, notes
+    for name in ("conftest.py", "pytest.ini", "sitecustomize.py", "evil.pth", "torch.py", "numpy.py", "pytest.py",
+                 "json.py", "__pycache__"):
+        assert f"{name} was not graded" in notes, notes
+    assert "was not graded" in done.stdout
+    statuses = [t["status"] for t in got["tests"]]
+    assert set(statuses) <= {"passed", "timeout"} and len(statuses) == 11, got["tests"]
+    spent = [t for t in got["tests"] if "used up its total time" in t["feedback"]]
+    assert spent and all(t["status"] == "timeout" for t in spent)
+    # 11 checks of 4 s (44 s) had there been no budget; 12 s, a last call and the checks' own time
+    assert sum(t["seconds"] for t in got["tests"]) < 12 + 8 + 10

@@ -47,7 +47,11 @@ def submission_hash(student: StudentFiles, version: str) -> str:
 
 # --- in the pool ------------------------------------------------------------------
 def _warm() -> None:
-    """Pool initializer: pay the imports once per grader process."""
+    """Pool initializer: die with the bulk run (even on kill -9), and pay the imports once
+    per grader process rather than once per submission."""
+    from ..engine.sandbox import die_with_parent
+
+    die_with_parent()
     import torch  # noqa: F401
     import pytest  # noqa: F401
 
@@ -91,6 +95,7 @@ def main(args) -> int:
         print(f"grade.sh bulk: {exc}", file=sys.stderr)
         return 2
     (out / "results").mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out)
     version = grader_version(suite)
     todo, done = [], 0
     for s in students:
@@ -147,6 +152,15 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
                     s, d = pending.pop(0)
                     _record_failure(out, s, d, RuntimeError("the grading process died"))
                     bar.update(1)
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Temporary files of a run that was killed mid-write (files are written to a
+    temporary name, then renamed: the finished files are always whole)."""
+    for folder in (out / "results", out / "feedback", out / "gradescope", out / "plots", out):
+        for tmp in folder.glob(".*"):
+            if tmp.is_file():
+                tmp.unlink(missing_ok=True)
 
 
 def _record_failure(out: Path, student: StudentFiles, digest: str, exc: BaseException) -> None:

@@ -14,6 +14,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -32,8 +33,20 @@ class StudentFiles:
     problems: list = field(default_factory=list)  # why (part of) the submission could not be read
 
 
-class UnsafeArchive(Exception):
-    pass
+class UnsafeArchive(ValueError):
+    """A ValueError, so that a refused class archive ends the run with a clear message."""
+
+
+# What reading a corrupt, encrypted or lying archive member raises.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, ValueError, OSError)
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    try:
+        with archive.open(info) as src:
+            return src.read(limit)
+    except ZIP_READ_ERRORS as exc:
+        raise UnsafeArchive(f"{info.filename!r} cannot be read from the archive ({exc})") from None
 
 
 def _safe_member(info: zipfile.ZipInfo) -> PurePosixPath:
@@ -70,7 +83,8 @@ def read_zip(data_or_path) -> dict[str, bytes | None]:
             depth = len(path.parts)
             if path.name in found and found[path.name][0] <= depth:
                 continue
-            data = archive.read(info) if info.file_size <= MAX_FILE_BYTES else b"\0" * (MAX_FILE_BYTES + 1)
+            data = _read_member(archive, info, MAX_FILE_BYTES + 1) if info.file_size <= MAX_FILE_BYTES \
+                else b"\0" * (MAX_FILE_BYTES + 1)
             found[path.name] = (depth, data)
         return {name: data for name, (_, data) in found.items()}
 
@@ -84,7 +98,8 @@ def _folder_files(folder: Path) -> dict[str, bytes | None]:
             break
     files = {}
     for entry in folder.iterdir():
-        if entry.name not in FILENAMES and entry.name not in CONFIG_NAMES and not entry.name.endswith(".py"):
+        if entry.name not in FILENAMES and entry.name not in CONFIG_NAMES and not entry.name.endswith(".py") \
+                and not entry.name.endswith(".pth") and entry.name != "__pycache__":
             continue
         if entry.is_symlink() or not entry.is_file():
             files[entry.name] = None
@@ -197,5 +212,6 @@ def _unpack(archive_path: Path, dest: Path) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src, open(target, "wb") as dst:
-                dst.write(src.read(MAX_ZIP_BYTES))
+            data = _read_member(archive, info, MAX_ZIP_BYTES)
+            with open(target, "wb") as dst:
+                dst.write(data)

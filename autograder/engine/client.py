@@ -76,11 +76,20 @@ class WorkerProcess:
     def _tree(self):
         import psutil
 
+        procs = []
         try:
             root = psutil.Process(self.proc.pid)
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
-            return []
+            pass
+        # Orphans of the worker (double fork, setsid) are re-parented to us, the subreaper:
+        # they are the worker's too, for the memory limit as for kill().
+        try:
+            for child in psutil.Process().children():
+                if child.pid != self.proc.pid and child.pid not in _LIVE_WORKERS:
+                    procs += [child, *child.children(recursive=True)]
+        except psutil.Error:
+            pass
         for p in procs:
             try:
                 self.seen.setdefault(p.pid, p.create_time())
@@ -98,7 +107,9 @@ class WorkerProcess:
                     pass
             if total > self.limits.memory_bytes:
                 self.memory_exceeded = True
-                self.kill()
+                # Only the processes: closing the pipes here would hide the worker's end from
+                # receive() (epoll forgets a closed fd), which then waited for the call's time limit.
+                self._end_processes()
                 return
 
     # I/O -----------------------------------------------------------------
@@ -117,6 +128,8 @@ class WorkerProcess:
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
             while len(buf) < need:
+                if self.memory_exceeded:
+                    raise self.failure("memory")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.kill()
@@ -157,6 +170,15 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """End the worker and everything it started, wherever it went."""
+        self._end_processes()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._stderr.close()
+
+    def _end_processes(self) -> None:
         import psutil
 
         self._stop.set()
@@ -184,12 +206,6 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             pass
         _reap_orphans()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self._stderr.close()
 
 
 _LIVE_WORKERS: set[int] = set()
@@ -308,7 +324,10 @@ class Submission:
     def require(self, module: str) -> None:
         """Import a module in the worker once; remember modules that cannot be."""
         if module in self.broken:
-            raise self.broken[module]
+            # The same exception object is raised for every check of this module; without
+            # resetting it, each raise would add its frames to the old traceback and pytest's
+            # report of check n would format n tracebacks (minutes for a class).
+            raise self.broken[module].with_traceback(None)
         if module in self.imported:
             return
         if f"{module}.py" not in self.files:

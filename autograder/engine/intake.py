@@ -45,7 +45,7 @@ def locate(path: Path) -> Path:
 def check_source(name: str, data: bytes) -> str | None:
     """Why this source cannot be graded, or None. Parses, never runs."""
     if len(data) > MAX_FILE_BYTES:
-        return f"the file is {len(data) // 1024} KB; the limit is {MAX_FILE_BYTES // 1024} KB"
+        return f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KB"  # only limit+1 bytes are read
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -64,7 +64,8 @@ def from_files(files: dict[str, bytes | None], notes: list | None = None, source
     intake = Intake(notes=list(notes or []), source=source)
     for name in sorted(files):
         if name not in FILENAMES:
-            if (name.endswith((".py", ".pth")) and name != "__init__.py") or name in CONFIG_NAMES:
+            if (name.endswith((".py", ".pth", ".pyc")) and name != "__init__.py") or name in CONFIG_NAMES \
+                    or name == "__pycache__":
                 intake.notes.append(Msg("intake.ignored", name=name))
             continue
         data = files[name]

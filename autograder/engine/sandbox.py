@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import shutil
 import sys
 import tempfile
@@ -187,10 +188,26 @@ def command(folder: WorkerFolder, data_dir: Path, limits: Limits, isolation: str
     return argv, {}, str(folder.work)
 
 
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux), even by SIGKILL."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        parent = os.getppid()
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent was already gone
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def set_limits(limits: Limits):
-    """preexec_fn for the worker: resource limits that survive into bwrap."""
+    """preexec_fn for the worker: resource limits that survive into bwrap; the worker
+    dies with the grader even when the grader is killed with SIGKILL."""
 
     def apply():
+        die_with_parent()
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))

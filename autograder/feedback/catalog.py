@@ -1,7 +1,7 @@
 """Every sentence the grader says to a student, in English and Chinese (zh-CN).
 
 A check never builds feedback text itself: it names a message key and its
-parameters (``Msg("hint.zero_grad")``), and the report renders it in the
+parameters (``Msg("hint.ex04_zero_grad")``), and the report renders it in the
 language asked for. Keys starting with ``hint.`` explain a likely mistake.
 Add a message here, in both languages, and use its key in a check;
 tests/test_catalog.py fails when a language is missing or a key is unused.

@@ -99,6 +99,7 @@ class GraderPlugin:
         result = self.results.get(item.nodeid)
         if result is None:
             return
+        result.seconds += report.duration
         if call.when == "setup" and call.excinfo is None:
             return
         if call.when == "teardown" and call.excinfo is None:

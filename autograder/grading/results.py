@@ -19,6 +19,7 @@ class CheckResult:
     status: str = "error"
     feedback: list = field(default_factory=list)  # Msg or str, rendered per language
     hidden: bool = False
+    seconds: float = 0.0  # wall time of the check, setup to teardown
 
     @property
     def points(self) -> float:
@@ -69,6 +70,7 @@ class Report:
             "bonus": self.bonus,
             "isolation": self.isolation,
             "suite": self.suite,
+            "seconds": round(self.seconds, 3),
             "lang": lang,
             "notes": [render(n, lang) for n in self.notes],
             "exercises": {ex: {"score": s, "max_score": m} for ex, (s, m) in self.by_exercise().items()},
@@ -82,6 +84,7 @@ class Report:
                     "max_points": r.max_points,
                     "status": r.status,
                     "feedback": r.feedback_text(lang),
+                    "seconds": round(r.seconds, 3),
                 }
                 for r in self.results
             ],

@@ -5,7 +5,8 @@ import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
 from ..api import check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
-from ..public.test_ex01_gradient_descent import MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted
+from ..public.test_ex01_gradient_descent import (MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted,
+                                                 is_close)
 
 
 def recorded(sub, func, args, hint):
@@ -19,26 +20,52 @@ def forbidden(calls, words):
     return sorted(c for c in calls if any(w in c.rsplit(".", 1)[-1] for w in words))
 
 
-def expect_stable(got, expected, stable_hint, hint, name):
+def expect_stable(got, expected, stable_hint, hint, name, values=None):
+    """``got`` must equal ``expected``; nan/inf point to ``stable_hint``, and with the per-element
+    ``values`` a sum, a missing reduction or a mean over rows only to the reduction hint."""
     problem = compare(got, expected)
-    if problem is not None:
-        fail(problem, hint=stable_hint if problem.key == "cmp.nonfinite" else hint, name=name)
+    if problem is None:
+        return
+    if problem.key == "cmp.nonfinite":
+        hint = stable_hint
+    elif values is not None and any(isinstance(got, torch.Tensor) and got.shape == v.shape and is_close(got, v)
+                                    for v in (values.sum(), values, values.sum() / values.shape[0])):
+        hint = "hint.ex01_reduce_mean"
+    fail(problem, hint=hint, name=name)
 
 
-def gradient_descent(X, y, lr, steps, accumulate=False):
+def gradient_descent(X, y, lr, steps, accumulate=False, before=False):
     """Plain gradient descent on mean((X @ w + b - y)**2) from zeros, with the loss on all
-    data after each step; ``accumulate`` adds every gradient to the previous ones."""
+    data after each step (``before``: before each step); ``accumulate`` adds every gradient
+    to the previous ones."""
     n, d = X.shape
     w, b = torch.zeros(d), torch.zeros(())
     gw, gb = torch.zeros(d), torch.zeros(())
     losses = []
     for _ in range(steps):
         r = X @ w + b - y
+        if before:
+            losses.append(float((r ** 2).mean()))
         dw, db = 2 / n * X.T @ r, 2 / n * r.sum()
         gw, gb = (gw + dw, gb + db) if accumulate else (dw, db)
         w, b = w - lr * gw, b - lr * gb
-        losses.append(float(((X @ w + b - y) ** 2).mean()))
+        if not before:
+            losses.append(float(((X @ w + b - y) ** 2).mean()))
     return w, b, losses
+
+
+def fit_hint(X, y, lr, steps, every, default, w=None, losses=None):
+    """Which mistake a fit that is not gradient descent points to (``every`` steps per epoch):
+    gradients never zeroed, or the losses taken before the epoch's last update."""
+    def same(got, expected):
+        return compare(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64)) is None
+
+    w_acc, _, acc = gradient_descent(X, y, lr, steps, accumulate=True)
+    if (w is not None and compare(w, w_acc) is None) or (losses is not None and same(losses, acc[every - 1::every])):
+        return "hint.ex01_fit_zero_grad"
+    if losses is not None and same(losses, gradient_descent(X, y, lr, steps, before=True)[2][every - 1::every]):
+        return "hint.ex01_fit_losses"
+    return default
 
 
 def data(n, d, seed):
@@ -56,7 +83,14 @@ def test_softmax_stable(ex01):
     x[0, :, 0] = torch.tensor([1e4, 1e4 - 1.0, -1e4])
     with hinted("hint.ex01_softmax_dim"):
         got = ex01.softmax(x, dim=1)
-    expect_stable(got, torch.softmax(x, dim=1), "hint.ex01_softmax_stable", "hint.ex01_softmax_dim", "softmax(x, dim=1)")
+    if compare(got, torch.softmax(x, dim=1)) is None:
+        return
+    # right on the same logits divided by 1e4, wrong on these: the large values are the problem
+    small = x / 1e4
+    with hinted("hint.ex01_softmax_dim"):
+        right_when_small = compare(ex01.softmax(small, dim=1), torch.softmax(small, dim=1)) is None
+    expect_stable(got, torch.softmax(x, dim=1), "hint.ex01_softmax_stable",
+                  "hint.ex01_softmax_stable" if right_when_small else "hint.ex01_softmax_dim", "softmax(x, dim=1)")
 
 
 @check("ex01", "softmax", 1, en="softmax does not call torch.softmax, F.softmax or log_softmax",
@@ -76,8 +110,9 @@ def test_cross_entropy_stable(ex01):
     target = torch.tensor([6, 0, 3, 3, 1])
     with hinted("hint.ex01_ce_formula"):
         got = ex01.cross_entropy(logits, target)
+    per_sample = F.cross_entropy(logits.double(), target, reduction="none").float()
     expect_stable(got, F.cross_entropy(logits, target), "hint.ex01_ce_stable", "hint.ex01_ce_formula",
-                  "cross_entropy(logits, target)")
+                  "cross_entropy(logits, target)", values=per_sample)
 
 
 @check("ex01", "cross_entropy", 1, en="cross_entropy does not call F.cross_entropy, nn.CrossEntropyLoss or a softmax",
@@ -167,7 +202,7 @@ def test_fit_losses_after_each_epoch(ex01):
     _, _, losses = fit(ex01, X, y, lr=0.1, epochs=6)
     _, _, expected = gradient_descent(X, y, 0.1, 6)
     expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
-                 hint="hint.ex01_fit_losses", name="losses")
+                 hint=fit_hint(X, y, 0.1, 6, 1, "hint.ex01_fit_losses", losses=losses), name="losses")
 
 
 @check("ex01", "fit_linear_regression", 1, en="mini-batches of 4 from 10 samples: 3 steps per epoch on the batch mean",
@@ -178,10 +213,11 @@ def test_fit_minibatch_steps(ex01):
     y = torch.full((10,), 2.0)
     w, b, losses = fit(ex01, X, y, lr=0.05, epochs=4, batch_size=4, seed=3)
     w_ref, b_ref, steps = gradient_descent(X, y, 0.05, 12)
-    expect_close(w, w_ref, hint="hint.ex01_fit_minibatch", name="w")
-    expect_number(b, float(b_ref), hint="hint.ex01_fit_minibatch", name="b", atol=1e-5, rtol=1e-4)
+    hint = fit_hint(X, y, 0.05, 12, 3, "hint.ex01_fit_minibatch", w=w)
+    expect_close(w, w_ref, hint=hint, name="w")
+    expect_number(b, float(b_ref), hint=hint, name="b", atol=1e-5, rtol=1e-4)
     expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(steps[2::3], dtype=torch.float64),
-                 hint="hint.ex01_fit_minibatch", name="losses")
+                 hint=fit_hint(X, y, 0.05, 12, 3, "hint.ex01_fit_minibatch", losses=losses), name="losses")
 
 
 @check("ex01", "fit_linear_regression", 1, en="mini-batch fit: same seed, same result; another seed, another result",

@@ -165,5 +165,6 @@ def test_batch_size_given(sub):
 def test_steps_per_epoch_drop_last(ex02):
     expect_steps(ex02, 97, 8, None, 13, "hint.ex02_steps_ceil")
     expect_steps(ex02, 97, 8, False, 13, "hint.ex02_steps_ceil")
+    expect_steps(ex02, 48, 8, False, 6, "hint.ex02_steps_ceil")
     for n, b, expected in ((97, 8, 12), (96, 16, 6), (7, 8, 0)):
         expect_steps(ex02, n, b, True, expected, "hint.ex02_steps_drop_last")

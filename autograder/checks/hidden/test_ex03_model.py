@@ -7,15 +7,16 @@ import torch
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal, expect_number
 from ..public.test_ex01_gradient_descent import call_probe, gen
-from ..public.test_ex03_model import (MODULE, expect_forward, expect_predict, expect_proba, expect_sizes, mlp, predict,
-                                      reference_forward)
+from ..public.test_ex03_model import (MODULE, expect_forward, expect_predict, expect_proba, expect_sizes, forward_hint,
+                                      mlp, predict, reference_forward)
 
 SIZES = ((400, 900), (900, 300))  # wide layers, fan_in != fan_out
+SCHEME_HINTS = {"kaiming": "hint.ex03_init_kaiming", "xavier": "hint.ex03_init_xavier"}
 
 
 def init(sub, scheme, seed):
     return call_probe(sub, MODULE, "init_run", "init_weights", sizes=SIZES, scheme=scheme, seed=seed,
-                      hint=f"hint.ex03_init_{scheme}")
+                      hint=SCHEME_HINTS[scheme])
 
 
 def expect_init(out, scheme):
@@ -28,24 +29,32 @@ def expect_init(out, scheme):
         kaiming, xavier = math.sqrt(2 / fan_in), math.sqrt(2 / (fan_in + fan_out))
         target, other = (kaiming, xavier) if scheme == "kaiming" else (xavier, kaiming)
         std = float(w.std())
-        hint = "hint.ex03_init_swapped" if math.isclose(std, other, rel_tol=0.03) else f"hint.ex03_init_{scheme}"
+        hint = "hint.ex03_init_swapped" if math.isclose(std, other, rel_tol=0.03) else SCHEME_HINTS[scheme]
         expect_number(std, target, rtol=0.03, atol=0.0, hint=hint, name=name)
-        expect_number(float(w.mean()), 0.0, atol=0.05 * target, rtol=0.0, hint=f"hint.ex03_init_{scheme}",
+        expect_number(float(w.mean()), 0.0, atol=0.05 * target, rtol=0.0, hint=SCHEME_HINTS[scheme],
                       name=f"Linear({fan_in}, {fan_out}) weight mean")
         expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got="values bounded like a uniform distribution",
                                                    expected="normal tails"),
-               hint=f"hint.ex03_init_{scheme}", name=name)
+               hint=SCHEME_HINTS[scheme], name=name)
         expect_close(b, torch.zeros_like(b), atol=0.0, rtol=0.0, hint="hint.ex03_init_bias", name=f"bias of layer {i}")
 
 
 # --- MLP ---------------------------------------------------------------------------------
-@check("ex03", "MLP", 2, en="MLP(6, (10, 7, 5), 4) in train mode computes Linear/ReLU from its own weights, no dropout",
+@check("ex03", "MLP", 1, en="MLP(6, (10, 7, 5), 4) in train mode computes Linear/ReLU from its own weights, no dropout",
        zh="MLP(6, (10, 7, 5), 4) 在训练模式下按自身权重计算 Linear/ReLU，且没有 dropout")
 def test_deep_forward(sub):
     x = torch.randn(9, 6, generator=gen(70)) * 1.5
     out = mlp(sub, 6, (10, 7, 5), 4, x, "hint.ex03_forward", repeats=2)
     for y in out["outputs"]:
         expect_forward(y, x, out["linears"])
+
+
+@check("ex03", "MLP", 1, en="MLP(12, [9], 5) flattens inputs [7, 3, 2, 2] after the batch dim",
+       zh="MLP(12, [9], 5) 会把输入 [7, 3, 2, 2] 在批量维之后展平")
+def test_forward_flattens(sub):
+    x = torch.randn(7, 3, 2, 2, generator=gen(80))
+    out = mlp(sub, 12, [9], 5, x, "hint.ex03_flatten", seed=14)
+    expect_forward(out["outputs"][0], x, out["linears"])
 
 
 @check("ex03", "MLP", 1, en="forward returns logits: no softmax is called", zh="forward 返回 logits：没有调用 softmax")
@@ -85,8 +94,11 @@ def test_dropout_active_in_train(sub):
 def test_dropout_off_in_eval(sub):
     x = torch.randn(10, 20, generator=gen(74))
     out = mlp(sub, 20, [64, 64], 3, x, "hint.ex03_dropout_eval", dropout=0.5, seed=6, mode="eval", repeats=2)
+    first, second = out["outputs"]
+    random = not torch.allclose(first, second)
     for y in out["outputs"]:
-        expect_close(y, reference_forward(x, out["linears"]), hint="hint.ex03_dropout_eval", name="model(x) in eval mode")
+        hint = "hint.ex03_dropout_eval" if random else forward_hint(y, x, out["linears"])
+        expect_close(y, reference_forward(x, out["linears"]), hint=hint, name="model(x) in eval mode")
 
 
 # --- init_weights and count_parameters ---------------------------------------------------------
@@ -117,7 +129,9 @@ def test_count_parameters_frozen(sub):
         out = call_probe(sub, MODULE, "count_run", "count_parameters", sizes=sizes, frozen=(0,),
                          trainable_only=trainable_only, hint="hint.ex03_count_trainable")
         label = "" if trainable_only is None else f", trainable_only={trainable_only}"
-        expect_equal(out["result"], expected, hint="hint.ex03_count_trainable", name=f"count_parameters(model{label})")
+        tensors = 4 if trainable_only is False else 2  # parameter tensors, not their elements
+        hint = "hint.ex03_count" if out["result"] == tensors else "hint.ex03_count_trainable"
+        expect_equal(out["result"], expected, hint=hint, name=f"count_parameters(model{label})")
 
 
 # --- predictions -------------------------------------------------------------------------------
@@ -148,7 +162,7 @@ def test_predict_proba_eval_mode(sub):
            hint="hint.ex03_proba_softmax", name="predict_proba(model, x)")
     expect_equal([f[1] for f in out["forwards"]], [False] * len(out["forwards"]), hint="hint.ex03_eval_mode",
                  name="model.training during the forward")
-    expect_proba(out["result"], x, seed=11, hint="hint.ex03_eval_mode")
+    expect_proba(out["result"], x, seed=11)  # in eval mode: a wrong value is the softmax's
 
 
 @check("ex03", "predict_proba", 1, en="predict_proba restores the model's mode (train stays train, eval stays eval)",

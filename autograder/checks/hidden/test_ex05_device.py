@@ -12,9 +12,37 @@ from ..public.test_ex05_device import HISTORY_KEYS, expect_device, fit_iris, mac
 
 
 # --- get_device ---------------------------------------------------------------------------
-@check("ex05", "get_device", 2, en="get_device('cuda') and get_device('mps') fall back to cpu with a UserWarning "
+SIMULATED = {  # (cuda, mps) -> what get_device() picks
+    (True, False): "cuda", (False, True): "mps", (True, True): "cuda", (False, False): "cpu"}
+
+
+def simulated(sub, prefer, cuda, mps):
+    """get_device(prefer) where torch.cuda.is_available() and torch.backends.mps.is_available() answer
+    ``cuda`` and ``mps`` (nothing is allocated: only the availability is simulated)."""
+    return probe(sub, "get_device_simulated", "get_device", prefer=prefer, cuda=cuda, mps=mps)
+
+
+@check("ex05", "get_device", 1, en="get_device() picks cuda, else mps, else cpu on machines with and without them "
+       "(availability simulated)", zh="在有或没有 cuda、mps 的机器上（模拟可用性），get_device() 依次选择 cuda、mps、cpu")
+def test_get_device_auto_simulated(sub):
+    for (cuda, mps), expected in SIMULATED.items():
+        machine_name = f"cuda {'available' if cuda else 'absent'}, mps {'available' if mps else 'absent'}"
+        with hinted("hint.ex05_device_auto"):
+            out = simulated(sub, None, cuda, mps)
+        expect_device(out, expected, "hint.ex05_device_auto", f"get_device() with {machine_name}")
+
+
+@check("ex05", "get_device", 1, en="get_device('cuda') and get_device('mps') fall back to cpu with a UserWarning "
        "where they are not available", zh="get_device('cuda') 和 get_device('mps') 在不可用时退回 cpu 并发出 UserWarning")
 def test_get_device_fallback(sub):
+    for name in ("cuda", "mps"):  # a machine without accelerators, simulated
+        call = f"get_device({name!r}) on a machine without cuda and mps"
+        with hinted("hint.ex05_device_fallback"):
+            out = simulated(sub, name, False, False)
+        expect_device(out, "cpu", "hint.ex05_device_fallback", call)
+        expect(any(w["user_warning"] for w in out["warnings"]),
+               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or "no warning", expected="UserWarning"),
+               hint="hint.ex05_device_fallback", name=f"{call}: warnings")
     available = machine(sub)
     for name in ("cuda", "mps"):
         call = f"get_device({name!r})"
@@ -30,7 +58,7 @@ def test_get_device_fallback(sub):
 
 
 # --- move_to ------------------------------------------------------------------------------
-@check("ex05", "move_to", 2, en="move_to calls .to(device) on every tensor, however deep in dicts, tuples and lists",
+@check("ex05", "move_to", 1, en="move_to calls .to(device) on every tensor, however deep in dicts, tuples and lists",
        zh="move_to 对每个张量调用 .to(device)，无论它在 dict、tuple、list 中嵌套多深")
 def test_move_to_moves_every_tensor(sub):
     device = "cuda" if machine(sub)["cuda"] else "cpu"
@@ -47,6 +75,21 @@ def test_move_to_moves_every_tensor(sub):
                  name=f"move_to(tensor, {device!r})")
 
 
+@check("ex05", "move_to", 1, en="move_to returns the moved tensors: on the 'meta' device, every tensor of the batch "
+       "comes back there", zh="move_to 返回移动后的张量：移到 'meta' 设备时，批量中的每个张量都在该设备上返回")
+def test_move_to_returns_moved_tensors(sub):
+    with hinted("hint.ex05_move_recursive"):
+        out = probe(sub, "move_to_meta_run", "move_to")
+    where = {"x": "['x']", "y": "['pair'][0]", "z": "['pair'][1][0]", "w": "['extra']['w']"}
+    for key, path in where.items():
+        info = out[key]
+        hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
+        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected="a tensor on meta"),
+               hint=hint, name=f"move_to(batch, 'meta'){path}")
+    expect(out["model"]["device"] == ["meta"], Msg("cmp.number", got=out["model"]["device"], expected=["meta"]),
+           hint="hint.ex05_move_module", name="move_to(batch, 'meta')['model']")
+
+
 @check("ex05", "move_to", 1, en="move_to keeps containers and returns other values as the very same objects",
        zh="move_to 保持容器类型，其他值原样返回（同一个对象）")
 def test_move_to_keeps_other_values(sub):
@@ -58,6 +101,16 @@ def test_move_to_keeps_other_values(sub):
     info = result["nested"].get("info") if isinstance(result.get("nested"), dict) else None
     expect(info == {"k": 2.5, "name": "iris"}, Msg("cmp.number", got=repr(info), expected="{'k': 2.5, 'name': 'iris'}"),
            hint="hint.ex05_move_containers", name="move_to(batch)['nested']['info']")
+    pair = result.get("pair")
+    expect(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], list),
+           Msg("cmp.type", expected="(tensor, [tensor, 7, 'label', None])", got=type(pair).__name__ + (
+               f" of ({', '.join(type(p).__name__ for p in pair)})" if isinstance(pair, (tuple, list)) else "")),
+           hint="hint.ex05_move_containers", name="move_to(batch)['pair']")
+    expected = {"namedtuple": "Pair", "ordered": "OrderedDict", "list": "list", "tuple": "tuple", "nested": "dict",
+                "nested.inner": "list", "nested.inner[0]": "tuple"}
+    got = out["info"]["container_types"]
+    expect(got == expected, Msg("cmp.number", got=got, expected=expected), hint="hint.ex05_move_containers",
+           name="move_to({'namedtuple': Pair(...), 'ordered': OrderedDict(...), 'list': [...], 'tuple': (...), ...})")
 
 
 @check("ex05", "move_to", 1, en="move_to moves an nn.Module, alone or inside a dict, and returns the module",
@@ -70,13 +123,20 @@ def test_move_to_modules(sub):
            Msg("cmp.type", expected="nn.Module", got="something else"), hint="hint.ex05_move_module",
            name="move_to(model)")
     moves = {tuple(tag): dev for tag, dev in out["moves"]}
-    for owner in ("module", "bare_module"):
+
+    def bare_moved():
+        ok = all(d.split(":")[0] == device for d in info["bare_module_devices"]) and info["bare_module_devices"]
+        return bool(ok) and (device != "cpu" or ("bare_module", "weight") in moves)
+
+    for owner in ("bare_module", "module"):
+        # a module moved alone but not inside the batch: move_to does not reach it
+        hint = "hint.ex05_move_recursive" if owner == "module" and bare_moved() else "hint.ex05_move_module"
         devices = info[f"{owner}_devices"]
         expect(devices and all(d.split(":")[0] == device for d in devices),
-               Msg("cmp.number", got=devices, expected=device), hint="hint.ex05_move_module", name="move_to(model)")
+               Msg("cmp.number", got=devices, expected=device), hint=hint, name="move_to(model)")
         if device == "cpu":  # on a CPU-only machine, only the recorded .to() shows the move
             expect((owner, "weight") in moves, Msg("cmp.number", got="not moved", expected=".to('cpu')"),
-                   hint="hint.ex05_move_module", name=f"move_to({'model' if owner == 'bare_module' else 'batch'})")
+                   hint=hint, name=f"move_to({'model' if owner == 'bare_module' else 'batch'})")
 
 
 # --- to_numpy -----------------------------------------------------------------------------
@@ -99,17 +159,21 @@ def test_to_numpy_other_tensors(sub):
 @check("ex05", "fit_iris_on", 1, en="fit_iris_on puts the model and every training batch on the device "
        "(and trains on CUDA where there is a GPU)", zh="fit_iris_on 把模型和每个训练批量放到指定设备上（有 GPU 时在 CUDA 上训练）")
 def test_fit_iris_on_device(sub):
-    device = "cuda" if machine(sub)["cuda"] else "cpu"
+    # without a GPU, "cpu:0" stands for another device: a batch left to fit's default "cpu" shows
+    device = "cuda" if machine(sub)["cuda"] else "cpu:0"
+    kind = device.split(":")[0]
     epochs = 2
     out = fit_iris(sub, device, epochs=epochs, record=True)
     name = f"fit_iris_on({device!r})"
-    expect(out["param_devices"] and all(d.split(":")[0] == device for d in out["param_devices"]),
-           Msg("cmp.number", got=out["param_devices"], expected=device), hint="hint.ex05_fit_iris_device",
+    expect(out["param_devices"] and all(d.split(":")[0] == kind for d in out["param_devices"]),
+           Msg("cmp.number", got=out["param_devices"], expected=kind), hint="hint.ex05_fit_iris_device",
            name=f"{name}['model'] parameters")
     # .to(dtype) moves nothing (no device): only moves to a device count
-    feature_moves = [dev for (kind, shape), dev in out["moves"]
-                     if kind == "other" and len(shape) == 2 and shape[-1] == 4 and dev is not None]
-    expect(len(feature_moves) >= epochs and all(d.split(":")[0] == device for d in feature_moves),
+    feature_moves = [dev for (what, shape), dev in out["moves"]
+                     if what == "other" and len(shape) == 2 and shape[-1] == 4 and dev is not None]
+    wanted = str(torch.device(device)) if kind == "cpu" else None
+    expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
+                                                for d in feature_moves),
            Msg("cmp.number", got=f"{len(feature_moves)} batches moved to {sorted(set(map(str, feature_moves)))}",
                expected=f"every batch moved to {device!r}"), hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
 

@@ -9,17 +9,20 @@ import math
 
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import as_float, check, expect, expect_equal, expect_length, raised
+from ..api import as_float, check, expect, expect_equal, expect_length, fail, hinted, raised, run_probe
 from ..public.test_ex06_experiments import (HISTORY_KEYS, OPTIMIZERS, SCHEDULERS, check_lr_trace, check_optimizers,
-                                            check_png, check_scheduler, expect_history, runs, same_history)
+                                            check_png, check_scheduler, expect_history, expect_unknown_name_error, runs,
+                                            same_history, summarize_hint)
 
 
-@check("ex06", "make_optimizer", 2, en="each name builds the right optimizer and passes **kw on: 6 steps with "
-       "weight_decay=0.1 on another quadratic match torch.optim (adam and adamw differ)",
+@check("ex06", "make_optimizer", 1, en="each name builds the right optimizer and passes **kw on: 6 steps with "
+       "weight_decay=0.1 on another quadratic match torch.optim (adam and adamw differ); an unknown name ('adamax') "
+       "raises ValueError listing the valid ones",
        zh="每个名称都创建正确的优化器并传递 **kw：在另一个二次函数上用 weight_decay=0.1 走 6 步，与 torch.optim 一致"
-          "（adam 与 adamw 不同）")
+          "（adam 与 adamw 不同）；未知的名称（'adamax'）抛出列出有效名称的 ValueError")
 def test_make_optimizer_with_weight_decay(sub):
     check_optimizers(sub, OPTIMIZERS, lr=0.05, seed=7, shapes=((5,), (2, 3, 2)), steps=6, kw={"weight_decay": 0.1})
+    expect_unknown_name_error(sub, "adamax")
 
 
 @check("ex06", "make_scheduler", 1, en="make_scheduler's keyword arguments override the defaults "
@@ -68,6 +71,22 @@ def test_run_experiment_fair_start(ex06):
            hint="hint.ex06_seed_used", name="run_experiment('sgd', 0.0, epochs=1, seed=6)['val_loss']")
 
 
+@check("ex06", "run_experiment", 1, en="run_experiment trains the MLP on min-max scaled iris: every training "
+       "input lies in [0, 1]", zh="run_experiment 在 min-max 缩放后的 iris 上训练 MLP：每个训练输入都在 [0, 1] 内")
+def test_run_experiment_scaled_inputs(sub):
+    call = "run_experiment('sgd', 0.0, epochs=1, seed=2)"
+    with hinted("hint.ex06_history"):
+        out = run_probe(sub, "probes_ex06_08.experiment_inputs_run", "ex06_experiments.run_experiment",
+                        optimizer_name="sgd", lr=0.0, epochs=1, seed=2)
+    expect_history(out["history"], 1, call)
+    if not out["train"]:  # the model is not the MLP of ex03 by name: nothing to see here
+        return
+    lo, hi = min(r[0] for r in out["train"]), max(r[1] for r in out["train"])
+    expect(lo >= -1e-6 and hi <= 1 + 1e-6, Msg("cmp.number", got=f"inputs in [{lo:.4g}, {hi:.4g}]",
+                                               expected="inputs in [0, 1]"),
+           hint="hint.ex06_scaled", name=f"{call}: the features the model is trained on")
+
+
 @check("ex06", "run_experiment", 1, en="Adam at lr 0.01 reaches at least 0.9 validation accuracy on iris in 100 epochs",
        zh="Adam 在学习率 0.01 下训练 100 个 epoch，iris 的验证准确率至少达到 0.9")
 def test_run_experiment_adam_accuracy(ex06):
@@ -97,6 +116,12 @@ def test_run_experiment_divergence(ex06):
            Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
 
 
+def reproducible_hint(ex06, name, lr, first) -> str:
+    """A sweep that differs from run_experiment: is it run_experiment itself that does not repeat?"""
+    again = ex06.run_experiment(name, lr, epochs=3, seed=4)
+    return "hint.ex06_sweep" if same_history(first, again) else "hint.ex06_seed_model"
+
+
 @check("ex06", "lr_sweep", 1, en="lr_sweep and compare_optimizers pass lr, optimizer, epochs and seed on: each "
        "history equals run_experiment's", zh="lr_sweep 和 compare_optimizers 会传递 lr、优化器、epochs 和 seed："
        "每个 history 都与 run_experiment 的结果相同")
@@ -109,9 +134,10 @@ def test_sweep_and_compare_pass_arguments(ex06):
     for lr, history in sweep.items():
         expect_history(history, 3, f"{call}[{lr}]")
         expected = ex06.run_experiment("momentum", lr, epochs=3, seed=4)
-        expect(same_history(history, expected), Msg("cmp.number", got=f"val_loss {history['val_loss']}",
-                                                    expected=f"run_experiment('momentum', {lr}, epochs=3, seed=4)"),
-               hint="hint.ex06_sweep", name=f"{call}[{lr}]")
+        if not same_history(history, expected):
+            fail(Msg("cmp.number", got=f"val_loss {history['val_loss']}",
+                     expected=f"run_experiment('momentum', {lr}, epochs=3, seed=4)"),
+                 hint=reproducible_hint(ex06, "momentum", lr, expected), name=f"{call}[{lr}]")
     compared = ex06.compare_optimizers(["rmsprop", "adamw"], lr=0.02, epochs=3, seed=4)
     call = "compare_optimizers(['rmsprop', 'adamw'], lr=0.02, epochs=3, seed=4)"
     expect(isinstance(compared, dict), Msg("cmp.type", expected="dict", got=type(compared).__name__),
@@ -120,9 +146,10 @@ def test_sweep_and_compare_pass_arguments(ex06):
     for name, history in compared.items():
         expect_history(history, 3, f"{call}[{name!r}]")
         expected = ex06.run_experiment(name, 0.02, epochs=3, seed=4)
-        expect(same_history(history, expected), Msg("cmp.number", got=f"val_loss {history['val_loss']}",
-                                                    expected=f"run_experiment({name!r}, 0.02, epochs=3, seed=4)"),
-               hint="hint.ex06_sweep", name=f"{call}[{name!r}]")
+        if not same_history(history, expected):
+            fail(Msg("cmp.number", got=f"val_loss {history['val_loss']}",
+                     expected=f"run_experiment({name!r}, 0.02, epochs=3, seed=4)"),
+                 hint=reproducible_hint(ex06, name, 0.02, expected), name=f"{call}[{name!r}]")
 
 
 def check_ranking(ex06, finals, metric, finite_order, call):
@@ -137,10 +164,11 @@ def check_ranking(ex06, finals, metric, finite_order, call):
                Msg("cmp.type", expected="(key, final_value)", got=repr(item)[:60]), hint=hint, name=call)
     keys = [item[0] for item in got]
     n = len(finite_order)
-    expect_equal(keys[:n], list(finite_order), hint=hint, name=f"{call}: best first")
+    expect_equal(keys[:n], list(finite_order), hint=summarize_hint(keys, finals, finite_order),
+                 name=f"{call}: best first")
     nan_keys = {k for k, v in finals.items() if math.isnan(v)}
     expect(set(keys[n:]) == nan_keys, Msg("cmp.number", got=keys, expected=f"{list(finite_order)} then the nan runs"),
-           hint=hint, name=f"{call}: nan last")
+           hint="hint.ex06_summarize_nan", name=f"{call}: nan last")
     for key, value in got:
         v = as_float(value, hint=hint, name=f"{call}: value of {key!r}")
         want = finals[key]

@@ -9,15 +9,14 @@ from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close
 from ..public.test_ex07_checkpoint import (check_export, expect_clear_error, expect_file, expect_info,
                                            expect_optimizer_restored, expect_params, expect_refused,
-                                           expect_returned_path, load_failure, not_implemented, probe)
+                                           expect_returned_path, load_failure, not_implemented, probe, saved)
 
 
 @check("ex07", "save_checkpoint", 1, en="save_checkpoint creates three missing folder levels and returns the Path",
        zh="save_checkpoint 会创建三层缺失的目录，并返回 Path")
 def test_save_checkpoint_nested_folders(sub):
     given = "experiments/iris/run_3/epoch_12.pt"
-    out = probe(sub, "checkpoint_roundtrip", "save_checkpoint", path=given, seed=11, epoch=12, with_optimizer=True,
-                kind="adam")
+    out = saved(sub, "save_checkpoint", path=given, seed=11, epoch=12, with_optimizer=True, kind="adam")
     expect_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
     expect_returned_path(out["returned"], given, "save_checkpoint", "hint.ex07_save_path")
 

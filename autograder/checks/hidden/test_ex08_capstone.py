@@ -7,7 +7,7 @@ where the MNIST files are not in the data folder.
 import torch
 
 from ...feedback.catalog import Msg
-from ..api import check, expect
+from ..api import check, expect, run_probe
 from ..public.test_ex08_capstone import (N_DIGITS, data_dir, expect_accuracy, expect_missing_mnist_error,
                                          expect_mnist_batches, expect_normalized, expect_reported_accuracy,
                                          expect_scaled_digits, expect_split_shapes, expect_stratified, mnist_accuracy,
@@ -72,7 +72,24 @@ def test_load_digits_split_disjoint_and_seeded(ex08):
            hint="hint.ex08_seed", name=other_call)
 
 
-@check("ex08", "train_digits", 3, en="the model of train_digits(seed=3) reaches >= 0.95 test accuracy (measured by "
+@check("ex08", "train_digits", 1, en="train_digits(epochs=2, hidden=(24, 12), seed=5) trains MLP(64, [24, 12], 10) "
+       "for 2 epochs", zh="train_digits(epochs=2, hidden=(24, 12), seed=5) 训练 MLP(64, [24, 12], 10) 共 2 个 epoch")
+def test_train_digits_uses_arguments(sub):
+    kwargs = {"epochs": 2, "hidden": (24, 12), "seed": 5}
+    call = "train_digits(epochs=2, hidden=(24, 12), seed=5)"
+    out = run_probe(sub, "probes_ex06_08.digits_arch_run", "ex08_capstone.train_digits", kwargs=kwargs)
+    expect(out["type"] == "dict" and out["is_module"], Msg("cmp.type", expected="{'model': nn.Module, ...}",
+                                                           got=out["keys"] or out["type"]),
+           hint="hint.ex08_train_result", name=call)
+    expect(out["linear_shapes"] == [[24, 64], [12, 24], [10, 12]],
+           Msg("cmp.number", got=out["linear_shapes"], expected="Linear(64, 24), Linear(24, 12), Linear(12, 10)"),
+           hint="hint.ex08_arguments", name=f"{call}['model']")
+    lengths = out["history_lengths"] or {}
+    expect(lengths.get("train_loss") == 2, Msg("cmp.number", got=lengths or "no history", expected="2 epochs"),
+           hint="hint.ex08_arguments", name=f"{call}['history']")
+
+
+@check("ex08", "train_digits", 2, en="the model of train_digits(seed=3) reaches >= 0.95 test accuracy (measured by "
        "the grader)", zh="train_digits(seed=3) 训练的模型测试准确率 >= 0.95（由评分程序测量）")
 def test_train_digits_accuracy_hidden(sub):
     expect_accuracy(sub, {"seed": 3})

@@ -73,7 +73,7 @@ def test_evaluate_returns_loss_and_accuracy(sub):
     loss = expect_float(result["loss"], "hint.ex04_eval_dict", "evaluate(...)['loss']")
     acc = expect_float(result["accuracy"], "hint.ex04_eval_dict", "evaluate(...)['accuracy']")
     expect(0.0 <= acc <= 1.0, Msg("cmp.number", got=f"{acc:.6g}", expected="a value in [0, 1]"),
-           hint="hint.ex04_accuracy_samples", name="evaluate(...)['accuracy']")
+           hint="hint.ex04_accuracy_fraction", name="evaluate(...)['accuracy']")
     s = px.probes.training_setup(n=32, batch_size=8, seed=4)
     ref = px.probes.reference_evaluate(s["model"], s["train"], s["loss_fn"])
     expect_number(loss, ref["loss"], hint="hint.ex04_weighted_mean", name="evaluate(...)['loss']",

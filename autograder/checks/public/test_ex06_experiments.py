@@ -170,10 +170,15 @@ def test_make_scheduler_defaults(sub):
         check_scheduler(sub, name, base_lr=0.1, epochs=200)
 
 
-def lr_trace_mistake(got, expected):
-    """Shifted by one epoch (recorded after stepping) or another length."""
+def lr_trace_mistake(got, expected, without_kw=None):
+    """Shifted by one epoch (recorded after stepping), another length, or the keyword arguments
+    ignored (``without_kw``: the trace with the defaults)."""
     if len(got) != len(expected):
         return "hint.ex06_lr_trace_length"
+    if without_kw is not None and len(got) == len(without_kw) and compare(
+            torch.tensor(got, dtype=torch.float64), torch.tensor(without_kw, dtype=torch.float64),
+            atol=1e-9, rtol=1e-6) is None:
+        return "hint.ex06_scheduler_kw"
     if len(got) > 1 and compare(torch.tensor(got[:-1], dtype=torch.float64),
                                 torch.tensor(expected[1:], dtype=torch.float64), atol=1e-9, rtol=1e-6) is None:
         return "hint.ex06_lr_trace_start"
@@ -191,7 +196,7 @@ def check_lr_trace(ex06, name, base_lr, epochs, kw=None, default_args=False):
         expect(isinstance(value, float), Msg("cmp.type", expected="float", got=type(value).__name__),
                hint="hint.ex06_lr_trace_floats", name=call)
     expected = expected_trace(name, base_lr, epochs, kw)
-    hint = lr_trace_mistake(got, expected)
+    hint = lr_trace_mistake(got, expected, expected_trace(name, base_lr, epochs) if kw else None)
     expect_length(got, epochs, hint=hint, name=call)
     expect_close(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64), hint=hint,
                  name=call, atol=1e-9, rtol=1e-6)
@@ -312,6 +317,16 @@ def runs(finals, metric):
             for key, value in finals.items()}
 
 
+def summarize_hint(keys, finals, finite_order) -> str:
+    """Which mistake a ranking that is not ``finite_order`` then the nan runs points to."""
+    finite = [k for k in keys if k in finals and not math.isnan(finals[k])]
+    if len(finite_order) > 1 and finite == list(reversed(finite_order)):
+        return "hint.ex06_summarize_order"
+    if finite == list(finite_order) and list(keys[:len(finite_order)]) != list(finite_order):
+        return "hint.ex06_summarize_nan"
+    return "hint.ex06_summarize"
+
+
 def check_summary(ex06, finals, metric, expected_order, call):
     got = ex06.summarize(runs(finals, metric), metric)
     hint = "hint.ex06_summarize"
@@ -322,7 +337,9 @@ def check_summary(ex06, finals, metric, expected_order, call):
         expect(isinstance(item, (tuple, list)) and len(item) == 2,
                Msg("cmp.type", expected="(key, final_value)", got=repr(item)[:60]), hint=hint, name=call)
     keys = [item[0] for item in got]
-    expect_equal(keys, list(expected_order), hint=hint, name=f"{call}: keys best first")
+    finite_order = [k for k in expected_order if not math.isnan(finals[k])]
+    expect_equal(keys, list(expected_order), hint=summarize_hint(keys, finals, finite_order),
+                 name=f"{call}: keys best first")
     for key, value in got:
         want = finals[key]
         v = as_float(value, hint=hint, name=f"{call}: value of {key!r}")

@@ -10,7 +10,7 @@ import torch
 
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import run_probe, check, expect, expect_close, fail
+from ..api import run_probe, check, expect, expect_close, fail, raised
 
 MODULE = "ex07_checkpoint"
 
@@ -54,11 +54,22 @@ def expect_info(info, expected: dict, func):
            hint="hint.ex07_load_return", name=func)
 
 
+def saved(sub, func, **kwargs):
+    """probes_ex06_08.checkpoint_roundtrip; a save that fails on a missing folder points to the parent folders."""
+    try:
+        return probe(sub, "checkpoint_roundtrip", func, **kwargs)
+    except StudentError as exc:
+        missing = exc.info.get("type") == "FileNotFoundError" or "No such file" in exc.info.get("message", "")
+        if not missing:
+            raise
+        raised(exc, func, "hint.ex07_save_path")
+
+
 @check("ex07", "save_checkpoint", 1, en="save_checkpoint creates missing parent folders and returns the Path",
        zh="save_checkpoint 会创建缺失的父目录，并返回 Path")
 def test_save_checkpoint_creates_folders(sub):
     given = "runs/public/last.pt"
-    out = probe(sub, "checkpoint_roundtrip", "save_checkpoint", path=given, seed=1, epoch=3)
+    out = saved(sub, "save_checkpoint", path=given, seed=1, epoch=3)
     expect_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
     expect_returned_path(out["returned"], given, "save_checkpoint", "hint.ex07_save_path")
 
@@ -171,6 +182,10 @@ def check_export(sub, given, seed, hint_eval_points=True):
            and all(isinstance(v, torch.Tensor) for v in state.values()),
            Msg("cmp.number", got=sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__,
                expected=f"model.state_dict() with keys {out['keys']}"), hint="hint.ex07_export", name=given)
+    error = out.get("load_error")
+    if error:
+        fail(Msg("raised", func="load_model", exc=error["type"], message=error["message"][:300]),
+             hint="hint.ex07_load_model", name=f"load_model('{given}', factory)")
     expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got="something else"),
            hint="hint.ex07_load_model", name="load_model(...)")
     expect(out["training"] is False, Msg("cmp.number", got="model.training == True", expected="eval mode"),

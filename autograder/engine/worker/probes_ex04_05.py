@@ -213,6 +213,72 @@ def get_device_run(prefer=None, ctx=None) -> dict:
             "type": type(result).__name__, "warnings": seen}
 
 
+@contextlib.contextmanager
+def _simulated_machine(cuda: bool, mps: bool):
+    """torch.cuda.is_available / device_count and torch.backends.mps.is_available answer as on a
+    machine with (or without) these accelerators, while student code runs; restored afterwards."""
+    saved_cuda = (torch.cuda.is_available, torch.cuda.device_count)
+    mps_backend = getattr(torch.backends, "mps", None)
+    saved_mps = getattr(mps_backend, "is_available", None)
+    torch.cuda.is_available = lambda: cuda
+    torch.cuda.device_count = lambda: 1 if cuda else 0
+    if mps_backend is not None:
+        mps_backend.is_available = lambda: mps
+    try:
+        yield
+    finally:
+        torch.cuda.is_available, torch.cuda.device_count = saved_cuda
+        if mps_backend is not None:
+            mps_backend.is_available = saved_mps
+
+
+def get_device_simulated(prefer=None, cuda=False, mps=False, ctx=None) -> dict:
+    """get_device(prefer) on a simulated machine (only availability is simulated: nothing is allocated)."""
+    fn = ctx.resolve(["module", "ex05_device", "get_device"])
+    with _simulated_machine(cuda, mps):
+        result, seen = _catching(fn, prefer)
+    return {"result": result, "is_device": isinstance(result, torch.device),
+            "type": type(result).__name__, "warnings": seen}
+
+
+def move_to_meta_run(ctx=None) -> dict:
+    """move_to(batch, "meta"): the meta device exists on every machine, so a tensor that stays on
+    the CPU shows up even without a GPU. Returns, per tensor of the batch, where the returned one
+    lives, whether it is the original object, and whether .to() was called on the original."""
+    fn = ctx.resolve(["module", "ex05_device", "move_to"])
+    g = torch.Generator().manual_seed(17)
+    tensors = {"x": torch.randn(3, 2, generator=g), "y": torch.randint(0, 4, (3,), generator=g),
+               "z": torch.randn(5, generator=g), "w": torch.randn(2, 2, generator=g)}
+    for name, t in tensors.items():
+        probes._TAGS[id(t)] = (("meta", name), t)
+    module = nn.Linear(2, 3)
+    batch = {"x": tensors["x"], "pair": (tensors["y"], [tensors["z"], "tag", 3]), "extra": {"w": tensors["w"]},
+             "model": module}
+    recorder = probes.CallRecorder()
+    with recorder:
+        result = fn(batch, "meta")
+
+    def pick(res, path):
+        try:
+            for key in path:
+                res = res[key]
+            return res
+        except Exception:
+            return None
+
+    paths = {"x": ("x",), "y": ("pair", 0), "z": ("pair", 1, 0), "w": ("extra", "w")}
+    called = {tuple(tag)[1] for tag, _ in recorder.moves if len(tag) == 2 and tag[0] == "meta"}
+    out = {}
+    for name, path in paths.items():
+        got = pick(result, path)
+        out[name] = {"device": str(got.device) if isinstance(got, torch.Tensor) else type(got).__name__,
+                     "original": got is tensors[name], "to_called": name in called}
+    moved_module = pick(result, ("model",))
+    out["model"] = {"device": devices_of(moved_module) if isinstance(moved_module, nn.Module) else [],
+                    "original": moved_module is module}
+    return out
+
+
 class _Marker:
     """A value move_to must hand back untouched (it has no .to)."""
 
@@ -266,6 +332,24 @@ def move_to_run(device="cpu", ctx=None) -> dict:
 
     got_module = find_module(result)
     marker_back = result.get("marker") if isinstance(result, dict) else None
+    # containers of other types: only their type names come back
+    import collections
+
+    Pair = collections.namedtuple("Pair", "inputs targets")
+    typed = {"namedtuple": Pair(torch.zeros(2), torch.ones(2)), "ordered": collections.OrderedDict(a=torch.zeros(1)),
+             "list": [torch.zeros(1), 1], "tuple": (torch.zeros(1), "t"), "nested": {"inner": [(torch.zeros(1),)]}}
+    typed_back = fn(typed, device)
+
+    def type_names(res):
+        if not isinstance(res, dict):
+            return {"result": type(res).__name__}
+        names = {k: type(v).__name__ for k, v in res.items()}
+        try:
+            names["nested.inner"] = type(res["nested"]["inner"]).__name__
+            names["nested.inner[0]"] = type(res["nested"]["inner"][0]).__name__
+        except Exception:
+            pass
+        return names
     info = {
         "module_is_module": isinstance(got_module, nn.Module),
         "module_devices": devices_of(got_module) if isinstance(got_module, nn.Module) else [],
@@ -273,6 +357,7 @@ def move_to_run(device="cpu", ctx=None) -> dict:
         "bare_module_is_module": isinstance(moved_module, nn.Module),
         "bare_module_devices": devices_of(moved_module) if isinstance(moved_module, nn.Module) else [],
         "bare_module_same": moved_module is bare_module,
+        "container_types": type_names(typed_back),
     }
     if isinstance(result, dict) and isinstance(got_module, nn.Module):
         # replace the module by a description so that the result is all data

@@ -85,6 +85,12 @@ HINTS = {
         "en": "use math.ceil: the last partial batch is still a step (n // batch_size forgets it).",
         "zh": "请用 math.ceil：最后一个不完整的批量也算一步（n // batch_size 会漏掉它）。",
     },
+    "hint.ex02_steps_exact": {
+        "en": "when n_samples is a multiple of batch_size there is no partial batch: 48 samples in batches of 8 "
+              "are 6 steps, not 7 (math.ceil(n / b) adds a step only for a remainder).",
+        "zh": "当 n_samples 是 batch_size 的整数倍时没有不完整的批量：48 个样本以 8 为批量是 6 步而不是 7 步"
+              "（math.ceil(n / b) 只在有余数时多出一步）。",
+    },
     "hint.ex02_steps_drop_last": {
         "en": "with drop_last=True the last partial batch is dropped: n_samples // batch_size.",
         "zh": "drop_last=True 时最后一个不完整的批量会被丢掉：n_samples // batch_size。",

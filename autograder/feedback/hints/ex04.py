@@ -9,6 +9,12 @@ HINTS = {
         "zh": "把每个批量的平均损失乘以该批量的样本数再累加，最后除以样本总数："
               "total += loss.item() * len(targets)；最后一个批量更小，直接对各批量取平均是错的。",
     },
+    "hint.ex04_last_batch_loss": {
+        "en": "this is the loss of the last batch only: return the loss of the whole epoch, accumulating "
+              "loss.item() * len(targets) over every batch and dividing by the number of samples.",
+        "zh": "这只是最后一个批量的损失：请返回整个 epoch 的损失，对每个批量累加 loss.item() * len(targets)，"
+              "再除以样本总数。",
+    },
     "hint.ex04_zero_grad": {
         "en": "call optimizer.zero_grad() every step: backward() ADDS to .grad, so without it the gradients "
               "of earlier batches accumulate.",
@@ -69,6 +75,10 @@ HINTS = {
               "targets).sum().item(), then divide by the number of samples.",
         "zh": "准确率要按样本统计，而不是对各批量的准确率取平均：correct += (logits.argmax(dim=1) == "
               "targets).sum().item()，最后除以样本总数。",
+    },
+    "hint.ex04_accuracy_fraction": {
+        "en": "accuracy is a fraction in [0, 1] (correct / number of samples), not a percentage: do not multiply by 100.",
+        "zh": "准确率是 [0, 1] 之间的比例（正确数 / 样本总数），不是百分数：不要乘以 100。",
     },
     "hint.ex04_eval_params": {
         "en": "evaluate must not change the model: no backward(), no optimizer step, no training-mode forward.",

@@ -26,6 +26,12 @@ HINTS = {
         "zh": "move_to 需要递归：dict 要处理每个值，list 和 tuple 要处理每个元素，任意嵌套深度都要处理；"
               "只有张量和模块用 .to(device) 移动。",
     },
+    "hint.ex05_move_return_value": {
+        "en": "use what .to(device) returns: Tensor.to gives a NEW tensor and leaves the original where it was, "
+              "so return t.to(device), not t after calling t.to(device).",
+        "zh": "请使用 .to(device) 的返回值：Tensor.to 会返回一个新张量，原张量留在原处，"
+              "所以要返回 t.to(device)，而不是调用 t.to(device) 之后再返回 t。",
+    },
     "hint.ex05_move_containers": {
         "en": "keep the container types (a tuple stays a tuple, a list a list, a dict a dict) and return every "
               "other value (numbers, strings, None, other objects) unchanged, the very same object.",

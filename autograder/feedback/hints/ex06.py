@@ -115,6 +115,23 @@ HINTS = {
         "zh": "在给定路径把图保存为 PNG（fig.savefig(path)），每个运行画一条线，并返回 Path(path)；"
               "直接创建 matplotlib.figure.Figure 不需要显示器。",
     },
+    "hint.ex06_scaled": {
+        "en": "train on scaled features: fit minmax_stats on the TRAIN split and build every IrisDataset with "
+              "stats=..., so the training inputs lie in [0, 1] (raw iris measurements go up to 7.9 cm).",
+        "zh": "请在缩放后的特征上训练：用训练集拟合 minmax_stats，并在构建每个 IrisDataset 时传入 stats=...，"
+              "这样训练输入都在 [0, 1] 内（原始 iris 测量值最大到 7.9 cm）。",
+    },
+    "hint.ex06_summarize_order": {
+        "en": "the ranking is upside down: best first means the highest accuracy first but the LOWEST loss first "
+              "(higher is better only when the metric's name contains 'acc').",
+        "zh": "排名顺序反了：最好的在前，意味着准确率最高的在前，而损失最低的在前（只有指标名包含 'acc' 时才是越大越好）。",
+    },
+    "hint.ex06_summarize_nan": {
+        "en": "nan runs must come last: nan compares False with everything, so sorted() leaves it anywhere; "
+              "sort on a key such as (math.isnan(v), ...) that puts nan after every number.",
+        "zh": "nan 的运行必须排在最后：nan 与任何数比较都为 False，sorted() 会把它留在任意位置；"
+              "请用 (math.isnan(v), ...) 这样的排序键把 nan 放到所有数字之后。",
+    },
     "hint.ex06_summarize": {
         "en": "return [(key, final_value), ...] best first: sort accuracy descending and loss ascending, nan last "
               "(nan compares False with everything, so give it its own sort key, e.g. (math.isnan(v), ...)).",

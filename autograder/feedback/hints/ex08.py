@@ -46,6 +46,12 @@ HINTS = {
         "zh": "返回的模型准确率不够：在 load_digits_split(seed) 的训练集上，用 Adam（学习率 lr）、CrossEntropyLoss 和"
               "打乱的小批量训练 MLP(64, list(hidden), 10) 共 epochs 个 epoch，并返回训练好的模型本身。",
     },
+    "hint.ex08_arguments": {
+        "en": "use the arguments you are given: MLP(64, list(hidden), 10) with the hidden widths asked for, "
+              "trained for `epochs` epochs (with lr and batch_size as given), not fixed numbers.",
+        "zh": "请使用传入的参数：按给定的隐藏层宽度构建 MLP(64, list(hidden), 10)，训练 `epochs` 个 epoch"
+              "（lr 和 batch_size 也用传入的值），不要写死数字。",
+    },
     "hint.ex08_test_accuracy": {
         "en": "test_accuracy is a Python float in [0, 1] (not a percentage, not a tensor): the fraction of the test "
               "split of load_digits_split(seed) that the returned model classifies correctly, e.g. "

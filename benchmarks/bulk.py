@@ -1,0 +1,64 @@
+"""Bulk grading against one `./grade.sh grade` per submission, on the same machine and
+the same class, measured in one run.
+
+    python benchmarks/bulk.py [--students 8] [--jobs 2]
+
+The class mixes complete solutions, an independent implementation, partial work and
+untouched stubs. It prints the wall time per submission both ways and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [ROOT / "solutions", ROOT / "tests" / "fixtures" / "independent", ROOT / "exercises"]
+
+
+def make_class(folder: Path, n: int) -> list[Path]:
+    subs = []
+    for i in range(n):
+        dst = folder / f"student-{i:03d}"
+        dst.mkdir(parents=True)
+        for f in sorted(SOURCES[i % len(SOURCES)].glob("ex0*.py")):
+            shutil.copy(f, dst / f.name)
+        if i % 4 == 3:  # partial work: the first four exercises done, the rest untouched
+            for f in sorted((ROOT / "exercises").glob("ex0[5-8]*.py")):
+                shutil.copy(f, dst / f.name)
+        subs.append(dst)
+    return subs
+
+
+def timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=8)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    grade = str(ROOT / "grade.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        klass = Path(tmp) / "class"
+        subs = make_class(klass, args.students)
+        singles = [timed([grade, "grade", str(s), "--hidden", "--json", str(Path(tmp) / f"{s.name}.json")])
+                   for s in subs]
+        bulk = timed([grade, "bulk", str(klass), "--out", str(Path(tmp) / "out"), "--jobs", str(args.jobs),
+                      "--hidden"])
+    total = sum(singles)
+    n = len(subs)
+    print(f"{n} submissions, hidden checks")
+    print(f"one ./grade.sh grade each:   {total:7.1f} s in all, {total / n:5.1f} s per submission")
+    print(f"./grade.sh bulk --jobs {args.jobs}:     {bulk:7.1f} s in all, {bulk / n:5.1f} s per submission")
+    print(f"bulk / sum of singles:       {bulk / total:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

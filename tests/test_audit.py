@@ -1,0 +1,107 @@
+"""The grader's accuracy: every mutant of both catalogs is caught in its exercise with a hint, and
+every correct variant (the two base solutions included) keeps full marks.
+
+The audit runs once for the module, through the real engine: the submissions are written to a
+class folder and graded by bulk grading (hidden checks; the correct variants with the public
+checks too), in the quick scope (see autograder/audit.py). It takes several minutes.
+"""
+import re
+import time
+
+import pytest
+
+from autograder import audit
+from autograder.assignment import MODULES
+from autograder.feedback.catalog import MESSAGES
+
+AUDIT_TIMEOUT = 3600  # seconds, for the one test that pays for the whole audit
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    return audit.catalogs()
+
+
+def test_the_catalogs_load(catalogs):
+    names = [c.name for c in catalogs]
+    assert names[0] == "reference"
+    if audit.INDEPENDENT_CATALOG.is_file():
+        assert "independent" in names
+
+
+def test_every_patch_applies_exactly_once(catalogs):
+    for cat in catalogs:
+        seen = set()
+        for kind, specs in (("mutant", cat.mutants), ("equivalent", cat.equivalents)):
+            for spec in specs:
+                assert spec["id"] not in seen, f"{cat.name}: id {spec['id']!r} twice"
+                seen.add(spec["id"])
+                patches = {spec["file"]: spec["patches"]} if kind == "mutant" else spec.get("patches", {})
+                for file, edits in patches.items():
+                    text = (cat.base / file).read_text(encoding="utf-8")
+                    if file in spec.get("files", {}):
+                        text = (audit.ROOT / spec["files"][file]).read_text(encoding="utf-8")
+                    for find, replace in edits:
+                        assert text.count(find) == 1, f"{cat.name} {spec['id']}: {find[:60]!r} occurs {text.count(find)} times"
+                        text = text.replace(find, replace)
+                    compile(text, f"{spec['id']}/{file}", "exec")
+                for file, source in spec.get("files", {}).items():
+                    path = audit.ROOT / source
+                    assert path.is_file(), f"{cat.name} {spec['id']}: {source} is missing"
+                    compile(path.read_text(encoding="utf-8"), str(path), "exec")
+                changes = audit.changed_files(spec, cat.base)
+                assert changes and all(n in {f"{m}.py" for m in MODULES.values()} for n in changes), spec["id"]
+
+
+def test_the_reference_catalog_covers_the_assignment(catalogs):
+    ref = next(c for c in catalogs if c.name == "reference")
+    assert len(ref.mutants) >= 40 and len(ref.equivalents) >= 5
+    assert {m["exercise"] for m in ref.mutants} == set(MODULES)
+    for m in ref.mutants:
+        assert m["file"] == f"{MODULES[m['exercise']]}.py", m["id"]
+        assert m["hint"] in MESSAGES and set(MESSAGES[m["hint"]]) == {"en", "zh"}, m["id"]
+        assert re.fullmatch(rf"hint\.{m['exercise']}_\w+", m["hint"]), f"{m['id']}: a hint of its own exercise"
+
+
+@pytest.fixture(scope="module")
+def verdict():
+    t0 = time.monotonic()
+    result = audit.run_audit(jobs=2, scope="quick")
+    result["wall"] = time.monotonic() - t0
+    print("\n" + "\n".join(audit.report(result)))
+    return result
+
+
+def by_catalog(verdict, name):
+    return next((v for v in verdict["catalogs"] if v["catalog"] == name), None)
+
+
+def explain(rows):
+    return "\n".join(f"{r['id']} ({r['exercise']}): caught={r['caught']} right_exercise={r['right_exercise']} "
+                     f"hint={r['hint']} expected={r['expected_hint']} got={r['hints']}\n    "
+                     + "\n    ".join(r["failing"][:3]) for r in rows)
+
+
+@pytest.mark.timeout(AUDIT_TIMEOUT)
+def test_reference_mutants_are_caught_in_their_exercise_with_their_hint(verdict):
+    rows = by_catalog(verdict, "reference")["mutants"]
+    missed = [r for r in rows if not audit.ok(r)]
+    assert not missed, explain(missed)
+
+
+@pytest.mark.timeout(AUDIT_TIMEOUT)
+def test_independent_mutants_are_caught_in_their_exercise_with_a_hint(verdict):
+    v = by_catalog(verdict, "independent")
+    if v is None:
+        pytest.skip("tests/mutants/independent_catalog.py is not written yet")
+    missed = [r for r in v["mutants"] if not audit.ok(r)]
+    assert not missed, explain(missed)
+
+
+@pytest.mark.timeout(AUDIT_TIMEOUT)
+def test_correct_variants_keep_full_marks(verdict):
+    rejected = [(v["catalog"], e["id"], e["failing"][:4]) for v in verdict["catalogs"] for e in v["equivalents"]
+                if not e["accepted"]]
+    assert not rejected, rejected
+    bases = [e for v in verdict["catalogs"] for e in v["equivalents"] if e["id"] == "base"]
+    assert len(bases) == len(verdict["catalogs"])  # solutions/ and the independent solution graded whole
