@@ -20,7 +20,7 @@ def pytest_args(paths: list[Path], select: str | None = None) -> list[str]:
     args = [str(p) for p in paths]
     args += ["-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
              "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:randomly", "-q", "-s",
-             "--assert=plain", "-W", "ignore"]
+             "--assert=plain", "-W", "ignore", "--tb=native"]  # only the exceptions are used, not the text
     if select:
         args += ["-k", select]
     return args
