@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
-from ..api import check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
+from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
 from ..public.test_ex01_gradient_descent import (MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted,
                                                  is_close)
 
@@ -54,17 +54,29 @@ def gradient_descent(X, y, lr, steps, accumulate=False, before=False):
     return w, b, losses
 
 
-def fit_hint(X, y, lr, steps, every, default, w=None, losses=None):
+def starts_elsewhere(ex01, X, y) -> bool:
+    """Whether fit starts from weights other than zeros: with lr=0 nothing moves, so it returns them."""
+    with hinted("hint.ex01_fit_learns"):
+        w, b, _ = ex01.fit_linear_regression(X, y, lr=0.0, epochs=1)
+    return not (isinstance(w, torch.Tensor) and bool((w == 0).all()) and as_float(b) == 0.0)
+
+
+def fit_hint(X, y, lr, steps, every, default, w=None, losses=None, ex01=None):
     """Which mistake a fit that is not gradient descent points to (``every`` steps per epoch):
-    gradients never zeroed, or the losses taken before the epoch's last update."""
+    weights that do not start at zeros, gradients never zeroed, or the losses taken before the
+    epoch's last update (or before the epoch)."""
     def same(got, expected):
         return compare(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64)) is None
+
+    if ex01 is not None and starts_elsewhere(ex01, X, y):
+        return "hint.ex01_fit_zeros"
 
     w_acc, _, acc = gradient_descent(X, y, lr, steps, accumulate=True)
     if (w is not None and compare(w, w_acc) is None) or (losses is not None and same(losses, acc[every - 1::every])):
         return "hint.ex01_fit_zero_grad"
-    if losses is not None and same(losses, gradient_descent(X, y, lr, steps, before=True)[2][every - 1::every]):
-        return "hint.ex01_fit_losses"
+    before = gradient_descent(X, y, lr, steps, before=True)[2]
+    if losses is not None and (same(losses, before[every - 1::every]) or same(losses, before[::every])):
+        return "hint.ex01_fit_losses"  # the loss before the epoch's last step, or before the epoch
     return default
 
 
@@ -191,6 +203,8 @@ def test_fit_full_batch_is_gradient_descent(ex01):
     w_ref, b_ref, _ = gradient_descent(X, y, 0.05, 30)
     w_acc, _, _ = gradient_descent(X, y, 0.05, 30, accumulate=True)
     hint = "hint.ex01_fit_zero_grad" if compare(w, w_acc) is None else "hint.ex01_fit_full_batch"
+    if compare(w, w_ref) is not None and hint != "hint.ex01_fit_zero_grad" and starts_elsewhere(ex01, X, y):
+        hint = "hint.ex01_fit_zeros"
     expect_close(w, w_ref, hint=hint, name="w")
     expect_number(b, float(b_ref), hint=hint, name="b", atol=1e-5, rtol=1e-4)
 
@@ -202,7 +216,7 @@ def test_fit_losses_after_each_epoch(ex01):
     _, _, losses = fit(ex01, X, y, lr=0.1, epochs=6)
     _, _, expected = gradient_descent(X, y, 0.1, 6)
     expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
-                 hint=fit_hint(X, y, 0.1, 6, 1, "hint.ex01_fit_losses", losses=losses), name="losses")
+                 hint=fit_hint(X, y, 0.1, 6, 1, "hint.ex01_fit_losses", losses=losses, ex01=ex01), name="losses")
 
 
 @check("ex01", "fit_linear_regression", 1, en="mini-batches of 4 from 10 samples: 3 steps per epoch on the batch mean",
@@ -213,11 +227,12 @@ def test_fit_minibatch_steps(ex01):
     y = torch.full((10,), 2.0)
     w, b, losses = fit(ex01, X, y, lr=0.05, epochs=4, batch_size=4, seed=3)
     w_ref, b_ref, steps = gradient_descent(X, y, 0.05, 12)
-    hint = fit_hint(X, y, 0.05, 12, 3, "hint.ex01_fit_minibatch", w=w)
+    hint = fit_hint(X, y, 0.05, 12, 3, "hint.ex01_fit_minibatch", w=w, ex01=ex01)
     expect_close(w, w_ref, hint=hint, name="w")
     expect_number(b, float(b_ref), hint=hint, name="b", atol=1e-5, rtol=1e-4)
     expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(steps[2::3], dtype=torch.float64),
-                 hint=fit_hint(X, y, 0.05, 12, 3, "hint.ex01_fit_minibatch", losses=losses), name="losses")
+                 hint=fit_hint(X, y, 0.05, 12, 3, "hint.ex01_fit_minibatch", losses=losses, ex01=ex01),
+                 name="losses")
 
 
 @check("ex01", "fit_linear_regression", 1, en="mini-batch fit: same seed, same result; another seed, another result",
@@ -227,6 +242,9 @@ def test_fit_minibatch_seed(ex01):
     w1, b1, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=11)
+    if compare(w2, w1, atol=0.0, rtol=0.0) is not None and starts_elsewhere(ex01, X, y):
+        fail(Msg("cmp.number", got="another w with the same seed", expected="the same w"), hint="hint.ex01_fit_zeros",
+             name="w with the same seed")
     expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="w with the same seed")
     expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="b with the same seed")
     expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,

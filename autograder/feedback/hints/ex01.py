@@ -103,6 +103,12 @@ HINTS = {
         "zh": "全批量（batch_size=None）就是每个 epoch 用全部数据走一步：w 和 b 从零开始，损失是均方误差，"
               "更新为 w -= lr * w.grad（b 同理）。",
     },
+    "hint.ex01_fit_zeros": {
+        "en": "start from w = torch.zeros(d) and b = torch.zeros(()) (with requires_grad=True), not from random "
+              "weights: the result must not depend on the random state.",
+        "zh": "请从 w = torch.zeros(d) 和 b = torch.zeros(())（requires_grad=True）开始，而不是随机权重："
+              "结果不能依赖随机数状态。",
+    },
     "hint.ex01_fit_zero_grad": {
         "en": "zero the gradients after every step (w.grad.zero_()): backward() ADDS to .grad, so the old gradients pile up.",
         "zh": "每一步之后都要把梯度清零（w.grad.zero_()）：backward() 会累加到 .grad 上，旧的梯度会越积越多。",
