@@ -46,6 +46,7 @@ def test_every_patch_applies_exactly_once(catalogs):
                     if file in spec.get("files", {}):
                         text = (audit.ROOT / spec["files"][file]).read_text(encoding="utf-8")
                     for find, replace in edits:
+                        assert find != replace, f"{cat.name} {spec['id']}: a patch that changes nothing"
                         assert text.count(find) == 1, f"{cat.name} {spec['id']}: {find[:60]!r} occurs {text.count(find)} times"
                         text = text.replace(find, replace)
                     compile(text, f"{spec['id']}/{file}", "exec")
@@ -65,6 +66,32 @@ def test_the_reference_catalog_covers_the_assignment(catalogs):
         assert m["file"] == f"{MODULES[m['exercise']]}.py", m["id"]
         assert m["hint"] in MESSAGES and set(MESSAGES[m["hint"]]) == {"en", "zh"}, m["id"]
         assert re.fullmatch(rf"hint\.{m['exercise']}_\w+", m["hint"]), f"{m['id']}: a hint of its own exercise"
+
+
+def test_quick_bundles_keep_the_entries_apart(catalogs):
+    """Every entry is graded once; entries sharing a submission are judged on different exercises and
+    see the same file for every module their checks run; the base folders are graded whole, alone."""
+    items = [e for cat in catalogs for e in audit.entries(cat, "quick")]
+    groups = [g for kind in ("mutant", "equivalent") for g in audit.bundles([e for e in items if e.kind == kind],
+                                                                            "quick")]
+    assert sorted(id(e) for g in groups for e in g) == sorted(id(e) for e in items)
+    for group in groups:
+        files = audit.submission_files(group)
+        for e in group:
+            assert all(files[n] == data for n, data in audit.entry_files(e).items()), e.id
+            assert all(not (e.judged & o.judged) for o in group if o is not e), e.id
+            if e.id == "base":
+                assert group == [e] and len(files) == len(MODULES)
+    assert len(groups) < len(items)
+
+
+def test_hints_are_found_whatever_their_parameters():
+    from autograder.feedback.catalog import Msg
+
+    text = "x: values differ hint : " + Msg("hint.ex06_optimizer_class", name="adamw", looks_like="Adam(lr=0.1)",
+                                            expected="AdamW(lr=0.1)").render("en")
+    assert "hint.ex06_optimizer_class" in audit.hints_in(text)
+    assert audit.hints_in("got 3, expected 4") == []
 
 
 @pytest.fixture(scope="module")
