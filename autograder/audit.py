@@ -59,7 +59,6 @@ class Catalog:
     path: Path
     base: Path
     prefix: str
-    named_hints: bool  # mutants name the hint key that must explain them
     mutants: list = field(default_factory=list)
     equivalents: list = field(default_factory=list)
 
@@ -75,15 +74,15 @@ def load_catalog(path: Path = CATALOG):
 def catalogs(names=None, reference: Path = CATALOG, independent: Path = INDEPENDENT_CATALOG) -> list[Catalog]:
     """The catalogs that exist (both, once the independent one is written)."""
     found = []
-    for name, path, base, prefix, named in (
-            ("reference", reference, ROOT / "solutions", "ref", True),
-            ("independent", independent, ROOT / "tests" / "fixtures" / "independent", "ind", False)):
+    for name, path, base, prefix in (
+            ("reference", reference, ROOT / "solutions", "ref"),
+            ("independent", independent, ROOT / "tests" / "fixtures" / "independent", "ind")):
         if names is not None and name not in names:
             continue
         if not Path(path).is_file():
             continue
         mutants, equivalents = load_catalog(path)
-        found.append(Catalog(name, Path(path), base, prefix, named, mutants, equivalents))
+        found.append(Catalog(name, Path(path), base, prefix, mutants, equivalents))
     return found
 
 
