@@ -42,6 +42,14 @@ def grade_json(path, tmp_path, *extra, env=None):
     return json.loads(out.read_text()), done
 
 
+@pytest.fixture(scope="module", params=["bwrap", "process"])
+def isolation(request):
+    """Each hostile case runs under bubblewrap and as a plain process."""
+    if request.param == "bwrap":
+        bwrap_or_skip()
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def python():
     return sys.executable

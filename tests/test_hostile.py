@@ -20,19 +20,11 @@ import time
 
 import pytest
 
-from conftest import bwrap_or_skip
 from hostile import cases
 from hostile.cases import CASES_BY_NAME, PARTIAL, TRICKS
 
 BWRAP_ONLY = {c.name for c in cases.CASES if c.bwrap_only}
 OTHERS = [c.name for c in cases.CASES if c.name not in TRICKS]
-
-
-@pytest.fixture(scope="module", params=["bwrap", "process"])
-def isolation(request):
-    if request.param == "bwrap":
-        bwrap_or_skip()
-    return request.param
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GRADE, ROOT, bwrap_or_skip
+from conftest import GRADE, ROOT
 from hostile import cases
-
-
-@pytest.fixture(scope="module", params=["bwrap", "process"])
-def isolation(request):
-    if request.param == "bwrap":
-        bwrap_or_skip()
-    return request.param
 
 
 @pytest.fixture(scope="module")

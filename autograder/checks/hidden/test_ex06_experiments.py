@@ -9,10 +9,10 @@ import math
 
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import as_float, check, expect, expect_equal, expect_length, fail, hinted, raised, run_probe
+from ..api import as_float, check, expect, expect_equal, fail, hinted, raised, run_probe
 from ..public.test_ex06_experiments import (HISTORY_KEYS, OPTIMIZERS, SCHEDULERS, check_lr_trace, check_optimizers,
-                                            check_png, check_scheduler, expect_history, expect_unknown_name_error, runs,
-                                            same_history, summarize_hint)
+                                            check_png, check_scheduler, expect_final_values, expect_history,
+                                            expect_unknown_name_error, same_history, summarize_hint, summarized)
 
 
 @check("ex06", "make_optimizer", 1, en="each name builds the right optimizer and passes **kw on: 6 steps with "
@@ -154,14 +154,7 @@ def test_sweep_and_compare_pass_arguments(ex06):
 
 def check_ranking(ex06, finals, metric, finite_order, call):
     """The finite values in ``finite_order``, then every nan key (in any order among themselves)."""
-    got = ex06.summarize(runs(finals, metric), metric)
-    hint = "hint.ex06_summarize"
-    expect(isinstance(got, list), Msg("cmp.type", expected="list of (key, value)", got=type(got).__name__),
-           hint=hint, name=call)
-    expect_length(got, len(finals), hint=hint, name=call)
-    for item in got:
-        expect(isinstance(item, (tuple, list)) and len(item) == 2,
-               Msg("cmp.type", expected="(key, final_value)", got=repr(item)[:60]), hint=hint, name=call)
+    got = summarized(ex06, finals, metric, call)
     keys = [item[0] for item in got]
     n = len(finite_order)
     expect_equal(keys[:n], list(finite_order), hint=summarize_hint(keys, finals, finite_order),
@@ -169,11 +162,7 @@ def check_ranking(ex06, finals, metric, finite_order, call):
     nan_keys = {k for k, v in finals.items() if math.isnan(v)}
     expect(set(keys[n:]) == nan_keys, Msg("cmp.number", got=keys, expected=f"{list(finite_order)} then the nan runs"),
            hint="hint.ex06_summarize_nan", name=f"{call}: nan last")
-    for key, value in got:
-        v = as_float(value, hint=hint, name=f"{call}: value of {key!r}")
-        want = finals[key]
-        expect(v == want or (math.isnan(v) and math.isnan(want)), Msg("cmp.number", got=v, expected=want),
-               hint=hint, name=f"{call}: value of {key!r}")
+    expect_final_values(got, finals, call)
 
 
 @check("ex06", "summarize", 1, en="summarize ranks losses lowest first and accuracies highest first, nan runs last",

@@ -327,7 +327,8 @@ def summarize_hint(keys, finals, finite_order) -> str:
     return "hint.ex06_summarize"
 
 
-def check_summary(ex06, finals, metric, expected_order, call):
+def summarized(ex06, finals, metric, call):
+    """summarize(...) on histories ending in ``finals``, checked to be a list of (key, value) pairs."""
     got = ex06.summarize(runs(finals, metric), metric)
     hint = "hint.ex06_summarize"
     expect(isinstance(got, list), Msg("cmp.type", expected="list of (key, value)", got=type(got).__name__),
@@ -336,15 +337,25 @@ def check_summary(ex06, finals, metric, expected_order, call):
     for item in got:
         expect(isinstance(item, (tuple, list)) and len(item) == 2,
                Msg("cmp.type", expected="(key, final_value)", got=repr(item)[:60]), hint=hint, name=call)
+    return got
+
+
+def expect_final_values(got, finals, call):
+    """Each pair carries its run's final value (nan stays nan)."""
+    for key, value in got:
+        want = finals[key]
+        v = as_float(value, hint="hint.ex06_summarize", name=f"{call}: value of {key!r}")
+        expect(v == want or (math.isnan(v) and math.isnan(want)), Msg("cmp.number", got=v, expected=want),
+               hint="hint.ex06_summarize", name=f"{call}: value of {key!r}")
+
+
+def check_summary(ex06, finals, metric, expected_order, call):
+    got = summarized(ex06, finals, metric, call)
     keys = [item[0] for item in got]
     finite_order = [k for k in expected_order if not math.isnan(finals[k])]
     expect_equal(keys, list(expected_order), hint=summarize_hint(keys, finals, finite_order),
                  name=f"{call}: keys best first")
-    for key, value in got:
-        want = finals[key]
-        v = as_float(value, hint=hint, name=f"{call}: value of {key!r}")
-        expect(v == want or (math.isnan(v) and math.isnan(want)), Msg("cmp.number", got=v, expected=want),
-               hint=hint, name=f"{call}: value of {key!r}")
+    expect_final_values(got, finals, call)
 
 
 @check("ex06", "summarize", 1, en="summarize ranks by the final value, highest accuracy first and nan last",
