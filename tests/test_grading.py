@@ -47,6 +47,7 @@ def test_untouched_stubs_get_zero_and_read_as_not_implemented(stubs_public):
     assert "Traceback" not in done.stdout and "Traceback" not in done.stderr
     for function in {t["function"] for t in report["tests"]}:
         assert re.search(rf"\b{re.escape(function)}\b", done.stdout), function
+    assert "Next: open exercises/ex01_gradient_descent.py, write softmax" in done.stdout
 
 
 def test_self_check_grades_exercises_with_public_checks():

@@ -37,6 +37,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{module}.py was not graded: {reason}",
         "zh": "{module}.py 没有被评分：{reason}",
     },
+    "next_step.write": {
+        "en": "Next: open {path}, write {func} (its docstring says the shapes, what to return, and a hint), "
+              "then run ./grade.sh again.",
+        "zh": "下一步：打开 {path}，完成 {func}（文档字符串写明了形状、返回值和提示），然后再次运行 ./grade.sh。",
+    },
+    "next_step.fix": {
+        "en": "Next: fix the first line above ({func} in {path}), then run ./grade.sh again.",
+        "zh": "下一步：先修正上面第一行指出的问题（{path} 中的 {func}），然后再次运行 ./grade.sh。",
+    },
     "intake.ignored": {
         "en": "{name} was not graded: only the exNN_*.py files of the assignment are.",
         "zh": "{name} 没有被评分：只评作业规定的 exNN_*.py 文件。",

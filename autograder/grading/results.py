@@ -30,7 +30,8 @@ class CheckResult:
         return self.exercise in BONUS
 
     def feedback_text(self, lang: str) -> str:
-        return " ".join(t for t in (render(m, lang) for m in self.feedback) if t)
+        text = " ".join(t.strip() for t in (render(m, lang) for m in self.feedback) if t.strip())
+        return text.replace(" :", ":").replace(" ：", "：")
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """What a student sees in the terminal: one row per exercise, the total, one line per failure."""
 from __future__ import annotations
 
-from ..assignment import BONUS, MAX_SCORE
-from ..feedback.catalog import render
+from ..assignment import BONUS, MAX_SCORE, MODULES
+from ..feedback.catalog import Msg, render
 
 HEAD = {
     "en": ("exercise", "points", "total", "bonus", "checks passed", "isolation", "All checks passed.",
@@ -48,8 +48,23 @@ def render_report(report, lang: str = "en", color: bool = False) -> str:
         lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {r.feedback_text(lang)}")
     for ex, names in unwritten.items():
         lines.append(f"  [ ] {ex} " + h[7].format(names=", ".join(names)))
+    lines.append(_next_step(failures, unwritten, lang))
     lines.append(f"({h[5]}: {report.isolation})")
     return "\n".join(lines)
+
+
+def _next_step(failures, unwritten: dict, lang: str) -> str:
+    """One sentence on what to do now: fix the first failure shown, else write the first missing function."""
+    fixes = [r for r in failures if r.exercise not in unwritten or getattr(r.feedback[0], "key", "") != "not_implemented"]
+    if fixes:
+        first = fixes[0]
+        return render(Msg("next_step.fix", func=first.function, path=_path(first.exercise)), lang)
+    ex, names = next(iter(unwritten.items()))
+    return render(Msg("next_step.write", func=names[0], path=_path(ex)), lang)
+
+
+def _path(exercise: str) -> str:
+    return f"exercises/{MODULES.get(exercise, MODULES['ex08'])}.py"  # the MNIST bonus lives in ex08
 
 
 def _num(x: float) -> str:
