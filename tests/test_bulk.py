@@ -13,6 +13,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 
 from conftest import GRADE, ROOT, run_grade
@@ -203,8 +204,11 @@ def test_killed_with_sigkill_and_restarted_gives_the_same_gradebook(graded, tmp_
     while time.monotonic() < deadline and len(list((again / "results").glob("*.json"))) < 3:
         assert proc.poll() is None, "bulk ended before it could be killed"
         time.sleep(0.2)
+    helpers = psutil.Process(proc.pid).children(recursive=True)  # forkserver, pool, workers
     os.kill(proc.pid, signal.SIGKILL)  # the main process only, as `kill -9 PID` does
     proc.wait()
+    gone, alive = psutil.wait_procs(helpers, timeout=15)
+    assert alive == [], f"left running after the bulk run was killed: {[p.pid for p in alive]}"
     partial = list((again / "results").glob("*.json"))
     assert 3 <= len(partial) < len(subs)
     for p in partial:  # what is there is whole

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -46,16 +49,35 @@ def submission_hash(student: StudentFiles, version: str) -> str:
 
 
 # --- in the pool ------------------------------------------------------------------
-def _warm() -> None:
-    """Pool initializer: die with the bulk run (even on kill -9), and pay the imports once
+def _warm(bulk_pid: int) -> None:
+    """Pool initializer: end with the bulk run (even on kill -9), and pay the imports once
     per grader process rather than once per submission."""
     from ..engine.sandbox import die_with_parent
 
-    die_with_parent()
+    die_with_parent()  # our parent is the forkserver
+    threading.Thread(target=_end_with, args=(bulk_pid, os.getppid()), daemon=True).start()
     import torch  # noqa: F401
     import pytest  # noqa: F401
 
     from ..grading import runner  # noqa: F401
+
+
+def _end_with(bulk_pid: int, forkserver_pid: int) -> None:
+    """The forkserver outlives a bulk run killed with SIGKILL: once the run is gone, end the
+    forkserver and this process (workers of student code die with their grader)."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(bulk_pid, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            continue
+    for pid in (forkserver_pid, os.getpid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir: str) -> dict:
@@ -133,7 +155,8 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
         while pending:
             ctx = get_context("forkserver")
             try:
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm) as pool:
+                with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm,
+                                         initargs=(os.getpid(),)) as pool:
                     futures = {pool.submit(grade_one, s, suite, lang, d, str(out)): (s, d) for s, d in pending}
                     for fut in as_completed(futures):
                         s, d = futures[fut]
