@@ -213,3 +213,66 @@ def test_folder_intake_and_the_submission_time_limit(tmp_path, isolation):
     assert spent and all(t["status"] == "timeout" for t in spent)
     # 11 checks of 4 s (44 s) had there been no budget; 12 s, a last call and the checks' own time
     assert sum(t["seconds"] for t in got["tests"]) < 12 + 8 + 10
+
+
+IN_PLACE_GD_STEP = '''
+def gd_step(w, b, dw, db, lr):  # the right values, but computed in place
+    w -= lr * dw
+    b -= lr * db
+    return w, b
+'''
+
+TAMPER_WITH_INSTRUMENTS = '''
+import sys, torch
+from torch.overrides import TorchFunctionMode
+
+def _forged_run(w, b, dw, db, lr, ctx=None):
+    return {"result": (w - lr * dw, b - lr * db), "inputs_after": [w, b, dw, db], "unchanged": [True] * 4,
+            "shared": False}
+
+# the instruments by name, and any module that holds them
+for _name in ("probes", "probes_ex01_03", "protocol"):
+    try:
+        __import__(_name)
+    except ImportError:
+        pass
+for _module in list(sys.modules.values()):
+    if hasattr(_module, "gd_step_run"):
+        _module.gd_step_run = _forged_run
+
+# what instruments would compare with, patched and overridden
+torch.equal = lambda a, b: True
+torch.Tensor.eq = torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)
+class _Agree(TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in ("equal", "eq", "__eq__"):
+            return True
+        return func(*args, **(kwargs or {}))
+_Agree().__enter__()
+
+_in_place = gd_step
+def gd_step(w, b, dw, db, lr):
+    if torch.equal(torch.zeros(1), torch.ones(1)) is not True:  # witness: the patches are in force
+        raise RuntimeError("torch.equal is not patched in the worker")
+    return _in_place(w, b, dw, db, lr)
+'''
+
+
+def test_instruments_cannot_be_tampered_with(tmp_path, isolation):
+    """The hidden check that gd_step leaves its inputs alone, on an in-place gd_step, with and
+    without a submission that looks for the worker's instruments to replace them and patches
+    what they would compare with: no point gained, every gd_step check ends the same. The
+    forgery would pass: it reports what the reference solution gives, which passes."""
+    reports = {}
+    for name, code in (("solution", ""), ("in_place", IN_PLACE_GD_STEP),
+                       ("tampered", IN_PLACE_GD_STEP + TAMPER_WITH_INSTRUMENTS)):
+        sub = tmp_path / name
+        sub.mkdir()
+        (sub / "ex01_gradient_descent.py").write_text(cases.SOLUTION + code)
+        reports[name], _ = cases.grade_alone(sub, tmp_path / f"{name}.json", isolation, "--hidden", "-k", "gd_step")
+    solution, in_place, tampered = ({t["name"]: t["status"] for t in reports[n]["tests"]}
+                                    for n in ("solution", "in_place", "tampered"))
+    assert solution == {"test_gd_step_leaves_inputs": "passed"}, solution
+    assert in_place == {"test_gd_step_leaves_inputs": "failed"}, in_place
+    assert tampered == in_place
+    assert reports["tampered"]["score"] == reports["in_place"]["score"] < reports["in_place"]["max_score"]

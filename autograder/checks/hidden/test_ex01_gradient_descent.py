@@ -188,7 +188,8 @@ def test_gd_step_leaves_inputs(sub):
     w, dw = torch.randn(4, generator=g), torch.randn(4, generator=g)
     b, db = torch.tensor(1.25), torch.tensor(0.5)
     out = call_probe(sub, MODULE, "gd_step_run", "gd_step", w, b, dw, db, 0.3, hint="hint.ex01_gd_inplace")
-    expect_equal(out["unchanged"], [True] * 4, hint="hint.ex01_gd_inplace", name="w, b, dw, db unchanged")
+    unchanged = [bool(torch.equal(a, k)) for a, k in zip(out["inputs_after"], (w, b, dw, db))]
+    expect_equal(unchanged, [True] * 4, hint="hint.ex01_gd_inplace", name="w, b, dw, db unchanged")
     expect(not out["shared"], Msg("cmp.number", got="an input tensor", expected="new tensors"),
            hint="hint.ex01_gd_inplace", name="gd_step(...)")
     expect_close(out["result"][0], w - 0.3 * dw, hint="hint.ex01_gd_step", name="w_new")

@@ -22,6 +22,30 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+# Bound when the worker loads the instruments, before any student code: a submission that later
+# replaces torch.equal, Tensor.eq or Tensor.sum does not change what the instruments compare,
+# and a torch-function mode or tensor subclass it installs is switched off while they compare.
+_EQUAL, _EQ, _SUM, _DATA_PTR = torch.equal, torch.Tensor.eq, torch.Tensor.sum, torch.Tensor.data_ptr
+_NO_OVERRIDES = torch._C.DisableTorchFunction
+
+
+def same(a, b) -> bool:
+    """torch.equal as torch defines it."""
+    with _NO_OVERRIDES():
+        return bool(_EQUAL(a, b))
+
+
+def count_equal(a, b) -> int:
+    """How many elements of a equal those of b, as torch defines it."""
+    with _NO_OVERRIDES():
+        return int(_SUM(_EQ(a, b)))
+
+
+def data_ptr(t) -> int:
+    with _NO_OVERRIDES():
+        return int(_DATA_PTR(t))
+
+
 EVENTS: list = []
 _TAGS: dict[int, tuple] = {}  # id(tensor) -> (tag, tensor) for tensors yielded by loaders
 
@@ -171,7 +195,7 @@ def reference_evaluate(model, loader, loss_fn) -> dict:
         for x, y in loader:
             logits = model(x)
             total += loss_fn(logits, y).item() * x.shape[0]
-            correct += int((logits.argmax(1) == y).sum())
+            correct += count_equal(logits.argmax(1), y)
             count += x.shape[0]
     return {"loss": total / count, "accuracy": correct / count}
 

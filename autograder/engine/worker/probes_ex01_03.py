@@ -51,16 +51,16 @@ def raises(module: str, name: str, args=(), kwargs=None, ctx=None) -> dict:
 
 # --- ex01 -----------------------------------------------------------------------------
 def gd_step_run(w, b, dw, db, lr, ctx=None) -> dict:
-    """gd_step on tensors kept here: its result, whether each input is unchanged
-    afterwards and whether a returned tensor is (or shares memory with) an input."""
+    """gd_step on tensors kept here: its result, the inputs as they are afterwards (the grader
+    compares them with what it sent) and whether a returned tensor is an input's memory."""
     fn = _student(ctx, "ex01_gradient_descent", "gd_step")
     inputs = (w, b, dw, db)
-    before = [t.clone() for t in inputs]
     result = fn(w, b, dw, db, lr)
-    unchanged = [bool(torch.equal(t, k)) for t, k in zip(inputs, before)]
+    after = [t.detach().clone() for t in inputs]
     returned = list(result) if isinstance(result, (tuple, list)) else []
-    shared = any(isinstance(r, torch.Tensor) and r.data_ptr() in (w.data_ptr(), b.data_ptr()) for r in returned)
-    return {"result": result, "unchanged": unchanged, "shared": shared}
+    ptrs = {probes.data_ptr(w), probes.data_ptr(b)}
+    shared = any(isinstance(r, torch.Tensor) and probes.data_ptr(r) in ptrs for r in returned)
+    return {"result": result, "inputs_after": after, "shared": shared}
 
 
 # --- ex02 -----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def batch_accuracies(n: int, batch_size: int, seed: int, hidden: int = 8) -> lis
     model, out = s["model"], []
     with torch.no_grad():
         for x, y in s["train"]:
-            out.append((int(x.shape[0]), int((model(x).argmax(1) == y).sum())))
+            out.append((int(x.shape[0]), probes.count_equal(model(x).argmax(1), y)))
     return out
 
 
@@ -150,7 +150,7 @@ def _evaluate(model, loader, loss_fn, device="cpu"):
             x, y = x.to(device), y.to(device)
             logits = model(x)
             total += loss_fn(logits, y).item() * len(y)
-            correct += int((logits.argmax(1) == y).sum())
+            correct += probes.count_equal(logits.argmax(1), y)
             count += len(y)
     return {"loss": total / count, "accuracy": correct / count}
 

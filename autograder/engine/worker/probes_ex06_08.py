@@ -15,6 +15,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+try:  # the grader imports the package; the worker has the runtime folder on sys.path
+    from . import probes
+except ImportError:  # pragma: no cover - worker side
+    import probes
+
 
 # --- helpers ------------------------------------------------------------------------
 def _student(ctx, module: str, name: str):
@@ -227,7 +232,7 @@ def _same_state(a, b) -> bool:
         for name, va in sa[k].items():
             vb = sb[k][name]
             if isinstance(va, torch.Tensor):
-                if not isinstance(vb, torch.Tensor) or va.shape != vb.shape or not torch.equal(va.cpu(), vb.cpu()):
+                if not isinstance(vb, torch.Tensor) or va.shape != vb.shape or not probes.same(va.cpu(), vb.cpu()):
                     return False
             elif va != vb:
                 return False
@@ -276,20 +281,15 @@ def checkpoint_roundtrip(path: str, seed: int = 0, epoch: int = 0, extra=None, w
     return out
 
 
-_EXECUTED: list = []
-
-
-def _unpickled_payload(tag):
-    """Runs only when a checkpoint is unpickled without weights_only: the grader looks for it."""
-    _EXECUTED.append(tag)
-    return {"payload": tag}
-
-
 class Payload:
-    """An arbitrary object: unpickling it calls a function (as a malicious file could)."""
+    """An arbitrary object: unpickling it runs a function, as a malicious file could. The
+    function is os.makedirs, and the folder it makes is the evidence the grader looks for."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
 
     def __reduce__(self):
-        return (_unpickled_payload, ("executed",))
+        return (os.makedirs, (self.marker, 0o700, True))
 
 
 def load_error(path: str, prepare: str, ctx=None) -> dict:
@@ -310,11 +310,13 @@ def load_error(path: str, prepare: str, ctx=None) -> dict:
         torch.save(state, file)
         data = file.read_bytes()
         file.write_bytes(data[: len(data) // 2])
-    elif prepare == "payload":
-        state = {"model": Net(seed=4).state_dict(), "epoch": 5, "extra": {"note": Payload()},
-                 "rng": torch.get_rng_state(), "payload": Payload()}
+    marker = file.with_name(file.name + ".code-ran")
+    if marker.is_dir():
+        marker.rmdir()
+    if prepare == "payload":
+        state = {"model": Net(seed=4).state_dict(), "epoch": 5, "extra": {"note": Payload(marker)},
+                 "rng": torch.get_rng_state(), "payload": Payload(marker)}
         torch.save(state, file)
-    _EXECUTED.clear()
     rng = torch.get_rng_state()
     try:
         returned = load(str(file), Net(seed=5))
@@ -324,7 +326,7 @@ def load_error(path: str, prepare: str, ctx=None) -> dict:
     else:
         out = dict(NO_EXCEPTION)
         out["returned"] = _plain(returned)
-    out["executed"] = bool(_EXECUTED)
+    out["executed"] = marker.is_dir()
     torch.set_rng_state(rng)
     return out
 
@@ -364,10 +366,10 @@ def resume_run(path: str, seed: int = 0, before: int = 2, after: int = 2, kind: 
     model, optimizer, scheduler = _build(kind, seed + 1, lr=0.02)
     info = load(path, model, optimizer, scheduler)
     restored = {
-        "model": all(torch.equal(a, b) for a, b in zip(params_of(model).values(), model_at_save.values())),
+        "model": all(probes.same(a, b) for a, b in zip(params_of(model).values(), model_at_save.values())),
         "optimizer": _same_state(optimizer.state_dict(), opt_at_save),
         "scheduler": (scheduler.last_epoch, scheduler.get_last_lr()) == sched_at_save,
-        "rng": bool(torch.equal(torch.get_rng_state(), rng_at_save)),
+        "rng": probes.same(torch.get_rng_state(), rng_at_save),
     }
     for _ in range(after):
         _train_epoch(model, optimizer, scheduler, x, y)
