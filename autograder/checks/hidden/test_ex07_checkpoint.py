@@ -7,8 +7,8 @@ fails halfway must leave the previous checkpoint untouched).
 """
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close
-from ..public.test_ex07_checkpoint import (check_export, expect_clear_error, expect_file, expect_info,
-                                           expect_optimizer_restored, expect_params, expect_refused,
+from ..public.test_ex07_checkpoint import (check_export, check_load_model, expect_clear_error, expect_file,
+                                           expect_info, expect_optimizer_restored, expect_params, expect_refused,
                                            expect_returned_path, load_failure, not_implemented, probe, saved)
 
 
@@ -106,3 +106,4 @@ def test_save_checkpoint_atomic(sub):
        zh="export_model / load_model 往返：eval 模式，输出完全一致")
 def test_export_and_load_model_hidden(sub):
     check_export(sub, "exported_digits_mlp.pt", seed=14)
+    check_load_model(sub, "exported_digits_mlp.pt", seed=14, export="student")

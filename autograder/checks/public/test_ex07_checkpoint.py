@@ -169,8 +169,9 @@ def test_load_checkpoint_weights_only(sub):
     expect_refused(out, f"load_checkpoint('{given}', model)")
 
 
-def check_export(sub, given, seed, hint_eval_points=True):
-    out = probe(sub, "export_roundtrip", "export_model", path=given, seed=seed)
+def check_export(sub, given, seed):
+    """export_model's file: at the path given, returned as a Path, model.state_dict() alone."""
+    out = probe(sub, "export_roundtrip", "export_model", path=given, seed=seed, load=False)
     expect_returned_path(out["returned"], given, "export_model", "hint.ex07_export")
     file = expect_file(sub, given, "export_model", "hint.ex07_export")
     try:
@@ -182,6 +183,12 @@ def check_export(sub, given, seed, hint_eval_points=True):
            and all(isinstance(v, torch.Tensor) for v in state.values()),
            Msg("cmp.number", got=sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__,
                expected=f"model.state_dict() with keys {out['keys']}"), hint="hint.ex07_export", name=given)
+
+
+def check_load_model(sub, given, seed, export="reference"):
+    """load_model on a state_dict file (written by the grader, or by the student's export_model):
+    a module in eval mode whose outputs equal the exported model's."""
+    out = probe(sub, "export_roundtrip", "load_model", path=given, seed=seed, export=export)
     error = out.get("load_error")
     if error:
         fail(Msg("raised", func="load_model", exc=error["type"], message=error["message"][:300]),
@@ -194,7 +201,14 @@ def check_export(sub, given, seed, hint_eval_points=True):
                  atol=1e-6, rtol=1e-5)
 
 
-@check("ex07", "export_model", 2, en="export_model writes the state_dict; load_model rebuilds the model in eval mode "
-       "with identical outputs", zh="export_model 写出 state_dict；load_model 重建模型，处于 eval 模式且输出完全一致")
-def test_export_and_load_model(sub):
+@check("ex07", "export_model", 1, en="export_model writes model.state_dict() (loadable with weights_only=True) "
+       "at the path given and returns it as a Path",
+       zh="export_model 在给定路径写出 model.state_dict()（可用 weights_only=True 加载），并以 Path 返回该路径")
+def test_export_model(sub):
     check_export(sub, "export_public.pt", seed=4)
+
+
+@check("ex07", "load_model", 1, en="load_model rebuilds the model from a state_dict file: eval mode, identical "
+       "outputs", zh="load_model 从 state_dict 文件重建模型：处于 eval 模式，输出完全一致")
+def test_load_model(sub):
+    check_load_model(sub, "state_dict_public.pt", seed=6)

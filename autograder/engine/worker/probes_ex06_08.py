@@ -402,13 +402,23 @@ def atomic_run(path: str, ctx=None) -> dict:
     return out
 
 
-def export_roundtrip(path: str, seed: int = 0, ctx=None) -> dict:
-    """export_model a model with dropout (left in train mode), load_model it with a factory."""
-    export = _student(ctx, "ex07_checkpoint", "export_model")
-    load_model = _student(ctx, "ex07_checkpoint", "load_model")
+def export_roundtrip(path: str, seed: int = 0, export: str = "student", load: bool = True, ctx=None) -> dict:
+    """export_model a model with dropout (left in train mode), load_model it with a factory.
+
+    export="reference" writes the file with torch.save(model.state_dict(), path) instead of the
+    student's export_model, so that load_model is checked on its own; load=False skips it.
+    """
     model = Net(5, 12, 4, dropout=0.5, seed=seed)
     model.train()
-    returned = export(path, model)
+    if export == "reference":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), path)
+        returned = path
+    else:
+        returned = _student(ctx, "ex07_checkpoint", "export_model")(path, model)
+    if not load:
+        return {"returned": _plain(returned), "keys": list(model.state_dict())}
+    load_model = _student(ctx, "ex07_checkpoint", "load_model")
     try:  # the file is judged first: a load_model failure is reported after it
         loaded = load_model(path, lambda: Net(5, 12, 4, dropout=0.5, seed=seed + 50))
         load_error = None
