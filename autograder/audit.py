@@ -29,7 +29,7 @@ unchanged base, and each base folder is graded whole, hidden and public, as
 an equivalent of its own. ``full`` grades every mutant and equivalent alone,
 whole, with every check: the same verdicts plus collateral losses in other
 exercises, at several times the cost. ``./grade.sh audit`` runs the quick
-scope; ``DLGRADER_AUDIT_SCOPE=full ./grade.sh audit`` the full one.
+scope; ``./grade.sh audit --scope full`` (or ``DLGRADER_AUDIT_SCOPE=full``) the full one.
 """
 from __future__ import annotations
 

@@ -132,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("audit", help="grade the mutants and the correct variants")
     a.add_argument("--jobs", type=int, default=2)
+    a.add_argument("--scope", choices=["quick", "full"], default=None,
+                   help="quick: mutants packed into shared submissions (default, or $DLGRADER_AUDIT_SCOPE); "
+                        "full: one submission per mutant, every check")
     a.set_defaults(func=cmd_audit)
     return p
 
