@@ -59,6 +59,10 @@ def _warm(bulk_pid: int) -> None:
     import torch  # noqa: F401
     import pytest  # noqa: F401
 
+    from ..engine.client import warm_grader
+
+    warm_grader()
+
     from ..grading import runner  # noqa: F401
 
 

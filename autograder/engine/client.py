@@ -7,10 +7,13 @@ whose attribute accesses and calls become further requests.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
+import select
 import selectors
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -118,6 +121,13 @@ class WorkerProcess:
             protocol.write_frame(self.proc.stdin, header, tensors)
         except (BrokenPipeError, OSError, ValueError):
             raise self.failure("crash") from None
+
+    def readable(self) -> bool:
+        """Whether the worker has written something we have not read yet (never blocks)."""
+        try:
+            return bool(select.select([self.proc.stdout.fileno()], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
 
     def receive(self, timeout: float) -> tuple[dict, dict]:
         fd = self.proc.stdout.fileno()
@@ -252,6 +262,17 @@ class Remote:
         return ".".join([root, *path])
 
 
+# What the grader's own reference computations import late and slowly: torch loads its
+# compiler (torch._dynamo, seconds) the first time anyone builds an optimizer.
+GRADER_WARM_UP = ("torch._dynamo",)
+
+
+def warm_grader() -> None:
+    for name in GRADER_WARM_UP:
+        if name not in sys.modules:
+            importlib.import_module(name)
+
+
 class Submission:
     """The student's modules as seen from the grader: a worker that is started
     on demand, restarted after a crash, and bounded by the limits."""
@@ -290,6 +311,8 @@ class Submission:
         if self.process is None or not self.process.alive():
             self._start()
         if not self._ready:
+            if not self.process.readable():
+                warm_grader()  # the worker is still starting: the grader's own imports cost nothing now
             try:
                 header, _ = self._timed(lambda: self.process.receive(self.limits.startup_seconds))
             except WorkerFailure as exc:
