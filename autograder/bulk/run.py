@@ -59,9 +59,12 @@ def _warm(bulk_pid: int) -> None:
     import torch  # noqa: F401
     import pytest  # noqa: F401
 
+    from multiprocessing import util
+
     from ..engine.client import warm_grader
 
     warm_grader()
+    util.Finalize(None, _discard_spare, exitpriority=10)  # a pool process that ends ends its spare
 
     from ..grading import runner  # noqa: F401
 
@@ -84,6 +87,26 @@ def _end_with(bulk_pid: int, forkserver_pid: int) -> None:
             pass
 
 
+_SPARE: list = []  # the worker this grader process started for its next submission
+
+
+def _next_spare():
+    """The spare worker started during the previous submission (None the first time), and a
+    new one, started now, that imports torch while this submission is graded."""
+    from ..engine import sandbox
+    from ..engine.client import Spare
+    from ..grading.grade import DATA_DIR
+
+    taken = _SPARE.pop() if _SPARE else None
+    _SPARE.append(Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation()))
+    return taken
+
+
+def _discard_spare() -> None:
+    while _SPARE:
+        _SPARE.pop().discard()
+
+
 def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir: str) -> dict:
     """Grade one student and write their files; returns the JSON report written."""
     from ..engine.intake import from_files
@@ -92,7 +115,7 @@ def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir
     from .outputs import feedback_markdown
 
     intake = from_files(student.files)
-    report = grade(intake, suite=suite)
+    report = grade(intake, suite=suite, spare=_next_spare() if intake.files else None)
     data = report.to_json(lang)
     data.update(student=student.student, hash=digest, status="graded", problems=student.problems,
                 files=sorted(intake.files))

@@ -59,7 +59,8 @@ def become_subreaper() -> None:
 class WorkerProcess:
     """One running worker and the limits around it."""
 
-    def __init__(self, folder: sandbox.WorkerFolder, data_dir: Path, limits: sandbox.Limits, isolation: str):
+    def __init__(self, folder: sandbox.WorkerFolder, data_dir: Path, limits: sandbox.Limits, isolation: str,
+                 watch: bool = True):
         self.limits, self.isolation = limits, isolation
         argv, env, cwd = sandbox.command(folder, data_dir, limits, isolation)
         self.stderr_path = folder.root / f"stderr-{time.monotonic_ns()}.log"
@@ -73,7 +74,13 @@ class WorkerProcess:
         self.memory_exceeded = False
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_memory, daemon=True)
-        self._watch.start()
+        if watch:
+            self.watch()
+
+    def watch(self) -> None:
+        """Start watching the memory of the worker and of what it starts (once)."""
+        if not self._watch.is_alive() and not self._stop.is_set():
+            self._watch.start()
 
     # memory ------------------------------------------------------------
     def _tree(self):
@@ -273,22 +280,54 @@ def warm_grader() -> None:
             importlib.import_module(name)
 
 
+class Spare:
+    """A worker started ahead of the submission it will serve (bulk grading starts the next
+    one while the current one is graded). It imports torch and the preloaded libraries in a
+    folder of its own; the submission's files are written there when it is adopted, before
+    the first import of student code. No student code has run in it before that."""
+
+    def __init__(self, data_dir: Path, limits: sandbox.Limits, isolation: str):
+        self.key = (Path(data_dir), limits, isolation)
+        self.folder = sandbox.WorkerFolder({})
+        self.process = WorkerProcess(self.folder, Path(data_dir), limits, isolation, watch=False)
+        _LIVE_WORKERS.add(self.process.proc.pid)
+
+    def fits(self, data_dir: Path, limits: sandbox.Limits, isolation: str) -> bool:
+        return self.key == (Path(data_dir), limits, isolation) and self.process.alive()
+
+    def discard(self) -> None:
+        self.process.kill()
+        _LIVE_WORKERS.discard(self.process.proc.pid)
+        self.folder.remove()
+
+
 class Submission:
     """The student's modules as seen from the grader: a worker that is started
-    on demand, restarted after a crash, and bounded by the limits."""
+    on demand (or a Spare adopted), restarted after a crash, and bounded by the limits."""
 
     def __init__(self, files: dict[str, bytes], data_dir: Path, limits: sandbox.Limits | None = None,
-                 isolation: str | None = None, broken: dict[str, ModuleBroken] | None = None):
+                 isolation: str | None = None, broken: dict[str, ModuleBroken] | None = None,
+                 spare: Spare | None = None):
         self.files = files
         self.data_dir = Path(data_dir)
         self.limits = limits or sandbox.Limits.from_env()
         self.isolation = isolation or sandbox.choose_isolation()
-        self.folder = sandbox.WorkerFolder(files)
         self.broken: dict[str, ModuleBroken] = dict(broken or {})
         self.process: WorkerProcess | None = None
         self.imported: set[str] = set()
         self.spent = 0.0
         self.started = 0
+        self._ready = False
+        if spare is not None and spare.fits(self.data_dir, self.limits, self.isolation):
+            self.folder = spare.folder
+            self.folder.add_files(files)
+            self.process = spare.process
+            self.process.watch()
+            self.started = 1
+        else:
+            if spare is not None:
+                spare.discard()
+            self.folder = sandbox.WorkerFolder(files)
 
     # worker life -----------------------------------------------------------
     def start(self) -> None:

@@ -82,12 +82,29 @@ def choose_isolation() -> str:
     return _ISOLATION_CACHE["level"]
 
 
+FOLDER_PREFIX = "dlgrader-"  # then the grader's pid: dlgrader-PID-XXXXXXXX
+
+
+def remove_abandoned_folders() -> None:
+    """Worker folders whose grader is gone: a grader killed with SIGKILL cannot remove its own."""
+    for path in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = path.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # another user's grader, alive
+            pass
+
+
 class WorkerFolder:
     """A fresh temporary folder: runtime/ (worker code), pkg/submission/
     (the student's files), work/ (cwd, writable), home/."""
 
     def __init__(self, files: dict[str, bytes]):
-        self.root = Path(tempfile.mkdtemp(prefix="dlgrader-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         self.runtime = self.root / "runtime"
         self.package = self.root / "pkg" / "submission"
         self.work = self.root / "work"
@@ -97,9 +114,12 @@ class WorkerFolder:
         for source in WORKER_DIR.glob("*.py"):  # worker_main, protocol, probes*
             shutil.copyfile(source, self.runtime / source.name)
         (self.package / "__init__.py").write_text('"""A student submission."""\n')
+        self.add_files(files)
+        (self.root / "passwd").write_text("student:x:0:0:student:/sandbox/home:/bin/sh\n")
+
+    def add_files(self, files: dict[str, bytes]) -> None:
         for name, data in files.items():
             (self.package / name).write_bytes(data)
-        (self.root / "passwd").write_text("student:x:0:0:student:/sandbox/home:/bin/sh\n")
 
     def reset_scratch(self) -> None:
         """A restarted worker gets a clean work/ and home/."""

@@ -14,11 +14,14 @@ DATA_DIR = ROOT / "data"
 
 
 def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | None = None,
-          data_dir: Path = DATA_DIR, isolation: str | None = None, select: str | None = None) -> Report:
-    """Intake, a worker started at once (its start-up overlaps ours), the checks."""
+          data_dir: Path = DATA_DIR, isolation: str | None = None, select: str | None = None,
+          spare=None) -> Report:
+    """Intake, a worker started at once (its start-up overlaps ours) or a spare one that is
+    already started (bulk grading), the checks."""
     t0 = time.monotonic()
+    sandbox.remove_abandoned_folders()
     intake = path if isinstance(path, Intake) else collect(Path(path))
-    sub = Submission(intake.files, data_dir, limits, isolation=isolation, broken=intake.broken)
+    sub = Submission(intake.files, data_dir, limits, isolation=isolation, broken=intake.broken, spare=spare)
     try:
         if intake.files:
             sub.start()
