@@ -1,4 +1,5 @@
 """The grading contract of SPEC.md, run as users run it: ./grade.sh in a subprocess."""
+import ast
 import json
 import re
 
@@ -6,7 +7,7 @@ import pytest
 
 from conftest import ROOT, grade_json, run_grade
 
-from autograder.assignment import MAX_SCORE, POINTS
+from autograder.assignment import MAX_SCORE, MODULES, POINTS
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,28 @@ def test_untouched_stubs_get_zero_and_read_as_not_implemented(stubs_public):
     for function in {t["function"] for t in report["tests"]}:
         assert re.search(rf"\b{re.escape(function)}\b", done.stdout), function
     assert "Next: open exercises/ex01_gradient_descent.py, write softmax" in done.stdout
+
+
+# train_mnist is the bonus: graded only where data/MNIST/raw exists, never in the self-check.
+NOT_IN_THE_SELF_CHECK = {"train_mnist"}
+
+
+def to_write(module: str) -> list[str]:
+    """The public functions and classes of a stub that the student writes (they raise
+    NotImplementedError); private helpers such as _atomic_save are reached through them."""
+    tree = ast.parse((ROOT / "exercises" / f"{module}.py").read_text())
+    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+            and not node.name.startswith("_") and node.name not in NOT_IN_THE_SELF_CHECK
+            and any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node))]
+
+
+def test_the_self_check_names_every_function_still_to_write(stubs_public):
+    report, done = stubs_public
+    todo = {line.split()[2]: line for line in done.stdout.splitlines() if "Not implemented yet:" in line}
+    missing = [(ex, name) for ex, module in MODULES.items() for name in to_write(module)
+               if not re.search(rf"[:,] {re.escape(name)}\b", todo.get(ex, ""))]
+    assert missing == [], done.stdout
+    assert sum(len(to_write(m)) for m in MODULES.values()) >= 40
 
 
 def test_self_check_grades_exercises_with_public_checks():

@@ -38,9 +38,12 @@ def render_report(report, lang: str = "en", color: bool = False) -> str:
     unwritten: dict[str, list[str]] = {}
     for r in failures:
         if r.feedback and getattr(r.feedback[0], "key", "") == "not_implemented":
-            unwritten.setdefault(r.exercise, [])
-            if r.function not in unwritten[r.exercise]:
-                unwritten[r.exercise].append(r.function)
+            names = unwritten.setdefault(r.exercise, [])
+            # the function that raised (a check of lr_sweep may reach compare_optimizers first)
+            raised = str(r.feedback[0].params.get("func", ""))
+            for name in dict.fromkeys((raised if raised.isidentifier() else r.function, r.function)):
+                if name not in names:
+                    names.append(name)
     for r in failures:
         if r.exercise in unwritten and getattr(r.feedback[0], "key", "") == "not_implemented":
             continue
