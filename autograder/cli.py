@@ -28,12 +28,14 @@ def _lang(value: str | None) -> str:
 
 def cmd_grade(args) -> int:
     from .engine.intake import IntakeError
+    from .engine.sandbox import remove_abandoned_folders
     from .grading.grade import grade
     from .reports.console import render_report
     from .reports.files import write_json
     from .reports.gradescope import results_json
 
     lang = _lang(args.lang)
+    remove_abandoned_folders()
     try:
         report = grade(Path(args.path), suite="hidden" if args.hidden else "public", select=args.select)
     except (IntakeError, FileNotFoundError) as exc:

@@ -133,6 +133,7 @@ def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir
 # --- the driver -----------------------------------------------------------------------
 def main(args) -> int:
     from ..cli import _lang
+    from ..engine.sandbox import remove_abandoned_folders
     from .outputs import write_outputs
 
     lang = _lang(args.lang)
@@ -145,6 +146,7 @@ def main(args) -> int:
         return 2
     (out / "results").mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out)
+    remove_abandoned_folders()
     version = grader_version(suite)
     todo, done = [], 0
     for s in students:

@@ -70,6 +70,7 @@ class WorkerProcess:
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd,
             env=env or None, start_new_session=True, preexec_fn=sandbox.set_limits(limits),
         )
+        _LIVE_WORKERS.add(self.proc.pid)
         self.seen: dict[int, float] = {}
         self.memory_exceeded = False
         self._stop = threading.Event()
@@ -188,6 +189,7 @@ class WorkerProcess:
     def kill(self) -> None:
         """End the worker and everything it started, wherever it went."""
         self._end_processes()
+        _LIVE_WORKERS.discard(self.proc.pid)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
@@ -290,14 +292,12 @@ class Spare:
         self.key = (Path(data_dir), limits, isolation)
         self.folder = sandbox.WorkerFolder({})
         self.process = WorkerProcess(self.folder, Path(data_dir), limits, isolation, watch=False)
-        _LIVE_WORKERS.add(self.process.proc.pid)
 
     def fits(self, data_dir: Path, limits: sandbox.Limits, isolation: str) -> bool:
         return self.key == (Path(data_dir), limits, isolation) and self.process.alive()
 
     def discard(self) -> None:
         self.process.kill()
-        _LIVE_WORKERS.discard(self.process.proc.pid)
         self.folder.remove()
 
 
@@ -338,11 +338,9 @@ class Submission:
     def _start(self):
         if self.process is not None:
             self.process.kill()
-            _LIVE_WORKERS.discard(self.process.proc.pid)
             self.folder.reset_scratch()
         self.imported.clear()
         self.process = WorkerProcess(self.folder, self.data_dir, self.limits, self.isolation)
-        _LIVE_WORKERS.add(self.process.proc.pid)
         self.started += 1
         self._ready = False
 
@@ -372,7 +370,6 @@ class Submission:
     def close(self) -> None:
         if self.process is not None:
             self.process.kill()
-            _LIVE_WORKERS.discard(self.process.proc.pid)
             self.process = None
         self.folder.remove()
 

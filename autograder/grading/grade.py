@@ -19,7 +19,6 @@ def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | N
     """Intake, a worker started at once (its start-up overlaps ours) or a spare one that is
     already started (bulk grading), the checks."""
     t0 = time.monotonic()
-    sandbox.remove_abandoned_folders()
     intake = path if isinstance(path, Intake) else collect(Path(path))
     sub = Submission(intake.files, data_dir, limits, isolation=isolation, broken=intake.broken, spare=spare)
     try:

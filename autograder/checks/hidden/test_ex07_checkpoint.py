@@ -105,5 +105,7 @@ def test_save_checkpoint_atomic(sub):
 @check("ex07", "export_model", 1, en="export_model / load_model round trip: eval mode, identical outputs",
        zh="export_model / load_model 往返：eval 模式，输出完全一致")
 def test_export_and_load_model_hidden(sub):
-    check_export(sub, "exported_digits_mlp.pt", seed=14)
-    check_load_model(sub, "exported_digits_mlp.pt", seed=14, export="student")
+    given = "exported_digits_mlp.pt"
+    out = probe(sub, "export_roundtrip", "export_model", path=given, seed=14)  # the student's export, then load
+    check_export(sub, given, 14, out)
+    check_load_model(sub, given, 14, out)

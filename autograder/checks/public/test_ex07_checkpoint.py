@@ -169,9 +169,10 @@ def test_load_checkpoint_weights_only(sub):
     expect_refused(out, f"load_checkpoint('{given}', model)")
 
 
-def check_export(sub, given, seed):
-    """export_model's file: at the path given, returned as a Path, model.state_dict() alone."""
-    out = probe(sub, "export_roundtrip", "export_model", path=given, seed=seed, load=False)
+def check_export(sub, given, seed, out=None):
+    """export_model's file: at the path given, returned as a Path, model.state_dict() alone.
+    ``out``: what export_roundtrip already returned for this path and seed."""
+    out = out or probe(sub, "export_roundtrip", "export_model", path=given, seed=seed, load=False)
     expect_returned_path(out["returned"], given, "export_model", "hint.ex07_export")
     file = expect_file(sub, given, "export_model", "hint.ex07_export")
     try:
@@ -185,10 +186,11 @@ def check_export(sub, given, seed):
                expected=f"model.state_dict() with keys {out['keys']}"), hint="hint.ex07_export", name=given)
 
 
-def check_load_model(sub, given, seed, export="reference"):
-    """load_model on a state_dict file (written by the grader, or by the student's export_model):
-    a module in eval mode whose outputs equal the exported model's."""
-    out = probe(sub, "export_roundtrip", "load_model", path=given, seed=seed, export=export)
+def check_load_model(sub, given, seed, out=None):
+    """load_model on a state_dict file (written by the grader, or by the student's export_model
+    when ``out`` is export_roundtrip's round trip): a module in eval mode whose outputs equal the
+    exported model's."""
+    out = out or probe(sub, "export_roundtrip", "load_model", path=given, seed=seed, export="reference")
     error = out.get("load_error")
     if error:
         fail(Msg("raised", func="load_model", exc=error["type"], message=error["message"][:300]),
