@@ -38,6 +38,7 @@ AG="${AUTOGRADER_ROOT:-/autograder}"
 mkdir -p "$AG/results"
 rm -f "$AG/results/results.json"
 cd "$AG/source"
+export DLGRADER_KEEP_WARM=0  # one submission per container: no worker is kept for a next one
 ./grade.sh grade "$AG/submission" --hidden --gradescope "$AG/results/results.json"
 status=$?
 if [ ! -s "$AG/results/results.json" ]; then

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Each test's ./grade.sh starts its own worker; tests/test_warm.py turns keeping one warm back on.
+os.environ["DLGRADER_KEEP_WARM"] = "0"
 GRADE = ROOT / "grade.sh"
 
 

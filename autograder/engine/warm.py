@@ -1,0 +1,311 @@
+"""A grader kept warm for the next ``./grade.sh grade`` (like Gradle's daemon, for one run).
+
+A student runs ``./grade.sh`` again and again, and most of each run is start-up:
+the grader imports torch and pytest, and the worker, a fresh confined
+interpreter, imports torch, matplotlib and scikit-learn. So when ``grade``
+ends, it leaves a *keeper* behind: a grader process that has done exactly that
+start-up (the worker is a Spare, as in bulk grading: started in an empty
+folder, no student code run in it) and then waits. The next ``grade`` run with
+the same settings hands its command line, working folder and output streams to
+the keeper through a Unix socket and waits for its exit status; the keeper
+grades as ``./grade.sh grade`` always does, writes to the caller's terminal and
+files, and ends. Each keeper serves one run; an unused one ends after
+``DLGRADER_KEEP_WARM`` minutes (15 by default; ``0`` turns keeping warm off).
+The caller that is interrupted (Ctrl-C) or killed takes the keeper's grading
+with it.
+
+The socket lives in a folder of this user's own (``dlgrader.warm-UID`` in the
+temporary folder, mode 0700; a folder that anyone else owns or can write is not
+used), and the keeper serves only its own user. The socket's name is a digest of
+everything a run depends on besides its command line: the interpreter, the
+folder of this copy, every source file of the grader and its checks, and the
+environment variables that the grader or the worker read. A keeper therefore
+never grades with other code or settings than the caller would have; when
+anything differs, the caller grades by itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+ROOT = PACKAGE_DIR.parent
+DEFAULT_MINUTES = 15.0
+ENV_PREFIXES = ("DLGRADER_", "PYTEST_", "PYTHON", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "LC_")
+ENV_NAMES = ("LANG", "PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "MPLBACKEND", "TORCH_HOME", "XDG_CACHE_HOME")
+_PREPARED: list = []  # in a keeper: the worker started for the run it will serve
+
+
+def minutes() -> float:
+    """How long an unused keeper waits (DLGRADER_KEEP_WARM, minutes); 0 turns keeping warm off."""
+    value = os.environ.get("DLGRADER_KEEP_WARM", "").strip()
+    try:
+        return max(0.0, float(value)) if value else DEFAULT_MINUTES
+    except ValueError:
+        return DEFAULT_MINUTES
+
+
+def _digest() -> str:
+    h = hashlib.sha256()
+    env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES) or k in ENV_NAMES}
+    facts = {"python": sys.executable, "root": str(ROOT), "uid": os.getuid(), "bwrap": shutil.which("bwrap") or "",
+             "env": env}
+    h.update(json.dumps(facts, sort_keys=True).encode())
+    for source in sorted(PACKAGE_DIR.rglob("*")):
+        if source.suffix in (".py", ".ini", ".json", ".yml", ".yaml") and "__pycache__" not in source.parts:
+            h.update(str(source.relative_to(PACKAGE_DIR)).encode() + b"\0" + source.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def own_folder() -> Path | None:
+    """This user's folder for keepers' sockets, created if need be; None when it is not safe
+    (owned by someone else, or open to others)."""
+    folder = Path(tempfile.gettempdir()) / f"dlgrader.warm-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
+    return folder
+
+
+def socket_path() -> Path | None:
+    folder = own_folder()
+    path = None if folder is None else folder / f"{_digest()}.sock"
+    return path if path is not None and len(os.fsencode(path)) < 100 else None  # sockaddr_un's limit
+
+
+def prepared_spare():
+    """The worker this keeper started for the run it serves (None outside a keeper)."""
+    return _PREPARED.pop() if _PREPARED else None
+
+
+# --- the caller's side ------------------------------------------------------------------
+def hand_over(argv: list[str]) -> int | None:
+    """Have a waiting keeper run ``grade`` with this command line, on our working folder and our
+    stdout and stderr; its exit status, or None when no keeper waits for these settings."""
+    if minutes() <= 0:
+        return None
+    path = socket_path()
+    if path is None or not path.exists():
+        return None
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.settimeout(5)
+        conn.connect(str(path))
+        request = json.dumps({"argv": argv, "cwd": os.getcwd()}).encode()
+        socket.send_fds(conn, [request], [sys.stdout.fileno(), sys.stderr.fileno()])
+        conn.settimeout(None)
+        reply = b""
+        while len(reply) < 4:
+            chunk = conn.recv(4 - len(reply))
+            if not chunk:
+                break
+            reply += chunk
+    except (OSError, AttributeError, ValueError):  # no keeper answered, or no stdout to hand over
+        return None  # not served: grade here
+    finally:
+        conn.close()
+    if len(reply) == 4:
+        return int.from_bytes(reply, "big", signed=True)
+    if reply == b"":
+        return None  # the keeper took nothing (it was ending): grade here
+    return 2
+
+
+def leave_keeper(environment: dict[str, str]) -> None:
+    """Start a keeper for the next run, in ``environment`` (the caller's as it started: the
+    socket's name depends on it). It ends at once when one is already waiting. Detached: its
+    own session, no inherited descriptors, its output to /dev/null."""
+    wait = minutes()
+    if wait <= 0 or own_folder() is None:
+        return
+    try:
+        subprocess.Popen([sys.executable, "-m", "autograder.engine.warm", str(wait)], cwd=ROOT, env=environment,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True)
+    except OSError:
+        pass  # keeping warm is a convenience: the next run starts by itself
+
+
+# --- the keeper ---------------------------------------------------------------------------
+def _listen(path: Path) -> socket.socket | None:
+    """Bind the socket, or None when a live keeper already listens there."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(path))
+    except OSError:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+            listener.close()
+            return None
+        except OSError:
+            pass  # a socket file left by a keeper that was killed
+        finally:
+            probe.close()
+        try:
+            path.unlink()
+            listener.bind(str(path))
+        except OSError:
+            listener.close()
+            return None
+    listener.listen(1)
+    return listener
+
+
+def _peer_is_us(conn: socket.socket) -> bool:
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+    except (OSError, AttributeError):
+        return True  # no SO_PEERCRED on this system: the folder's 0700 mode is the guard
+    return int.from_bytes(creds[4:8], sys.byteorder) == os.getuid()
+
+
+def _unlink_if_ours(path: Path, inode: int) -> None:
+    try:
+        if os.lstat(path).st_ino == inode:
+            path.unlink()
+    except OSError:
+        pass
+
+
+def _end_when_caller_leaves(conn: socket.socket) -> None:
+    """The caller sends nothing more: end of stream means it is gone (Ctrl-C, killed). Then end
+    our workers and everything they started, and ourselves."""
+    try:
+        while conn.recv(4096):
+            pass
+    except OSError:
+        pass
+    import psutil
+
+    # Our workers and all they started: descendants, or orphans re-parented to us (a subreaper).
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    from .sandbox import FOLDER_PREFIX
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}{os.getpid()}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(130)
+
+
+def _warm_up():
+    """What every grade run pays before its first check, paid now."""
+    from . import sandbox
+    from .client import Spare, warm_grader
+    from ..grading.grade import DATA_DIR
+
+    _PREPARED.append(Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation()))
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
+
+    warm_grader()
+    from .. import cli  # noqa: F401
+    from ..grading import plugin, runner  # noqa: F401
+    from ..reports import console, files, gradescope  # noqa: F401
+
+
+def _wait_for_caller(listener: socket.socket, wait_seconds: float):
+    """(connection, its two streams, its request), or None when nobody came in time."""
+    deadline = time.monotonic() + wait_seconds
+    listener.settimeout(1.0)
+    while time.monotonic() < deadline and _PREPARED and _PREPARED[0].process.alive():
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        if not _peer_is_us(conn):
+            conn.close()
+            continue
+        fds: list[int] = []
+        try:
+            conn.settimeout(10)
+            message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+            request = json.loads(message.decode())
+            if len(fds) == 2 and isinstance(request, dict) and isinstance(request.get("argv"), list):
+                conn.settimeout(None)
+                return conn, fds, request
+        except (OSError, ValueError):
+            pass
+        # Not a caller: another keeper checking that this socket is taken, say. Keep waiting.
+        for fd in fds:
+            os.close(fd)
+        conn.close()
+    return None
+
+
+def keep(wait_seconds: float) -> None:
+    path = socket_path()
+    if path is None:
+        return
+    listener = _listen(path)
+    if listener is None:
+        return
+    inode = os.lstat(path).st_ino
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    served = None
+    try:
+        _warm_up()
+        served = _wait_for_caller(listener, wait_seconds)
+    finally:
+        _unlink_if_ours(path, inode)  # one run only: the next caller grades by itself
+        listener.close()
+        if served is None:
+            while _PREPARED:
+                _PREPARED.pop().discard()
+    if served is not None:
+        serve(*served)
+
+
+def serve(conn: socket.socket, fds: list[int], request: dict) -> None:
+    """Grade as the caller asked, on its streams and in its folder; send the exit status."""
+    from .. import cli
+
+    for target, fd in zip((1, 2), fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    threading.Thread(target=_end_when_caller_leaves, args=(conn,), daemon=True).start()
+    try:
+        os.chdir(request["cwd"])
+        argv = [str(a) for a in request["argv"]]
+        if cli.parser().parse_args(argv).command not in (None, "grade"):
+            raise SystemExit(2)  # a keeper grades, nothing else
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code if isinstance(exc.code, int) else 2
+    except BaseException:  # noqa: BLE001 - the caller must hear back; the traceback goes to its stderr
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        conn.sendall(int(code).to_bytes(4, "big", signed=True))
+    except OSError:
+        pass
+    os._exit(0)
+
+
+if __name__ == "__main__":  # python -m autograder.engine.warm MINUTES, started by leave_keeper()
+    sys.path.insert(0, str(ROOT))
+    from autograder.engine import warm  # the package's module, whose _PREPARED cli.py reads
+
+    warm.keep(float(sys.argv[1]) * 60)
