@@ -49,13 +49,17 @@ else
   PY="$ROOT/.venv/bin/python"
 fi
 
-cd "$ROOT"
 if [ "${1:-}" = "test" ]; then
   shift
+  cd "$ROOT"
   if [ ! -d "$ROOT/tests" ]; then
     echo "grade.sh: this bundle has no tests/ folder; run ./grade.sh to check your exercises." >&2
     exit 2
   fi
   exec "$PY" -m pytest "$ROOT/tests" "$@"
 fi
-exec "$PY" -m autograder "$@"
+# Paths on the command line are the caller's, relative to where it was typed; the grader is
+# found through PYTHONPATH, and -P keeps the caller's folder (a class of submissions, say) off
+# sys.path, so no file there can stand in for a module of the grader.
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+exec "$PY" -P -m autograder "$@"

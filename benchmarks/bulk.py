@@ -4,16 +4,22 @@ the same class, measured in one run.
     python benchmarks/bulk.py [--students 8] [--jobs 2]
 
 The class mixes complete solutions, an independent implementation, partial work and
-untouched stubs. It prints the wall time per submission both ways and their ratio.
+untouched stubs. It prints the wall time per submission both ways and their ratio. The
+single runs are timed twice: each started cold (DLGRADER_KEEP_WARM=0), and one after
+another as a TA would type them, each served by the keeper the previous one left
+(autograder/engine/warm.py).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from keepers import end_keepers
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "solutions", ROOT / "tests" / "fixtures" / "independent", ROOT / "exercises"]
@@ -33,9 +39,9 @@ def make_class(folder: Path, n: int) -> list[Path]:
     return subs
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], env: dict) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=ROOT, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
@@ -45,19 +51,31 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     grade = str(ROOT / "grade.sh")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="dlb") as tmp:
+        cold = {**os.environ, "DLGRADER_KEEP_WARM": "0", "TMPDIR": tmp}
+        warm = {**os.environ, "DLGRADER_KEEP_WARM": "5", "TMPDIR": tmp}
         klass = Path(tmp) / "class"
         subs = make_class(klass, args.students)
-        singles = [timed([grade, "grade", str(s), "--hidden", "--json", str(Path(tmp) / f"{s.name}.json")])
-                   for s in subs]
+
+        def singles(env: dict) -> list[float]:
+            return [timed([grade, "grade", str(s), "--hidden", "--json", str(Path(tmp) / f"{s.name}.json")], env)
+                    for s in subs]
+
+        try:
+            cold_singles = singles(cold)
+            warm_singles = singles(warm)
+        finally:
+            end_keepers(tmp)
         bulk = timed([grade, "bulk", str(klass), "--out", str(Path(tmp) / "out"), "--jobs", str(args.jobs),
-                      "--hidden"])
-    total = sum(singles)
+                      "--hidden"], cold)
     n = len(subs)
+    total, total_warm = sum(cold_singles), sum(warm_singles)
     print(f"{n} submissions, hidden checks")
-    print(f"one ./grade.sh grade each:   {total:7.1f} s in all, {total / n:5.1f} s per submission")
-    print(f"./grade.sh bulk --jobs {args.jobs}:     {bulk:7.1f} s in all, {bulk / n:5.1f} s per submission")
-    print(f"bulk / sum of singles:       {bulk / total:.2f}x")
+    print(f"one ./grade.sh grade each, cold:        {total:7.1f} s in all, {total / n:5.1f} s per submission")
+    print(f"one ./grade.sh grade each, in a row:    {total_warm:7.1f} s in all, {total_warm / n:5.1f} s per submission")
+    print(f"./grade.sh bulk --jobs {args.jobs}:                {bulk:7.1f} s in all, {bulk / n:5.1f} s per submission")
+    print(f"bulk / sum of cold singles:             {bulk / total:.2f}x")
+    print(f"bulk / sum of singles in a row:         {bulk / total_warm:.2f}x")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from keepers import end_keepers
+
 ROOT = Path(__file__).resolve().parent.parent
 GRADE = str(ROOT / "grade.sh")
 
@@ -43,18 +45,6 @@ def again(cmd: list[str], repeat: int, read: float, env: dict) -> float:
         time.sleep(read)
         times.append(wall(cmd, env))
     return statistics.median(times)
-
-
-def end_keepers(folder: str) -> None:
-    import psutil
-
-    for p in psutil.process_iter(["cmdline"]):
-        try:
-            if "autograder.engine.warm" in " ".join(p.info["cmdline"] or []) and p.environ().get("TMPDIR") == folder:
-                for q in [*p.children(recursive=True), p]:
-                    q.kill()
-        except psutil.Error:
-            pass
 
 
 def main() -> None:

@@ -90,15 +90,17 @@ def _end_with(bulk_pid: int, forkserver_pid: int) -> None:
 _SPARE: list = []  # the worker this grader process started for its next submission
 
 
-def _next_spare():
-    """The spare worker started during the previous submission (None the first time), and a
-    new one, started now, that imports torch while this submission is graded."""
+def _next_spare(start_next: bool):
+    """The spare worker started during the previous submission (None the first time), and,
+    when more submissions are to come, a new one, started now, that imports torch while this
+    submission is graded."""
     from ..engine import sandbox
     from ..engine.client import Spare
     from ..grading.grade import DATA_DIR
 
     taken = _SPARE.pop() if _SPARE else None
-    _SPARE.append(Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation()))
+    if start_next:
+        _SPARE.append(Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation()))
     return taken
 
 
@@ -107,15 +109,17 @@ def _discard_spare() -> None:
         _SPARE.pop().discard()
 
 
-def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir: str) -> dict:
-    """Grade one student and write their files; returns the JSON report written."""
+def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir: str,
+              start_next: bool = True) -> dict:
+    """Grade one student and write their files; returns the JSON report written. ``start_next``:
+    whether this grader process is likely to grade another one (then its worker starts now)."""
     from ..engine.intake import from_files
     from ..grading.grade import grade
     from ..reports.gradescope import results_json
     from .outputs import feedback_markdown
 
     intake = from_files(student.files)
-    report = grade(intake, suite=suite, spare=_next_spare() if intake.files else None)
+    report = grade(intake, suite=suite, spare=_next_spare(start_next) if intake.files else None)
     data = report.to_json(lang)
     data.update(student=student.student, hash=digest, status="graded", problems=student.problems,
                 files=sorted(intake.files))
@@ -186,7 +190,9 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
             try:
                 with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm,
                                          initargs=(os.getpid(),)) as pool:
-                    futures = {pool.submit(grade_one, s, suite, lang, d, str(out)): (s, d) for s, d in pending}
+                    # The last `jobs` submissions are each some process's last: no worker for a next one.
+                    futures = {pool.submit(grade_one, s, suite, lang, d, str(out), i < len(pending) - jobs): (s, d)
+                               for i, (s, d) in enumerate(pending)}
                     for fut in as_completed(futures):
                         s, d = futures[fut]
                         try:
