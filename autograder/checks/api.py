@@ -33,9 +33,18 @@ class CheckFailed(AssertionError):
         self.hint = Msg(hint) if isinstance(hint, str) else hint
 
 
-def check(exercise: str, function: str, points: float, *, en: str, zh: str):
-    """Declare a check: the exercise it grades, the function, points and title."""
-    return pytest.mark.check(exercise=exercise, function=function, points=points, en=en, zh=zh)
+def check(exercise: str, function: str, points: float, *, en: str, zh: str, in_process: str | None = None):
+    """Declare a check: the exercise it grades, the function, points and title.
+
+    ``in_process`` marks a check that also rests on behaviour observable only inside the
+    worker (an event the instruments recorded there, such as ``zero_grad`` before ``step``),
+    and says what, in a few words. Such an observation may only take points away: the check
+    passes on values the grader computed itself, and forging the observation gains at most
+    what the same code gets without forging (README.md lists these checks and their points;
+    tests/test_check_suites.py keeps that list honest).
+    """
+    return pytest.mark.check(exercise=exercise, function=function, points=points, en=en, zh=zh,
+                             in_process=in_process)
 
 
 def fail(detail, *, hint=None, name: str = "") -> NoReturn:
