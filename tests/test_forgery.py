@@ -38,7 +38,7 @@ def test_no_trick_scores_more_than_the_same_code_without_it(suite, isolation, tm
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     chosen = [c for c in CASES if suite in c.suites]
-    wrong = [line for case in chosen for line in forgery.verdict(case, run)]
+    wrong = [line for case in chosen for line in forgery.verdict(case, run)] + run.problems
     assert not wrong, "\n".join(wrong)
     # The class's reports say how the code was confined, and every twin was graded.
     assert all(r["status"] == "graded" for r in run.results.values()), \
