@@ -131,7 +131,24 @@ def plant_secret(root: Path) -> Path:
     folder = root / "host-secret"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "secret.txt").write_text(f"{SECRET_TOKEN}\n" * 50)
+    (folder / "secret.png").write_bytes(_png_with_text(SECRET_TOKEN))
     return folder / "secret.txt"
+
+
+def _png_with_text(text: str, size: int = 120) -> bytes:
+    """A real PNG (noise, so it does not compress to nothing) that carries ``text`` in a tEXt chunk:
+    what another student's figure on the host would look like to a grader that follows a link."""
+    import random
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rng = random.Random(0)
+    rows = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(size * 3)) for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"tEXt", b"Comment\0" + text.encode()) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def write_class(cases: list[Case], folder: Path, secret: Path | None = None) -> dict:
@@ -246,4 +263,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script: import this file as hostile.forgery, the module the case files import.
+    sys.path.insert(0, str(HERE.parent))
+    from hostile import forgery
+
+    sys.exit(forgery.main())
