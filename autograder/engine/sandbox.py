@@ -201,9 +201,11 @@ class WorkerFolder:
         self.owner = user
         if user is None:
             return
-        os.chmod(self.root, 0o711)
-        for d in (self.runtime, self.package, self.package.parent):
-            os.chmod(d, 0o755)
+        # Readable by the worker's group only (root's own otherwise): other users of the machine
+        # still cannot enter the folder, whose name /tmp lists.
+        for d, mode in ((self.root, 0o710), (self.runtime, 0o750), (self.package.parent, 0o750), (self.package, 0o750)):
+            os.chown(d, -1, user[1])
+            os.chmod(d, mode)
         for d in (self.work, self.work / ".tmp", self.home, self.tmp):
             d.mkdir(exist_ok=True)
             os.chown(d, *user)
