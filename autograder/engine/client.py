@@ -72,7 +72,11 @@ class WorkerProcess:
         )
         _LIVE_WORKERS.add(self.proc.pid)
         self.seen: dict[int, float] = {}
+        self.folder_root = folder.root
+        # Set when a limit watched from here ends the worker; exceeded says which ("memory" or
+        # "disk"; receive() notices either by memory_exceeded, failure() names the right one).
         self.memory_exceeded = False
+        self.exceeded = ""
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_memory, daemon=True)
         if watch:
@@ -109,6 +113,8 @@ class WorkerProcess:
         return procs
 
     def _watch_memory(self):
+        """Every 0.1 s the memory of the worker's processes, every 0.5 s the size of its folder."""
+        rounds = 0
         while not self._stop.wait(0.1):
             total = 0
             for p in self._tree():
@@ -116,7 +122,14 @@ class WorkerProcess:
                     total += p.memory_info().rss
                 except Exception:
                     pass
+            rounds += 1
+            kind = ""
             if total > self.limits.memory_bytes:
+                kind = "memory"
+            elif rounds % 5 == 0 and folder_bytes(self.folder_root, self.limits.disk_bytes) > self.limits.disk_bytes:
+                kind = "disk"
+            if kind:
+                self.exceeded = kind
                 self.memory_exceeded = True
                 # Only the processes: closing the pipes here would hide the worker's end from
                 # receive() (epoll forgets a closed fd), which then waited for the call's time limit.
@@ -173,7 +186,13 @@ class WorkerProcess:
 
     def failure(self, kind: str) -> WorkerFailure:
         self.kill()
-        return WorkerFailure(kind, self.stderr_tail())
+        if kind == "memory" and self.exceeded:
+            kind = self.exceeded  # the watch ended the worker: for memory, or for its folder's size
+        detail = self.stderr_tail()
+        if kind == "disk":  # last, where the feedback shows the end of the detail
+            detail += (f"\nthe files written by your code (in its folder and /tmp) grew past the limit of "
+                       f"{self.limits.disk_bytes / 1024**2:.0f} MB, so the process was stopped")
+        return WorkerFailure(kind, detail)
 
     def stderr_tail(self, limit: int = 1500) -> str:
         try:
@@ -228,6 +247,33 @@ class WorkerProcess:
 
 
 _LIVE_WORKERS: set[int] = set()
+
+ENTRY_BYTES = 1024  # what each file or folder counts at least: a million empty files is not free
+
+
+def folder_bytes(root: Path, stop_above: int) -> int:
+    """The disk a worker's folder uses (blocks allocated, each entry ENTRY_BYTES at least, hard links
+    once), walked with lstat, never following links; stops counting once past ``stop_above``."""
+    total, seen, pending = 0, set(), [str(root)]
+    while pending and total <= stop_above:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) in seen:
+                    continue
+                if info.st_nlink > 1:
+                    seen.add((info.st_dev, info.st_ino))
+                total += max(info.st_blocks * 512, ENTRY_BYTES)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return total
 
 
 def _reap_orphans() -> None:
@@ -399,7 +445,7 @@ class Submission:
             self.broken[module] = ModuleBroken(module, "import", exc.info)
             raise self.broken[module] from None
         except WorkerFailure as exc:
-            if exc.kind in ("crash", "timeout", "memory"):
+            if exc.kind in ("crash", "timeout", "memory", "disk"):
                 self.broken[module] = ModuleBroken(module, f"import-{exc.kind}", {"message": exc.detail[-300:]})
                 raise self.broken[module] from None
             raise

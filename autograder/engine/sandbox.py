@@ -1,21 +1,31 @@
 """How a worker process is started and confined.
 
-Two levels, chosen per run and reported as ``isolation``:
+Three levels, chosen per run and reported as ``isolation``:
 
 - ``bwrap``: bubblewrap namespaces. No network, a private /tmp, /proc and
   /dev, the student files and the data read-only, a fresh writable folder as
   the only writable place, the grader's files, the home folder and other
   submissions not mounted at all, and a PID namespace so that every process the
   submission starts dies with it.
-- ``process``: a plain child process in its own session. Same resource limits
-  and the same fresh folders, but the file system and network are the grader's.
+- ``landlock+seccomp`` (or ``landlock``, ``seccomp``: what the kernel allowed),
+  where bubblewrap is missing or refused, or with ``DLGRADER_ISOLATION=process``:
+  the worker is started through confine.py, which applies Landlock (writes only
+  in its own folder, reads only what a worker needs), a seccomp filter (no
+  network sockets, no ``connect``, no ptrace, mounts or namespaces) and, when the
+  grader is root, another user, before it execs the worker.
+- ``process``: none of those is available: a plain child process in its own
+  session. Same resource limits and the same fresh folders, but the file system
+  and network are the grader's.
 
-Both: a fresh interpreter (``-I``), a minimal environment with its own HOME and
-caches, CPU-time, file-size, open-file and core limits. Memory is watched from
-outside (see client.py): RLIMIT_AS would break ``import torch``.
+All: a fresh interpreter (``-I``), a minimal environment with its own HOME and
+caches, CPU-time, file-size, open-file and core limits. Memory and the size of
+the worker's folder (``DLGRADER_DISK_MB``; under bubblewrap /tmp is a folder of
+it, on disk) are watched from outside (see client.py): RLIMIT_AS would break
+``import torch``.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -26,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WORKER_DIR = Path(__file__).resolve().parent / "worker"
+CONFINE = Path(__file__).resolve().parent / "confine.py"
 
 
 @dataclass
@@ -38,14 +49,17 @@ class Limits:
     file_bytes: int = 256 * 1024**2
     open_files: int = 512
     threads: int = 1
+    disk_bytes: int = 1024**3  # everything under the worker's folder, /tmp included
 
     @classmethod
     def from_env(cls) -> "Limits":
-        """Defaults, overridden by DLGRADER_CALL_SECONDS, DLGRADER_SUBMISSION_SECONDS, DLGRADER_MEMORY_MB."""
+        """Defaults, overridden by DLGRADER_CALL_SECONDS, DLGRADER_SUBMISSION_SECONDS, DLGRADER_MEMORY_MB,
+        DLGRADER_DISK_MB."""
         limits = cls()
         for var, attr, scale in (("DLGRADER_CALL_SECONDS", "call_seconds", 1),
                                  ("DLGRADER_SUBMISSION_SECONDS", "submission_seconds", 1),
-                                 ("DLGRADER_MEMORY_MB", "memory_bytes", 1024 * 1024)):
+                                 ("DLGRADER_MEMORY_MB", "memory_bytes", 1024 * 1024),
+                                 ("DLGRADER_DISK_MB", "disk_bytes", 1024 * 1024)):
             value = os.environ.get(var)
             if value:
                 setattr(limits, attr, type(getattr(limits, attr))(float(value) * scale))
@@ -76,10 +90,73 @@ _ISOLATION_CACHE: dict = {}
 
 
 def choose_isolation() -> str:
+    """``bwrap`` where bubblewrap works (and is not turned off), else the confinement level."""
     if "level" not in _ISOLATION_CACHE:
         bwrap = bwrap_path()
-        _ISOLATION_CACHE["level"] = "bwrap" if bwrap and bwrap_works(bwrap) else "process"
+        _ISOLATION_CACHE["level"] = "bwrap" if bwrap and bwrap_works(bwrap) else confinement()["name"]
     return _ISOLATION_CACHE["level"]
+
+
+def fallback_isolation() -> str:
+    """What a report says where bubblewrap is not used (``DLGRADER_ISOLATION=process``) on this machine."""
+    return confinement()["name"]
+
+
+def _basic_reads() -> list[str]:
+    paths = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"]
+    paths += ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives"]
+    return paths + _python_roots() + [os.path.realpath(r) for r in _python_roots()]
+
+
+def _probe(spec: dict) -> bool:
+    """Whether a worker's interpreter starts under SPEC, lists its package folders and writes in a
+    folder made like a worker's (in the same temporary folder, given to the same user)."""
+    import subprocess
+
+    folder = WorkerFolder({})
+    try:
+        folder.give_to(spec.get("user"))
+        spec = {**spec, "write": [str(folder.work)], "read_exec": spec["read_exec"] + [str(folder.runtime)]}
+        check = ("import ctypes, json, os, sys; [os.listdir(p) for p in sys.path if os.path.isdir(p)]; "
+                 f"os.listdir({str(folder.runtime)!r}); open(os.path.join({str(folder.work)!r}, 'probe'), 'w')")
+        argv = [sys.executable, "-I", "-S", str(CONFINE), json.dumps(spec), "--", sys.executable, "-I", "-c", check]
+        try:
+            return subprocess.run(argv, capture_output=True, timeout=60, cwd="/").returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    finally:
+        folder.remove()
+
+
+def confinement() -> dict:
+    """The strongest confinement this machine allows without bubblewrap, found by trying it once
+    (cached): {"name", "landlock", "seccomp", "user", "keep_read"}. "user" is the (uid, gid) a
+    root grader runs workers as; "keep_read": that user keeps CAP_DAC_READ_SEARCH, because the
+    interpreter lies where it cannot read (only ever with Landlock, which then limits reading)."""
+    if "confinement" in _ISOLATION_CACHE:
+        return _ISOLATION_CACHE["confinement"]
+    from . import confine
+
+    landlock, seccomp = confine.landlock_abi() >= 1, confine.seccomp_available()
+    user = confine.worker_user()
+    candidates = []
+    for ll, sc in ((landlock, seccomp), (landlock, False), (False, seccomp)):
+        if not (ll or sc):
+            continue
+        if user is not None:
+            candidates.append({"landlock": ll, "seccomp": sc, "user": user, "keep_read": False})
+            if ll:
+                candidates.append({"landlock": ll, "seccomp": sc, "user": user, "keep_read": True})
+        candidates.append({"landlock": ll, "seccomp": sc, "user": None, "keep_read": False})
+    chosen = {"landlock": False, "seccomp": False, "user": None, "keep_read": False}
+    for candidate in candidates:
+        if _probe({**candidate, "read_exec": _basic_reads(), "read": ["/proc"]}):
+            chosen = candidate
+            break
+    parts = [name for name in ("landlock", "seccomp") if chosen[name]]
+    chosen["name"] = "+".join(parts) or "process"
+    _ISOLATION_CACHE["confinement"] = chosen
+    return chosen
 
 
 FOLDER_PREFIX = "dlgrader-"  # then the grader's pid: dlgrader-PID-XXXXXXXX
@@ -109,13 +186,29 @@ class WorkerFolder:
         self.package = self.root / "pkg" / "submission"
         self.work = self.root / "work"
         self.home = self.root / "home"
-        for d in (self.runtime, self.package, self.work, self.home):
+        self.tmp = self.root / "tmp"  # the worker's /tmp under bubblewrap: on disk, and counted
+        for d in (self.runtime, self.package, self.work, self.home, self.tmp):
             d.mkdir(parents=True)
         for source in WORKER_DIR.glob("*.py"):  # worker_main, protocol, probes*
             shutil.copyfile(source, self.runtime / source.name)
         (self.package / "__init__.py").write_text('"""A student submission."""\n')
         self.add_files(files)
         (self.root / "passwd").write_text("student:x:0:0:student:/sandbox/home:/bin/sh\n")
+        self.owner: tuple[int, int] | None = None
+
+    def give_to(self, user: tuple[int, int] | None) -> None:
+        """Make the writable folders the worker's user's (a root grader runs workers as another user)."""
+        self.owner = user
+        if user is None:
+            return
+        # Readable by the worker's group only (root's own otherwise): other users of the machine
+        # still cannot enter the folder, whose name /tmp lists.
+        for d, mode in ((self.root, 0o710), (self.runtime, 0o750), (self.package.parent, 0o750), (self.package, 0o750)):
+            os.chown(d, -1, user[1])
+            os.chmod(d, mode)
+        for d in (self.work, self.work / ".tmp", self.home, self.tmp):
+            d.mkdir(exist_ok=True)
+            os.chown(d, *user)
 
     def add_files(self, files: dict[str, bytes]) -> None:
         for name, data in files.items():
@@ -123,9 +216,10 @@ class WorkerFolder:
 
     def reset_scratch(self) -> None:
         """A restarted worker gets a clean work/ and home/."""
-        for d in (self.work, self.home):
+        for d in (self.work, self.home, self.tmp):
             shutil.rmtree(d, ignore_errors=True)
             d.mkdir()
+        self.give_to(self.owner)
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -172,15 +266,25 @@ def _python_roots() -> list[str]:
 def command(folder: WorkerFolder, data_dir: Path, limits: Limits, isolation: str) -> tuple[list[str], dict, str]:
     """The argv, environment and cwd that start a worker."""
     python = sys.executable
-    if isolation == "process":
+    if isolation != "bwrap":
         env = _environment(str(folder.home), str(folder.work), str(data_dir), limits.threads)
         os.makedirs(env["TMPDIR"], exist_ok=True)
         argv = [python, "-I", str(folder.runtime / "worker_main.py"), str(folder.package.parent), str(limits.threads)]
-        return argv, env, str(folder.work)
+        level = confinement()
+        if isolation == "process" or isolation != level["name"]:
+            return argv, env, str(folder.work)
+        folder.give_to(level["user"])
+        spec = {**{k: level[k] for k in ("landlock", "seccomp", "user", "keep_read")},
+                "read_exec": _basic_reads() + [str(folder.runtime), str(folder.package.parent)],
+                "read": ["/proc", "/dev/urandom", "/dev/random"]
+                + ([str(Path(data_dir).resolve())] if Path(data_dir).is_dir() else []),
+                "write": [str(folder.work), str(folder.home), str(folder.tmp)],
+                "devices_rw": ["/dev/null", "/dev/zero", "/dev/full", *map(str, sorted(Path("/dev").glob("nvidia*")))]}
+        return [python, "-I", "-S", str(CONFINE), json.dumps(spec), "--", *argv], env, str(folder.work)
     env = _environment("/sandbox/home", "/sandbox/work", "/data", limits.threads)
     os.makedirs(folder.work / ".tmp", exist_ok=True)
     argv = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--bind", str(folder.tmp), "/tmp"]
     for name in ("bin", "lib", "lib64", "lib32", "sbin"):
         path = Path("/") / name
         if path.is_symlink():

@@ -16,7 +16,8 @@ with it.
 
 The socket lives in a folder of this user's own (``dlgrader.warm-UID`` in the
 temporary folder, mode 0700; a folder that anyone else owns or can write is not
-used), and the keeper serves only its own user. The socket's name is a digest of
+used), and the keeper serves only its own user, never a grader's worker or what one started
+(``_peer_is_us``). The socket's name is a digest of
 everything a run depends on besides its command line: the interpreter, the
 folder of this copy, every source file of the grader and its checks, and the
 environment variables that the grader or the worker read. A keeper therefore
@@ -168,11 +169,68 @@ def _listen(path: Path) -> socket.socket | None:
 
 
 def _peer_is_us(conn: socket.socket) -> bool:
+    """The caller is this user's, and not a grader's worker or anything a worker started.
+
+    Workers cannot connect at all under bubblewrap (the socket's folder is not in the
+    sandbox) or Landlock+seccomp (``connect`` fails); this is the keeper's own check, from
+    what the kernel says about the peer (SO_PEERCRED) and its ancestry, not what it says:
+    the same uid (a root grader's workers run as another user); no more confined than the
+    keeper (no_new_privs or a seccomp filter the keeper has not); no worker of a grader
+    among its ancestors."""
     try:
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
     except (OSError, AttributeError):
         return True  # no SO_PEERCRED on this system: the folder's 0700 mode is the guard
-    return int.from_bytes(creds[4:8], sys.byteorder) == os.getuid()
+    pid, uid = (int.from_bytes(creds[i:i + 4], sys.byteorder) for i in (0, 4))
+    if uid != os.getuid():
+        return False
+    if pid <= 0:
+        return False
+    ours = _confinement(os.getpid())
+    theirs = _confinement(pid)
+    if theirs is None or ours is None:
+        return False  # the peer is gone, or /proc cannot tell: not served
+    if theirs[0] > ours[0] or theirs[1] > ours[1]:
+        return False
+    return not _has_worker_ancestor(pid)
+
+
+def _confinement(pid: int) -> tuple[int, int] | None:
+    """(NoNewPrivs, Seccomp_filters) of a process, from /proc/PID/status."""
+    values = {"NoNewPrivs": 0, "Seccomp_filters": 0}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in values:
+                    values[key] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return values["NoNewPrivs"], values["Seccomp_filters"]
+
+
+def _is_worker(pid: int) -> bool:
+    """A grader's worker (also its bubblewrap or confine.py launcher, which become it)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+    except OSError:
+        return False
+    return any(a.endswith((b"/worker_main.py", b"/engine/confine.py")) for a in args)
+
+
+def _has_worker_ancestor(pid: int) -> bool:
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        if _is_worker(pid):
+            return True
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                pid = next(int(line.split()[1]) for line in status if line.startswith("PPid:"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            return True  # the chain cannot be followed: not served
+    return False
 
 
 def _unlink_if_ours(path: Path, inode: int) -> None:

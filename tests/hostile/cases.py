@@ -56,6 +56,14 @@ LIMITS = {"DLGRADER_CALL_SECONDS": "8", "DLGRADER_SUBMISSION_SECONDS": "120", "D
 ISOLATION_ENV = {"bwrap": {}, "process": {"DLGRADER_ISOLATION": "process"}}
 
 
+def reported_isolation(isolation: str) -> str:
+    """What a report names for a level of ISOLATION_ENV: "process" turns bubblewrap off, and the
+    grader then confines as this machine allows ("landlock+seccomp", ..., or "process")."""
+    from autograder.engine import sandbox
+
+    return isolation if isolation == "bwrap" else sandbox.fallback_isolation()
+
+
 def _replace_once(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1, f"the reference solution changed; update PARTIAL: {old!r}"
     return text.replace(old, new)
@@ -733,7 +741,7 @@ def class_run(isolation: str, tmp_path_factory) -> ClassRun:
         return _RUNS[isolation]
     token = f"{os.getpid()}{isolation[0]}{int(time.time() * 1000) % 10**6}"
     root = tmp_path_factory.mktemp(f"hostile-class-{isolation}")
-    ctx = Ctx(isolation=isolation, root=root, token=token)
+    ctx = Ctx(isolation=reported_isolation(isolation), root=root, token=token)
     # The grader's command line names the class and output folders, so it holds the token: a
     # worker that could read it from /proc would find it.
     ctx.klass, ctx.out, ctx.canary = root / f"class-{token}", root / f"out-{token}", root / "canary.txt"
