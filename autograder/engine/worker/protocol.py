@@ -321,7 +321,7 @@ def load_tensors(blob, max_tensors: int = REPLY_TENSORS, max_header: int = REPLY
         raise LimitExceeded("tensor_header", head_len, max_header)
     if 8 + head_len > size:
         raise ProtocolError("bad tensor blob: header longer than the blob")
-    meta = parse_json(blob[8:8 + head_len], TreeLimits(depth=4, nodes=20 * max_tensors + 100))
+    meta = parse_json(blob[8:8 + head_len], TreeLimits(depth=4, nodes=20 * max_tensors + 100, entries=max_tensors + 1))
     if not isinstance(meta, dict):
         raise ProtocolError("bad tensor blob: header is not an object")
     meta.pop("__metadata__", None)
