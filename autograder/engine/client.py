@@ -380,6 +380,8 @@ class Submission:
         self._ready = False
 
     def _ensure_ready(self):
+        if self.spent >= self.limits.submission_seconds:  # no worker is started for a spent budget
+            raise WorkerFailure("budget", seconds=self.limits.submission_seconds)
         if self.process is None or not self.process.alive():
             self._start()
         if not self._ready:
@@ -388,6 +390,8 @@ class Submission:
             try:
                 header, _ = self._timed(lambda: self.process.receive(self.limits.startup_seconds))
             except WorkerFailure as exc:
+                if exc.kind == "budget":
+                    raise
                 raise WorkerFailure("startup", exc.detail, exc.seconds) from None
             if not header.get("ready"):
                 raise WorkerFailure("protocol", "the worker did not start")
