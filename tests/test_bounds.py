@@ -5,7 +5,6 @@ One test runs a real worker: a submission whose function writes a forged frame a
 1 GiB result on the worker's protocol pipe. The rest are fast and start no worker.
 """
 import json
-import math
 import os
 import struct
 import subprocess
@@ -110,7 +109,8 @@ def test_header_limits(text, what):
 
 
 def test_headers_within_the_limits_pass():
-    for text in (deep(64), json.dumps([0] * 199_000), json.dumps("x" * 65_536), json.dumps({f"k{i}": 0 for i in range(1000)})):
+    for text in (deep(64), json.dumps([0] * 199_000), json.dumps("x" * 65_536),
+                 json.dumps({f"k{i}": 0 for i in range(1000)})):
         protocol.parse_json(text.encode(), protocol.REPLY_TREE)
 
 
