@@ -140,7 +140,8 @@ def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: boo
     index = _index(worst, got.shape)
     if SETTINGS["reveal_expected"]:
         return Msg("cmp.values", diff=float(diff[worst]), index=index, got=float(g[worst]), expected=float(e[worst]))
-    return Msg("cmp.values_secret", diff=float(diff[worst]), index=index, got=float(g[worst]))
+    # Hidden: where, and the student's own value; the difference would give the expected value away.
+    return Msg("cmp.values_secret", index=index, got=float(g[worst]))
 
 
 def expect_close(got, expected, *, hint=None, name: str = "", atol: float = 1e-5, rtol: float = 1e-4,
@@ -169,9 +170,15 @@ def expect_number(got, expected: float, *, hint=None, name: str = "", atol: floa
     value = as_float(got, hint=hint, name=name)
     ok = math.isclose(value, expected, rel_tol=rtol, abs_tol=atol) or (math.isnan(value) and math.isnan(expected))
     if not ok:
-        key = "cmp.number" if SETTINGS["reveal_expected"] else "cmp.number_secret"
-        fail(Msg(key, got=f"{value:.6g}", expected=f"{expected:.6g}"), hint=hint, name=name)
+        fail(_number_msg(f"{value:.6g}", f"{expected:.6g}"), hint=hint, name=name)
     return value
+
+
+def _number_msg(got: str, expected: str) -> Msg:
+    """A wrong value; in hidden checks without the expected one (not even among the parameters)."""
+    if SETTINGS["reveal_expected"]:
+        return Msg("cmp.number", got=got, expected=expected)
+    return Msg("cmp.number_secret", got=got)
 
 
 def as_float(got, *, hint=None, name: str = "") -> float:
@@ -190,8 +197,7 @@ def expect_equal(got, expected, *, hint=None, name: str = "") -> None:
     if type(got) is not type(expected) and not (isinstance(got, (int, float)) and isinstance(expected, (int, float))):
         fail(Msg("cmp.type", expected=describe_type(expected), got=describe_type(got)), hint=hint, name=name)
     if got != expected:
-        key = "cmp.number" if SETTINGS["reveal_expected"] else "cmp.number_secret"
-        fail(Msg(key, got=_short(got), expected=_short(expected)), hint=hint, name=name)
+        fail(_number_msg(_short(got), _short(expected)), hint=hint, name=name)
 
 
 def expect_length(got, length: int, *, hint=None, name: str = "") -> None:

@@ -6,6 +6,7 @@ whose attribute accesses and calls become further requests.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import os
@@ -30,6 +31,27 @@ class WorkerFailure(Exception):
     def __init__(self, kind: str, detail: str = "", seconds: float = 0.0):
         super().__init__(f"{kind}: {detail}")
         self.kind, self.detail, self.seconds = kind, detail, seconds
+
+
+class ReplyRefused(WorkerFailure):
+    """A reply over one of the limits of protocol.py (its size, nesting, number of values or
+    tensors): a protocol failure of that call; ``what``, ``size`` and ``limit`` say which."""
+
+    def __init__(self, exc: "protocol.LimitExceeded"):
+        super().__init__("protocol", str(exc))
+        self.what, self.size, self.limit = exc.what, exc.size, exc.limit
+
+
+def max_reply_bytes() -> int:
+    """The largest tensor blob the grader reads from the worker: DLGRADER_MAX_REPLY_MB, else 256 MB."""
+    try:
+        mb = float(os.environ.get("DLGRADER_MAX_REPLY_MB") or 0)
+    except ValueError:
+        mb = 0
+    return int(mb * protocol.MB) if mb > 0 else protocol.REPLY_BLOB_BYTES
+
+
+READ_CHUNK = 8 * 1024 * 1024
 
 
 class StudentError(Exception):
@@ -151,38 +173,47 @@ class WorkerProcess:
             return True
 
     def receive(self, timeout: float) -> tuple[dict, dict]:
+        """One reply. Its sizes are checked against the limits before anything is allocated;
+        it is then read into one buffer, which the header is parsed from and the tensors are
+        views of (no other copy). A reply over a limit ends the worker: ReplyRefused."""
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
-        buf = bytearray()
-        need = 12
-        sizes = None
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
-            while len(buf) < need:
-                if self.memory_exceeded:
-                    raise self.failure("memory")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.kill()
-                    raise WorkerFailure("timeout", seconds=timeout)
-                if not sel.select(min(left, 0.5)):
-                    continue
-                chunk = os.read(fd, min(1 << 20, need - len(buf)))
-                if not chunk:
-                    raise self.failure("memory" if self.memory_exceeded else "crash")
-                buf += chunk
-                if sizes is None and len(buf) >= 12:
-                    try:
-                        sizes = protocol.parse_sizes(bytes(buf[:12]))
-                    except protocol.ProtocolError as exc:
-                        self.kill()
-                        raise WorkerFailure("protocol", str(exc)) from None
-                    need = 12 + sizes[0] + sizes[1]
+            prefix = bytearray(12)
+            self._read_into(sel, fd, memoryview(prefix), deadline, timeout)
+            try:
+                head_len, blob_len = protocol.parse_sizes(prefix, protocol.REPLY_HEADER_BYTES, max_reply_bytes())
+            except protocol.ProtocolError as exc:
+                raise self._refused(exc) from None
+            frame = memoryview(bytearray(head_len + blob_len))
+            self._read_into(sel, fd, frame, deadline, timeout)
         try:
-            return protocol.parse_body(bytes(buf[12:12 + sizes[0]]), bytes(buf[12 + sizes[0]:]))
+            return protocol.parse_body(frame[:head_len], frame[head_len:], protocol.REPLY_TREE)
         except protocol.ProtocolError as exc:
-            self.kill()
-            raise WorkerFailure("protocol", str(exc)) from None
+            raise self._refused(exc) from None
+
+    def _read_into(self, sel, fd: int, view: memoryview, deadline: float, timeout: float) -> None:
+        got = 0
+        while got < len(view):
+            if self.memory_exceeded:
+                raise self.failure("memory")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise WorkerFailure("timeout", seconds=timeout)
+            if not sel.select(min(left, 0.5)):
+                continue
+            n = os.readv(fd, [view[got:got + READ_CHUNK]])
+            if not n:
+                raise self.failure("memory" if self.memory_exceeded else "crash")
+            got += n
+
+    def _refused(self, exc: "protocol.ProtocolError") -> WorkerFailure:
+        self.kill()
+        if isinstance(exc, protocol.LimitExceeded):
+            return ReplyRefused(exc)
+        return WorkerFailure("protocol", str(exc))
 
     def failure(self, kind: str) -> WorkerFailure:
         self.kill()
@@ -361,8 +392,11 @@ class Submission:
         self.broken: dict[str, ModuleBroken] = dict(broken or {})
         self.process: WorkerProcess | None = None
         self.imported: set[str] = set()
-        self.spent = 0.0
+        self.spent = 0.0  # seconds of the budget used: worker calls, and the grader's own work (charge)
         self.started = 0
+        # The grader's clock of the check running now (grading/plugin.py): it stops while the
+        # worker works, so that only the grader's own time is bounded by it.
+        self.clock = None
         self._ready = False
         if spare is not None and spare.fits(self.data_dir, self.limits, self.isolation):
             self.folder = spare.folder
@@ -386,11 +420,14 @@ class Submission:
             self.process.kill()
             self.folder.reset_scratch()
         self.imported.clear()
-        self.process = WorkerProcess(self.folder, self.data_dir, self.limits, self.isolation)
+        with self._worker_side():  # not interrupted half-way by the grader's clock
+            self.process = WorkerProcess(self.folder, self.data_dir, self.limits, self.isolation)
         self.started += 1
         self._ready = False
 
     def _ensure_ready(self):
+        if self.spent >= self.limits.submission_seconds:  # no worker is started for a spent budget
+            raise WorkerFailure("budget", seconds=self.limits.submission_seconds)
         if self.process is None or not self.process.alive():
             self._start()
         if not self._ready:
@@ -399,6 +436,8 @@ class Submission:
             try:
                 header, _ = self._timed(lambda: self.process.receive(self.limits.startup_seconds))
             except WorkerFailure as exc:
+                if exc.kind == "budget":
+                    raise
                 raise WorkerFailure("startup", exc.detail, exc.seconds) from None
             if not header.get("ready"):
                 raise WorkerFailure("protocol", "the worker did not start")
@@ -407,11 +446,30 @@ class Submission:
     def _timed(self, fn):
         if self.spent >= self.limits.submission_seconds:
             raise WorkerFailure("budget", seconds=self.limits.submission_seconds)
-        t0 = time.monotonic()
+        with self._worker_side():
+            t0 = time.monotonic()
+            try:
+                return fn()
+            finally:
+                self.spent += time.monotonic() - t0
+
+    @contextlib.contextmanager
+    def _worker_side(self):
+        clock = self.clock
+        if clock is not None:
+            clock.pause()
         try:
-            return fn()
+            yield
         finally:
-            self.spent += time.monotonic() - t0
+            if clock is not None:
+                clock.resume()
+
+    def budget_left(self) -> float:
+        return self.limits.submission_seconds - self.spent
+
+    def charge(self, seconds: float) -> None:
+        """Count the grader's own work on a check toward the submission's budget."""
+        self.spent += max(0.0, seconds)
 
     def close(self) -> None:
         if self.process is not None:
@@ -481,12 +539,28 @@ class Submission:
         self._ensure_ready()
         proc = self.process
 
+        # A call may not run past the submission's budget.
+        limit = min(self.limits.call_seconds, max(self.budget_left(), 0.0))
+
         def roundtrip():
             proc.send(header, tensors)
-            return proc.receive(self.limits.call_seconds)
+            try:
+                return proc.receive(limit)
+            except WorkerFailure as exc:
+                if exc.kind == "timeout" and limit < self.limits.call_seconds:
+                    raise WorkerFailure("budget", seconds=self.limits.submission_seconds) from None
+                raise
 
         reply, reply_tensors = self._timed(roundtrip)
         if reply.get("ok"):
             decoder = protocol.Decoder(reply_tensors, wrap_handle=lambda h: Remote(self, ["handle", h]))
-            return decoder.decode(reply.get("value"))
-        raise StudentError(reply.get("error") or {}, label)
+            try:
+                return decoder.decode(reply.get("value"))
+            except protocol.ProtocolError as exc:
+                proc.kill()
+                raise WorkerFailure("protocol", str(exc)) from None
+            except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:  # a forged tree
+                proc.kill()
+                raise WorkerFailure("protocol", f"bad value ({type(exc).__name__})") from None
+        error = reply.get("error")
+        raise StudentError(error if isinstance(error, dict) else {}, label)

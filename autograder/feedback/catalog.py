@@ -8,6 +8,9 @@ tests/test_catalog.py fails when a language is missing or a key is unused.
 """
 from __future__ import annotations
 
+import numbers
+import re
+
 LANGUAGES = ("en", "zh")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -70,6 +73,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the grader could not start a process for your code: {detail}",
         "zh": "评分程序无法为你的代码启动进程：{detail}",
     },
+    "too_large": {
+        "en": "{func} returned a result too large to check: {size} MB, the limit is {limit} MB.",
+        "zh": "{func} 返回的结果太大，无法检查：{size} MB，上限为 {limit} MB。",
+    },
+    "too_complex": {
+        "en": "{func} returned a result too complex to check ({what} {size}, the limit is {limit}).",
+        "zh": "{func} 返回的结果过于复杂，无法检查（{what} {size}，上限为 {limit}）。",
+    },
+    "limit.depth": {"en": "nesting depth", "zh": "嵌套深度"},
+    "limit.nodes": {"en": "values", "zh": "值的个数"},
+    "limit.string": {"en": "characters in one string", "zh": "单个字符串的字符数"},
+    "limit.entries": {"en": "entries in one object", "zh": "单个对象的条目数"},
+    "limit.tensors": {"en": "tensors", "zh": "张量个数"},
+    "limit.tensor_header": {"en": "bytes of tensor descriptions", "zh": "张量描述的字节数"},
+    "grader_timeout": {
+        "en": "checking what {func} returned took the grader more than {seconds:.0f} s; "
+              "look for results far larger than asked for.",
+        "zh": "评分程序检查 {func} 的返回值用了超过 {seconds:.0f} 秒；请检查返回的结果是否远大于要求。",
+    },
+    "cut": {"en": "… and {count} more characters", "zh": "……还有 {count} 个字符"},
+    "cut.items": {"en": "… and {count} more", "zh": "……还有 {count} 项"},
+    "cut.report": {
+        "en": "… and {count} more characters of feedback in this report",
+        "zh": "……本报告还有 {count} 个字符的反馈未显示",
+    },
     "protocol": {
         "en": "the process running {func} sent back something that is not a result ({detail}).",
         "zh": "运行 {func} 的进程返回的不是结果（{detail}）。",
@@ -98,15 +126,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "values differ: largest difference {diff:.3g} at index {index} (got {got:.6g}, expected {expected:.6g})",
         "zh": "数值不一致：最大差异 {diff:.3g}，在下标 {index}（实际 {got:.6g}，期望 {expected:.6g}）",
     },
+    # Hidden checks: where the values differ and what came back, never the expected value,
+    # its size or the distance to it (got minus the difference would give it away).
     "cmp.values_secret": {
-        "en": "values differ: largest difference {diff:.3g} at index {index} (got {got:.6g})",
-        "zh": "数值不一致：最大差异 {diff:.3g}，在下标 {index}（实际 {got:.6g}）",
+        "en": "values differ from the expected ones; the worst is at index {index} (got {got:.6g})",
+        "zh": "数值与期望的不一致；偏差最大的在下标 {index}（实际 {got:.6g}）",
     },
     "cmp.number": {
         "en": "got {got}, expected {expected}",
         "zh": "实际得到 {got}，期望 {expected}",
     },
-    "cmp.number_secret": {"en": "got {got}, which is not the right value", "zh": "实际得到 {got}，这个值不对"},
+    "cmp.number_secret": {"en": "got {got}, which is not the expected value", "zh": "实际得到 {got}，不是期望的值"},
     "cmp.length": {"en": "length {got}, expected {expected}", "zh": "长度为 {got}，期望 {expected}"},
     "label.expected": {"en": "expected", "zh": "期望"},
     "label.got": {"en": "got", "zh": "实际"},
@@ -149,16 +179,88 @@ class Msg:
         return f"Msg({self.key!r}, {self.params!r})"
 
 
+# --- what student-derived text may look like once printed or written -------------------
+# Exception messages, `where` lines, file names, reprs and printed output come from the
+# submission. Every renderer goes through render() below (and the console and file writers
+# through clean()), so none of it reaches a terminal or a report with escape sequences
+# (a forged "total 100/100" drawn over the real one, an OSC 52 clipboard write) or control
+# characters. Kept: \n and \t.
+_ESCAPES = re.compile(
+    r"""
+      (?:\x1b\[|\x9b) [\x20-\x3f]* [\x40-\x7e]?                    # CSI ... final byte
+    | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]) .*? (?:\x07|\x1b\\|\x9c|$)  # OSC, DCS, SOS, PM, APC ... ST
+    | \x1b [\x20-\x2f]* [\x30-\x7e]?                                 # other ESC sequences
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# C0 but \t and \n, DEL, C1, and the bidirectional overrides that reorder what is displayed.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+PARAM_CHARS = 1000  # one parameter (a message, a where line) once rendered
+LIST_ITEMS = 8  # values shown of a list (an index, a shape, a list of losses)
+
+
+def clean(text: str, keep_crlf: bool = False) -> str:
+    """``text`` without escape sequences and control characters (\n and \t stay; with
+    ``keep_crlf``, the \r of a \r\n line end stays too, for CSV files)."""
+    if keep_crlf:
+        return "\r\n".join(clean(part) for part in text.split("\r\n"))
+    if not _CONTROLS.search(text):  # every escape sequence starts with one
+        return text
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def cut(text: str, limit: int, lang: str = "en") -> str:
+    """``text`` cut to about ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + " " + render(Msg("cut", count=len(text) - limit), lang)
+
+
+def _param(value, lang: str):
+    """A parameter as it may appear in a message: Msg rendered, text cleaned and cut,
+    lists and tuples shown with at most LIST_ITEMS values; numbers stay numbers (for {x:.3g})."""
+    if isinstance(value, Msg):
+        return render(value, lang)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, numbers.Real):
+        return value
+    if isinstance(value, (list, tuple)):
+        shown = ", ".join(_item(v) for v in value[:LIST_ITEMS])
+        if len(value) > LIST_ITEMS:
+            shown += " " + render(Msg("cut.items", count=len(value) - LIST_ITEMS), lang)
+        open_, close = ("[", "]") if isinstance(value, list) else ("(", ")")
+        return cut(clean(open_ + shown + close), PARAM_CHARS, lang)
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # noqa: BLE001 - a value whose __str__ fails is shown by its type
+        text = f"<{type(value).__name__}>"
+    return cut(clean(text), PARAM_CHARS, lang)
+
+
+def _item(value) -> str:
+    if isinstance(value, str):
+        return repr(value[:PARAM_CHARS])
+    if isinstance(value, (list, tuple)):
+        return "[...]" if isinstance(value, list) else "(...)"
+    try:
+        return repr(value)[:PARAM_CHARS]
+    except Exception:  # noqa: BLE001
+        return f"<{type(value).__name__}>"
+
+
 def render(msg, lang: str = "en") -> str:
-    """Text of a Msg (or a plain string) in ``lang``; Msg parameters render too."""
+    """Text of a Msg (or a plain string) in ``lang``, cleaned (see clean); the parameters are
+    cleaned and cut before they are put in (see _param)."""
     if msg is None:
         return ""
     if isinstance(msg, str):
-        return msg
+        return clean(msg)
     templates = MESSAGES[msg.key]
     template = templates.get(lang) or templates["en"]
-    params = {k: render(v, lang) if isinstance(v, Msg) else v for k, v in msg.params.items()}
+    params = {k: _param(v, lang) for k, v in msg.params.items()}
     try:
-        return template.format(**params)
-    except (KeyError, ValueError, IndexError):
-        return templates["en"] + " " + repr(params)
+        return clean(template.format(**params))
+    except (KeyError, ValueError, IndexError, TypeError):
+        return clean(templates["en"] + " " + cut(repr(params), PARAM_CHARS, lang))

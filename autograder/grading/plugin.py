@@ -1,12 +1,108 @@
 """The pytest plugin that turns each check's outcome into a CheckResult."""
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import pytest
 
 from ..checks import api
-from ..engine.client import ModuleBroken, StudentError, WorkerFailure
+from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
 from ..feedback.catalog import Msg
 from .results import CheckResult
+
+# The grader's own work on one check (comparing, reference computations, decoding replies),
+# apart from the time the worker takes: DLGRADER_GRADER_SECONDS. Grading solutions/, the
+# longest was 2.3 s (a public check); a whole suite's, under 4 s.
+GRADER_SECONDS = 30.0
+
+
+def grader_seconds() -> float:
+    try:
+        value = float(os.environ.get("DLGRADER_GRADER_SECONDS") or 0)
+    except ValueError:
+        value = 0
+    return value if value > 0 else GRADER_SECONDS
+
+
+class GraderTimeout(BaseException):
+    """The grader's own work on a check ran past its limit, or past what was left of the
+    submission's budget (``budget``). A BaseException, so that no ``except Exception`` of a
+    check takes it for a verdict."""
+
+    def __init__(self, seconds: float, budget: bool):
+        super().__init__(f"the grader's work on this check passed {seconds:.0f} s")
+        self.seconds, self.budget = seconds, budget
+
+
+class GraderClock:
+    """The grader's time on one check. It runs while the grader works and stops while the
+    worker does (Submission pauses it); what it counts is charged to the submission's budget,
+    and when it passes ``allowed`` (the limit, or what is left of the budget) a SIGALRM ends
+    the check with GraderTimeout. The alarm only in the main thread; elsewhere it only counts."""
+
+    def __init__(self, submission, limit: float):
+        self.submission, self.limit = submission, limit
+        self.used, self.running_since, self.depth = 0.0, None, 0
+        left = submission.budget_left()
+        self.budget = left < limit
+        self.allowed = max(min(limit, left), 0.001)
+        self.alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+        self.previous, self.outer, self.started = None, 0.0, 0.0
+
+    def _ring(self, signum, frame):
+        if self.running_since is not None:
+            raise GraderTimeout(self.submission.limits.submission_seconds if self.budget else self.limit,
+                                self.budget)
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        if self.alarm:
+            # An alarm already set (pytest-timeout's, in the project's tests) waits and is set again in stop().
+            self.outer = signal.setitimer(signal.ITIMER_REAL, 0)[0]
+            self.previous = signal.signal(signal.SIGALRM, self._ring)
+        self._run()
+
+    def stop(self) -> None:
+        """Stop the alarm and charge the time, once, even if the alarm rings while stopping."""
+        for _ in range(2):
+            try:
+                self._halt()
+                break
+            except GraderTimeout:  # it rang on the way here: the check is over anyway
+                continue
+        if self.alarm and self.previous is not False:
+            signal.signal(signal.SIGALRM, self.previous or signal.SIG_DFL)
+            self.previous = False
+            if self.outer:
+                signal.setitimer(signal.ITIMER_REAL, max(self.outer - (time.monotonic() - self.started), 0.001))
+        if self.used is not None:
+            self.submission.charge(self.used)
+            self.used = None
+
+    def pause(self) -> None:
+        self.depth += 1
+        if self.depth == 1:
+            self._halt()
+
+    def resume(self) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            self._run()
+
+    def _run(self) -> None:
+        self.running_since = time.monotonic()
+        if self.alarm:
+            signal.setitimer(signal.ITIMER_REAL, max(self.allowed - self.used, 0.001))
+
+    def _halt(self) -> None:
+        if self.alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.running_since is not None:
+            self.used += time.monotonic() - self.running_since
+            self.running_since = None
 
 
 def _func_label(target: str) -> str:
@@ -41,6 +137,15 @@ def explain(exc: BaseException, function: str, limits) -> tuple[str, list]:
             return "error", [Msg("module_rejected", module=exc.module, reason=exc.info.get("message", ""))]
         status = "timeout" if exc.reason.endswith("timeout") else "error"
         return status, [Msg("module_import_crash", module=exc.module)]
+    if isinstance(exc, GraderTimeout):
+        if exc.budget:
+            return "timeout", [Msg("budget", seconds=exc.seconds)]
+        return "timeout", [Msg("grader_timeout", func=function, seconds=exc.seconds)]
+    if isinstance(exc, ReplyRefused):
+        if exc.what == "bytes":
+            return "error", [Msg("too_large", func=function, size=_mb(exc.size), limit=_mb(exc.limit))]
+        return "error", [Msg("too_complex", func=function, what=Msg(f"limit.{exc.what}"), size=exc.size,
+                             limit=exc.limit)]
     if isinstance(exc, WorkerFailure):
         if exc.kind in ("timeout", "budget"):
             key = "timeout" if exc.kind == "timeout" else "budget"
@@ -55,6 +160,10 @@ def explain(exc: BaseException, function: str, limits) -> tuple[str, list]:
     if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
         return "failed", [Msg("only_pass_counts")]
     return "failed", [Msg("check_error", exc=type(exc).__name__, message=str(exc)[:200])]
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024**2:.0f}" if size >= 1024**2 else f"{size / 1024**2:.2f}"
 
 
 def _join_label(parts: list) -> list:
@@ -90,6 +199,18 @@ class GraderPlugin:
         for item in items:
             if self.results.pop(item.nodeid, None) is not None:
                 self.order.remove(item.nodeid)
+
+    # the grader's own time -----------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        clock = GraderClock(self.submission, grader_seconds())
+        self.submission.clock = clock
+        clock.start()
+        try:
+            yield
+        finally:
+            clock.stop()
+            self.submission.clock = None
 
     # outcomes --------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

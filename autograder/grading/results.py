@@ -4,9 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..assignment import BONUS, EXERCISES, MAX_SCORE, POINTS
-from ..feedback.catalog import Msg, render
+from ..feedback.catalog import Msg, cut, render
 
 STATUSES = ("passed", "failed", "error", "timeout")
+# However much a submission makes its checks say (a result with a million keys, an exception
+# message of megabytes), feedback is cut to these, saying how much was left out.
+CHECK_CHARS = 2_000  # one check's feedback
+REPORT_CHARS = 100_000  # all of a report's feedback and notes together
+NOTES_SHOWN = 50  # notes of intake (files not graded) shown
 
 
 @dataclass
@@ -29,9 +34,10 @@ class CheckResult:
     def bonus(self) -> bool:
         return self.exercise in BONUS
 
-    def feedback_text(self, lang: str) -> str:
-        text = " ".join(t.strip() for t in (render(m, lang) for m in self.feedback) if t.strip())
-        return text.replace(" :", ":").replace(" ：", "：")
+    def feedback_text(self, lang: str, limit: int = CHECK_CHARS) -> str:
+        """The feedback in ``lang``, cleaned (catalog.render) and cut to ``limit`` characters."""
+        text = " ".join(t.strip() for t in (render(m, lang) for m in self.feedback[:100]) if t.strip())
+        return cut(text.replace(" :", ":").replace(" ：", "："), limit, lang)
 
 
 @dataclass
@@ -64,7 +70,26 @@ class Report:
             out[ex] = (round(sum(r.points for r in mine), 4), POINTS.get(ex, BONUS.get(ex, 0)))
         return out
 
+    def texts(self, lang: str = "en") -> tuple[list[str], list[str]]:
+        """(notes, feedback of each result): each check's cut to CHECK_CHARS, and all of them
+        together to REPORT_CHARS; what is left out is counted where it would have been."""
+        left = REPORT_CHARS
+
+        def budget(text: str) -> str:
+            nonlocal left
+            if len(text) > left:
+                text = cut(text, left, lang) if left else render(Msg("cut.report", count=len(text)), lang)
+            left = max(0, left - len(text))
+            return text
+
+        notes = [budget(cut(render(n, lang), CHECK_CHARS, lang)) for n in self.notes[:NOTES_SHOWN]]
+        if len(self.notes) > NOTES_SHOWN:
+            notes.append(render(Msg("cut.items", count=len(self.notes) - NOTES_SHOWN), lang))
+        feedback = [budget(r.feedback_text(lang)) if r.status != "passed" else "" for r in self.results]
+        return notes, feedback
+
     def to_json(self, lang: str = "en") -> dict:
+        notes, feedback = self.texts(lang)
         return {
             "score": self.score,
             "max_score": MAX_SCORE,
@@ -73,7 +98,7 @@ class Report:
             "suite": self.suite,
             "seconds": round(self.seconds, 3),
             "lang": lang,
-            "notes": [render(n, lang) for n in self.notes],
+            "notes": notes,
             "exercises": {ex: {"score": s, "max_score": m} for ex, (s, m) in self.by_exercise().items()},
             "tests": [
                 {
@@ -84,10 +109,10 @@ class Report:
                     "points": r.points,
                     "max_points": r.max_points,
                     "status": r.status,
-                    "feedback": r.feedback_text(lang),
+                    "feedback": text,
                     "seconds": round(r.seconds, 3),
                 }
-                for r in self.results
+                for r, text in zip(self.results, feedback)
             ],
         }
 

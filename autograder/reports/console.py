@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..assignment import BONUS, MAX_SCORE, MODULES
-from ..feedback.catalog import Msg, render
+from ..feedback.catalog import Msg, clean, render
 
 HEAD = {
     "en": ("exercise", "points", "total", "bonus", "checks passed", "isolation", "All checks passed.",
@@ -14,7 +14,16 @@ MARK = {"passed": "ok", "failed": "x", "error": "!", "timeout": "T"}
 
 
 def render_report(report, lang: str = "en", color: bool = False) -> str:
+    """The report as printed; without control characters or escape sequences whatever the
+    submission made its feedback say (catalog.clean), and with every line of feedback
+    indented, so that none can pass for a row of the table or the total."""
+    return clean(_render(report, lang))
+
+
+def _render(report, lang: str) -> str:
     h = HEAD.get(lang, HEAD["en"])
+    notes, feedback = report.texts(lang)  # cleaned and cut (see Report.texts)
+    text_of = {id(r): t for r, t in zip(report.results, feedback)}
     lines = [f"{h[0]:<10} {h[1]:>8}  {'':10} {h[4]}"]
     per = report.by_exercise()
     for ex, (score, maximum) in per.items():
@@ -26,8 +35,8 @@ def render_report(report, lang: str = "en", color: bool = False) -> str:
         suffix = f"  ({h[3]})" if ex in BONUS else ""
         lines.append(f"{ex:<10} {_num(score):>4}/{_num(maximum):<3} {bar} {passed}/{len(mine)}{suffix}")
     lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}" + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
-    for n in report.notes:
-        lines.append("  * " + render(n, lang))
+    for n in notes:
+        lines.append("  * " + _indent(n))
     failures = [r for r in report.results if r.status != "passed"]
     if not failures:
         lines.append(h[6])
@@ -48,12 +57,16 @@ def render_report(report, lang: str = "en", color: bool = False) -> str:
         if r.exercise in unwritten and getattr(r.feedback[0], "key", "") == "not_implemented":
             continue
         title = r.title.get(lang) or r.title["en"]
-        lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {r.feedback_text(lang)}")
+        lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {_indent(text_of[id(r)])}")
     for ex, names in unwritten.items():
         lines.append(f"  [ ] {ex} " + h[7].format(names=", ".join(names)))
     lines.append(_next_step(failures, unwritten, lang))
     lines.append(f"({h[5]}: {report.isolation})")
     return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n      ")
 
 
 def _next_step(failures, unwritten: dict, lang: str) -> str:

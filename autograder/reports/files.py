@@ -6,9 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..feedback.catalog import clean
+
 
 def write_text(path: Path, text: str) -> Path:
-    return write_bytes(path, text.encode("utf-8"))
+    """Written without control characters or escape sequences (catalog.clean; \r\n kept)."""
+    return write_bytes(path, clean(text, keep_crlf=True).encode("utf-8"))
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
@@ -26,4 +29,16 @@ def write_bytes(path: Path, data: bytes) -> Path:
 
 
 def write_json(path: Path, data) -> Path:
-    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Every string cleaned before it is encoded: json.dumps would write an ESC as \\u001b,
+    which whoever reads the file gets back as an ESC."""
+    return write_text(path, json.dumps(_cleaned(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def _cleaned(data):
+    if isinstance(data, str):
+        return clean(data)
+    if isinstance(data, dict):
+        return {_cleaned(k) if isinstance(k, str) else k: _cleaned(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_cleaned(v) for v in data]
+    return data

@@ -14,14 +14,50 @@ from __future__ import annotations
 import json
 import math
 import struct
+import sys
 from pathlib import PurePath
 
-MAX_HEADER = 64 * 1024 * 1024
-MAX_BLOB = 1024 * 1024 * 1024
+MB = 1024 * 1024
+# Requests (the grader's, read by the worker).
+MAX_HEADER = 64 * MB
+MAX_BLOB = 1024 * MB
+
+# Replies (the worker's, read by the grader): every limit is checked before anything of that
+# size is allocated. The largest reply of grading solutions/ (public and hidden) is a 25 KB
+# header and a 4.8 MB blob.
+REPLY_HEADER_BYTES = 1 * MB
+REPLY_BLOB_BYTES = 256 * MB  # DLGRADER_MAX_REPLY_MB (client.py)
+
+
+class TreeLimits:
+    """What a JSON tree from the other side may hold."""
+
+    __slots__ = ("depth", "nodes", "string", "entries")
+
+    def __init__(self, depth: int = 64, nodes: int = 200_000, string: int = 65_536, entries: int = 1_000):
+        self.depth, self.nodes, self.string, self.entries = depth, nodes, string, entries
+
+
+REPLY_TREE = TreeLimits()
+REPLY_TENSORS = 10_000  # tensors in one blob
+REPLY_TENSOR_HEADER = 1 * MB  # the JSON at the front of the safetensors blob
 
 
 class ProtocolError(Exception):
     """The other side sent something that is not a valid frame."""
+
+
+class LimitExceeded(ProtocolError):
+    """A frame over one of the limits. ``what``: bytes (the frame's size), depth, nodes,
+    string, entries, tensors or tensor_header; ``size`` and ``limit`` in those units."""
+
+    def __init__(self, what: str, size: int, limit: int):
+        if what == "bytes":
+            text = f"the result was too large: {size / MB:.0f} MB, the limit is {limit / MB:.0f} MB"
+        else:
+            text = f"the result was too complex: {what} {size}, the limit is {limit}"
+        super().__init__(text)
+        self.what, self.size, self.limit = what, size, limit
 
 
 class Handle:
@@ -160,7 +196,10 @@ class Decoder:
         if "__dtype__" in node:
             import torch
 
-            return getattr(torch, node["__dtype__"])
+            dtype = getattr(torch, str(node["__dtype__"]), None)
+            if not isinstance(dtype, torch.dtype):  # only a dtype, never another name of torch
+                raise ProtocolError(f"unknown dtype {str(node['__dtype__'])[:40]!r}")
+            return dtype
         raise ProtocolError(f"unknown tag in {sorted(node)[:3]}")
 
 
@@ -195,39 +234,137 @@ def write_frame(stream, header: dict, tensors: dict | None = None) -> None:
     stream.flush()
 
 
-def read_exact(stream, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = stream.read(left)
-        if not chunk:
+def read_exact(stream, n: int) -> bytearray:
+    """``n`` bytes read into one buffer (writable: tensors made from it may be written to)."""
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = stream.readinto(view[got:])
+        if not k:
             raise EOFError("the other side closed the connection")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        got += k
+    return buf
 
 
-def parse_sizes(prefix: bytes) -> tuple[int, int]:
+def parse_sizes(prefix: bytes, max_header: int = MAX_HEADER, max_blob: int = MAX_BLOB) -> tuple[int, int]:
     head_len, blob_len = struct.unpack(">IQ", prefix)
-    if head_len > MAX_HEADER or blob_len > MAX_BLOB:
-        raise ProtocolError(f"frame too large ({head_len} + {blob_len} bytes)")
+    if head_len > max_header:
+        raise LimitExceeded("bytes", head_len, max_header)
+    if blob_len > max_blob:
+        raise LimitExceeded("bytes", head_len + blob_len, max_blob)
     return head_len, blob_len
 
 
-def parse_body(head: bytes, blob: bytes) -> tuple[dict, dict]:
+def check_tree(root, limits: TreeLimits) -> None:
+    """Refuse a decoded JSON tree deeper, larger, or with longer strings or more object
+    entries than ``limits`` allow: one pass, no recursion."""
+    nodes, stack = 1, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if len(node) > limits.string:
+                raise LimitExceeded("string", len(node), limits.string)
+            continue
+        if not isinstance(node, (list, dict)):
+            continue
+        if depth >= limits.depth and node:
+            raise LimitExceeded("depth", depth + 1, limits.depth)
+        nodes += len(node)
+        if nodes > limits.nodes:
+            raise LimitExceeded("nodes", nodes, limits.nodes)
+        if isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+            continue
+        if len(node) > limits.entries:
+            raise LimitExceeded("entries", len(node), limits.entries)
+        for key, value in node.items():
+            if len(key) > limits.string:
+                raise LimitExceeded("string", len(key), limits.string)
+            stack.append((value, depth + 1))
+
+
+def parse_json(data, limits: TreeLimits | None = None):
+    """JSON from the other side; with ``limits``, checked by check_tree."""
     try:
-        header = json.loads(head.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"bad header: {exc}") from None
+        tree = json.loads(bytes(data).decode("utf-8"))
+    except RecursionError:
+        raise LimitExceeded("depth", (limits or REPLY_TREE).depth + 1, (limits or REPLY_TREE).depth) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and ints of too many digits
+        raise ProtocolError(f"bad header: {str(exc)[:200]}") from None
+    if limits is not None:
+        check_tree(tree, limits)
+    return tree
+
+
+def _safetensors_dtypes() -> dict:
+    import torch
+
+    names = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
+             "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool", "C64": "complex64",
+             "U64": "uint64", "U32": "uint32", "U16": "uint16", "F8_E4M3": "float8_e4m3fn",
+             "F8_E4M3FNUZ": "float8_e4m3fnuz", "F8_E5M2": "float8_e5m2", "F8_E5M2FNUZ": "float8_e5m2fnuz"}
+    return {k: getattr(torch, v) for k, v in names.items() if isinstance(getattr(torch, v, None), torch.dtype)}
+
+
+def load_tensors(blob, max_tensors: int = REPLY_TENSORS, max_header: int = REPLY_TENSOR_HEADER) -> dict:
+    """The tensors of a safetensors blob (bytes, bytearray or memoryview), without copying it:
+    each tensor is a view of ``blob``. Its JSON header (how many tensors, their dtypes, shapes
+    and offsets) is checked before any tensor is made: every declared size must match its
+    bytes, and those bytes must lie in the blob, apart from the other tensors'."""
+    import torch
+
+    size = len(blob)
+    if size < 8:
+        raise ProtocolError("bad tensor blob: too short")
+    (head_len,) = struct.unpack_from("<Q", blob, 0)
+    if head_len > max_header:
+        raise LimitExceeded("tensor_header", head_len, max_header)
+    if 8 + head_len > size:
+        raise ProtocolError("bad tensor blob: header longer than the blob")
+    meta = parse_json(blob[8:8 + head_len], TreeLimits(depth=4, nodes=20 * max_tensors + 100, entries=max_tensors + 1))
+    if not isinstance(meta, dict):
+        raise ProtocolError("bad tensor blob: header is not an object")
+    meta.pop("__metadata__", None)
+    if len(meta) > max_tensors:
+        raise LimitExceeded("tensors", len(meta), max_tensors)
+    start, data_len, dtypes = 8 + head_len, size - 8 - head_len, _safetensors_dtypes()
+    plan = []
+    for name, info in meta.items():
+        try:
+            dtype = dtypes[info["dtype"]]
+            shape = [int(d) for d in info["shape"]]
+            begin, end = (int(o) for o in info["data_offsets"])
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolError(f"bad tensor blob: bad entry {name[:40]!r}") from None
+        count = math.prod(shape) if shape else 1
+        if min(shape, default=0) < 0 or not 0 <= begin <= end <= data_len or count * dtype.itemsize != end - begin:
+            raise ProtocolError(f"bad tensor blob: entry {name[:40]!r} does not match its bytes")
+        plan.append((begin, end, name, dtype, shape, count))
+    plan.sort(key=lambda p: p[:2])
+    for (_, end, *_), (begin, *_) in zip(plan, plan[1:]):
+        if begin < end:
+            raise ProtocolError("bad tensor blob: tensors overlap")
+    tensors = {}
+    for begin, _, name, dtype, shape, count in plan:
+        if count == 0:
+            tensors[name] = torch.empty(shape, dtype=dtype)
+            continue
+        t = torch.frombuffer(blob, dtype=dtype, count=count, offset=start + begin).reshape(shape)
+        if (start + begin) % dtype.itemsize:
+            t = t.clone()  # not aligned for its dtype
+        if sys.byteorder == "big":
+            t = torch.from_numpy(t.numpy().byteswap(inplace=False))
+        tensors[name] = t
+    return tensors
+
+
+def parse_body(head, blob, tree: TreeLimits | None = None) -> tuple[dict, dict]:
+    """Header and tensors of a frame. ``head`` and ``blob`` may be views of one buffer; the
+    tensors are views of ``blob``. ``tree``: limits on the header (the grader's side)."""
+    header = parse_json(head, tree)
     if not isinstance(header, dict):
         raise ProtocolError("header is not an object")
-    tensors = {}
-    if blob:
-        from safetensors.torch import load
-
-        try:
-            tensors = load(blob)
-        except Exception as exc:  # safetensors raises its own error types
-            raise ProtocolError(f"bad tensor blob: {exc}") from None
+    tensors = load_tensors(blob) if len(blob) else {}
     return header, tensors
 
 
