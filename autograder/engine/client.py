@@ -219,11 +219,7 @@ class WorkerProcess:
         self.kill()
         if kind == "memory" and self.exceeded:
             kind = self.exceeded  # the watch ended the worker: for memory, or for its folder's size
-        detail = self.stderr_tail()
-        if kind == "disk":  # last, where the feedback shows the end of the detail
-            detail += (f"\nthe files written by your code (in its folder and /tmp) grew past the limit of "
-                       f"{self.limits.disk_bytes / 1024**2:.0f} MB, so the process was stopped")
-        return WorkerFailure(kind, detail)
+        return WorkerFailure(kind, self.stderr_tail())
 
     def stderr_tail(self, limit: int = 1500) -> str:
         try:

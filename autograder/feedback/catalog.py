@@ -65,6 +65,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{func} used more memory than the limit ({limit}). Look for tensors that grow every step, or a huge allocation.",
         "zh": "{func} 使用的内存超过了上限（{limit}）。请检查是否有每一步都在增长的张量，或过大的内存分配。",
     },
+    "disk": {
+        "en": "{func} stopped: the files written by your code (in its folder and /tmp) grew past the limit of "
+              "{limit}. Write only the files asked for, and keep them small.",
+        "zh": "{func} 被停止：你的代码写出的文件（在它的文件夹和 /tmp 中）超过了上限 {limit}。只写要求的文件，并让它们保持小巧。",
+    },
     "budget": {
         "en": "the submission used up its total time ({seconds:.0f} s) before this check ran.",
         "zh": "在运行这项检查之前，提交已经用完了总时间（{seconds:.0f} 秒）。",

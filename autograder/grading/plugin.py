@@ -152,6 +152,8 @@ def explain(exc: BaseException, function: str, limits) -> tuple[str, list]:
             return "timeout", [Msg(key, func=function, seconds=exc.seconds)]
         if exc.kind == "memory":
             return "error", [Msg("memory", func=function, limit=f"{limits.memory_bytes / 1024**3:.1f} GB")]
+        if exc.kind == "disk":
+            return "error", [Msg("disk", func=function, limit=f"{limits.disk_bytes / 1024**2:.0f} MB")]
         if exc.kind == "startup":
             return "error", [Msg("startup", detail=exc.detail[-300:])]
         if exc.kind == "protocol":
