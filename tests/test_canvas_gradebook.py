@@ -5,7 +5,6 @@ Points Possible row, 12 student rows, 2 of them missing, and the unmatched one i
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
