@@ -2,7 +2,7 @@
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
-    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
     ./grade.sh gradescope OUT.zip   the autograder bundle for Gradescope
@@ -127,6 +127,25 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--hidden", action="store_true")
     b.add_argument("--force", action="store_true", help="regrade everything")
     b.add_argument("--lang", choices=["en", "zh"], default=None)
+    lms = b.add_argument_group("LMS gradebook, late policy (see README: Into the LMS, Late submissions)")
+    lms.add_argument("--roster", metavar="FILE",
+                     help="Canvas gradebook export (Student, ID, SIS User ID, SIS Login ID, Section, ...): "
+                          "also write DIR/gradebook.canvas.csv to import into Canvas, and DIR/unmatched.csv")
+    lms.add_argument("--assignment", metavar="NAME",
+                     help="the assignment column of gradebook.canvas.csv (default: 'DL workflow homework'; "
+                          "'Name (12345)' as in Canvas's export updates that existing assignment)")
+    lms.add_argument("--deadline", metavar="ISO8601",
+                     help="the deadline, e.g. 2026-12-01T23:59:00-05:00; a time without a zone is UTC")
+    lms.add_argument("--late-penalty", type=float, metavar="X",
+                     help="percent of the maximum score taken per started hour or day late (see --per)")
+    lms.add_argument("--per", choices=["hour", "day"], default=None, help="the unit of --late-penalty (default: day)")
+    lms.add_argument("--grace", type=float, metavar="MINUTES",
+                     help="minutes after the deadline that count as on time; lateness is counted from their end")
+    lms.add_argument("--late-cap", type=float, metavar="X", help="the most penalty, in percent of the maximum score")
+    lms.add_argument("--extensions", metavar="CSV",
+                     help="per-student deadlines: header student,deadline (ISO 8601) or student,hours (added)")
+    lms.add_argument("--times", metavar="CSV",
+                     help="submission times, header student,submitted_at (ISO 8601); they replace the export's")
     b.set_defaults(func=cmd_bulk)
 
     r = sub.add_parser("release", help="write the student bundle")

@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 
 from ..assignment import EXERCISES, MAX_SCORE
+from ..course.canvas import csv_safe
 from ..reports.files import write_json, write_text
 
 STATUS_WORDS = {"en": {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timeout"},
@@ -43,14 +44,20 @@ def load_results(out: Path, students: set[str]) -> list[dict]:
     return rows
 
 
-def gradebook_csv(rows: list[dict]) -> str:
+def gradebook_csv(rows: list[dict], late=None) -> str:
+    """One row per student; with a late policy (course/late.py's LateBook) ``score`` is the final
+    score and raw_score, late_hours, penalty, late_note follow at the end."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", "status", *EXERCISES])
+    writer.writerow(["student", "score", "max_score", "status", *EXERCISES,
+                     *(["raw_score", "late_hours", "penalty", "late_note"] if late is not None else [])])
     for r in sorted(rows, key=lambda r: r["student"]):
         ex = r.get("exercises", {})
-        writer.writerow([r["student"], f"{r.get('score', 0):g}", MAX_SCORE, r.get("status", "graded"),
-                         *[f"{ex[e]['score']:g}" if e in ex else "" for e in EXERCISES]])
+        score, tail = r.get("score", 0), []
+        if late is not None:
+            score, tail = late.gradebook_columns(r["student"], float(score))
+        writer.writerow([csv_safe(r["student"]), f"{score:g}", MAX_SCORE, r.get("status", "graded"),
+                         *[f"{ex[e]['score']:g}" if e in ex else "" for e in EXERCISES], *tail])
     return buf.getvalue()
 
 
@@ -108,9 +115,9 @@ def _save(fig, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_outputs(out: Path, students: set[str], lang: str, input_problems: list[str]) -> dict:
+def write_outputs(out: Path, students: set[str], lang: str, input_problems: list[str], late=None) -> dict:
     rows = load_results(out, students)
-    write_text(out / "gradebook.csv", gradebook_csv(rows))
+    write_text(out / "gradebook.csv", gradebook_csv(rows, late))
     summ = summary(rows, input_problems)
     write_json(out / "summary.json", summ)
     if rows:

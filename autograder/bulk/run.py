@@ -138,12 +138,14 @@ def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir
 def main(args) -> int:
     from ..cli import _lang
     from ..engine.sandbox import remove_abandoned_folders
+    from ..course.bulk_hooks import Course
     from .outputs import write_outputs
 
     lang = _lang(args.lang)
     suite = "hidden" if args.hidden else "public"
     out = Path(args.out)
     try:
+        course = Course.from_args(args)  # roster and late options, checked before grading
         students, problems, keep = discover(Path(args.input))
     except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"grade.sh bulk: {exc}", file=sys.stderr)
@@ -171,7 +173,9 @@ def main(args) -> int:
     t0 = time.monotonic()
     _grade_all(todo, suite, lang, out, max(1, args.jobs))
     keep_names = {s.student for s in students}
-    summary = write_outputs(out, keep_names, lang, input_problems=problems)
+    summary = write_outputs(out, keep_names, lang, input_problems=problems,
+                            late=course.late_for(args.input, keep, students))
+    course.finish(out, students, version, suite, graded={s.student for s, _ in todo})
     print(f"graded {len(todo)} in {time.monotonic() - t0:.1f} s; mean {summary['score']['mean']:.1f}, "
           f"median {summary['score']['median']:.1f} of {summary['max_score']}; gradebook: {out / 'gradebook.csv'}",
           file=sys.stderr)
