@@ -8,7 +8,6 @@ import html
 import io
 import json
 import re
-import shutil
 import zipfile
 from pathlib import Path
 

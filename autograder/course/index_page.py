@@ -315,6 +315,9 @@ def after_bulk(out_dir, students, args) -> Path:
         from . import similarity
 
         similarity.after_bulk(Path(out_dir), students, args)
+    elif getattr(args, "against", None) or getattr(args, "similarity_threshold", None) is not None:
+        print("grade.sh bulk: --against and --similarity-threshold need --similarity; similarity not run",
+              file=sys.stderr)
     path = write(out_dir)
     print(f"class page: {path}", file=sys.stderr)
     return path

@@ -14,15 +14,17 @@ text every student was handed never counts. Files are only compared with the fil
 of the same name (exNN_*.py against exNN_*.py), so reordering functions inside a
 module only breaks the k-grams at the seams.
 
-Two steps of copydetect are done here instead, with the same meaning:
+Three steps of copydetect are done here instead, with the same meaning:
 - k-grams are hashed with a fixed polynomial hash, not Python's ``hash()``, which
   is salted per process: with a window above 1 the winnowed choice (and so the
   report) would change from one run to the next;
 - boilerplate is removed with ``np.isin``: copydetect's ``np.intersect1d(...,
   assume_unique=True)`` is wrong when a k-gram occurs more than once in a file
-  (it can drop the student's own repeated code and keep repeats of the stub's).
+  (it can drop k-grams of the student's own code that occur twice);
+- the offset recorded at a class name is corrected (copydetect stores the name's
+  length there, which maps a match ending just before it into an earlier function).
 ``compare`` gives the same shares as ``copydetect.detector.compare_files`` (a test
-checks it) without its per-hash Python loop, which dominated a class of 300.
+checks it) without its per-hash Python loop.
 
 Outputs (all deterministic, no times in them): DIR/similarity.csv, one row per
 flagged pair and module (``all`` = the whole submission), highest first;
@@ -471,6 +473,10 @@ def main(args) -> int:
         if keep is not None:
             keep.cleanup()
     print_result(result, Path(args.out))
+    if (Path(args.out) / "gradebook.csv").exists():  # a bulk run's folder: its page shows the pairs now
+        from . import index_page
+
+        print(f"class page: {index_page.write(Path(args.out))}", file=sys.stderr)
     return 0
 
 
