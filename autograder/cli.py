@@ -2,7 +2,8 @@
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
-    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...] [--similarity]
+    ./grade.sh similarity INPUT --out DIR [--threshold X] [--against PAST ...]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
     ./grade.sh gradescope OUT.zip   the autograder bundle for Gradescope
@@ -77,6 +78,12 @@ def cmd_bulk(args) -> int:
     return bulk_main(args)
 
 
+def cmd_similarity(args) -> int:
+    from .course.similarity import main as similarity_main
+
+    return similarity_main(args)
+
+
 def cmd_release(args) -> int:
     from .release import build_release
 
@@ -99,7 +106,7 @@ def cmd_audit(args) -> int:
     return audit_main(args)
 
 
-INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit"}
+INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -146,7 +153,24 @@ def parser() -> argparse.ArgumentParser:
                      help="per-student deadlines: header student,deadline (ISO 8601) or student,hours (added)")
     lms.add_argument("--times", metavar="CSV",
                      help="submission times, header student,submitted_at (ISO 8601); they replace the export's")
+    b.add_argument("--similarity", action="store_true",
+                   help="also compare every pair of submissions for copied code (see ./grade.sh similarity)")
+    b.add_argument("--similarity-threshold", type=float, default=None, metavar="X",
+                   help="with --similarity: the share of matching code that flags a pair (default 0.7)")
+    b.add_argument("--against", nargs="+", default=[], metavar="PAST",
+                   help="with --similarity: earlier terms' submissions, compared with this class only")
     b.set_defaults(func=cmd_bulk)
+
+    m = sub.add_parser("similarity", help="find copied code between submissions (and earlier terms)")
+    m.add_argument("input", help="a folder or zip of submissions, as for bulk")
+    m.add_argument("--out", required=True, help="folder for similarity.csv/.json and the per-pair pages")
+    m.add_argument("--threshold", type=float, default=None, metavar="X",
+                   help="share of a submission's (or one module's) own code that must match to flag a pair "
+                        "(default 0.7; README 'Copied code' says how it was measured)")
+    m.add_argument("--against", nargs="+", default=[], metavar="PAST",
+                   help="folders or zips of earlier terms: compared with this class, not with each other")
+    m.add_argument("--jobs", type=int, default=2, help="processes that fingerprint and compare")
+    m.set_defaults(func=cmd_similarity)
 
     r = sub.add_parser("release", help="write the student bundle")
     r.add_argument("out")

@@ -179,6 +179,8 @@ def main(args) -> int:
     print(f"graded {len(todo)} in {time.monotonic() - t0:.1f} s; mean {summary['score']['mean']:.1f}, "
           f"median {summary['score']['median']:.1f} of {summary['max_score']}; gradebook: {out / 'gradebook.csv'}",
           file=sys.stderr)
+    from ..course import index_page  # copied code (with --similarity), then DIR/index.html: keep last
+    index_page.after_bulk(out, students, args)
     if keep is not None:
         keep.cleanup()
     return 0
