@@ -9,7 +9,7 @@
 # beside this script and installs requirements.txt into it (a few minutes, once).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MODULES="torch torchvision sklearn matplotlib tensorboard safetensors tqdm yaml psutil pytest pytest_timeout nbgrader nbclient ipykernel"
+MODULES="torch torchvision sklearn matplotlib tensorboard safetensors tqdm yaml psutil pytest pytest_timeout nbgrader nbclient ipykernel copydetect"
 
 has_packages() {
   "$1" -c "
