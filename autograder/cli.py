@@ -2,7 +2,7 @@
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
-    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--max-students N]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
     ./grade.sh gradescope OUT.zip   the autograder bundle for Gradescope
@@ -127,6 +127,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--hidden", action="store_true")
     b.add_argument("--force", action="store_true", help="regrade everything")
     b.add_argument("--lang", choices=["en", "zh"], default=None)
+    b.add_argument("--max-students", type=int, default=5000, metavar="N",
+                   help="refuse, before grading, an input with more than N submissions (a class zip: more than "
+                        "10*N members); default 5000")
     b.set_defaults(func=cmd_bulk)
 
     r = sub.add_parser("release", help="write the student bundle")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -43,14 +44,27 @@ def load_results(out: Path, students: set[str]) -> list[dict]:
     return rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def cell(value):
+    """A gradebook cell a spreadsheet shows as text: a string that it would run as a formula
+    (starting with = + - @, a tab or a carriage return) gets a leading ' (OWASP's advice);
+    numbers, and strings that are plain numbers such as -3.5, are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def gradebook_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", "score", "max_score", "status", *EXERCISES])
     for r in sorted(rows, key=lambda r: r["student"]):
         ex = r.get("exercises", {})
-        writer.writerow([r["student"], f"{r.get('score', 0):g}", MAX_SCORE, r.get("status", "graded"),
-                         *[f"{ex[e]['score']:g}" if e in ex else "" for e in EXERCISES]])
+        writer.writerow([cell(v) for v in (r["student"], f"{r.get('score', 0):g}", MAX_SCORE, r.get("status", "graded"),
+                                           *[f"{ex[e]['score']:g}" if e in ex else "" for e in EXERCISES])])
     return buf.getvalue()
 
 
