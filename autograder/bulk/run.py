@@ -231,12 +231,16 @@ class _GraderProcess:
         self.alone = alone  # grades one retried submission, then ends
         self.spent = False  # has been handed a submission
 
+    def stop(self) -> None:
+        """Ask it to end (it ends its spare worker first); it is joined by end()."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
     def end(self, timeout: float = 10) -> None:
         if self.proc.is_alive():
-            try:
-                self.conn.send(None)
-            except OSError:
-                pass
+            self.stop()
             self.proc.join(timeout)
         if self.proc.is_alive():
             self.proc.kill()
@@ -256,6 +260,7 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
     ctx = get_context("forkserver")
     queue, retries = list(todo), []
     procs: list[_GraderProcess] = []
+    stopped: list[_GraderProcess] = []  # asked to end, joined at the end
     failed_starts = 0
     with tqdm(total=len(queue), unit="submission", file=sys.stderr, disable=not queue) as bar:
         try:
@@ -273,8 +278,9 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
                     elif not p.alone and queue:
                         p.task = queue.pop(0)
                     else:  # no more work for this one
-                        p.end()
+                        p.stop()
                         procs.remove(p)
+                        stopped.append(p)
                         continue
                     p.spent = True
                     s, d = p.task
@@ -290,11 +296,13 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
                         p.proc.join(5)
                         procs.remove(p)
                         p.conn.close()
-                        if p.task is None:
+                        if not p.ready:
                             failed_starts += 1
                             if failed_starts >= 3:
                                 raise RuntimeError("grader processes end as they start "
                                                    f"({_how_it_ended(p.proc.exitcode)})") from None
+                            continue
+                        if p.task is None:  # it died between two submissions: another one is started
                             continue
                         s, d = p.task
                         how = _how_it_ended(p.proc.exitcode)
@@ -316,7 +324,9 @@ def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
                     bar.update(1)
         finally:
             for p in procs:
-                p.end(timeout=2)
+                p.stop()
+            for p in stopped + procs:
+                p.end(timeout=10 if p in stopped else 2)
 
 
 def _how_it_ended(exitcode: int | None) -> str:
