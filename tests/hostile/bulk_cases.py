@@ -19,7 +19,6 @@ so that a student who is graded, rather than recorded as failing, is told apart 
 from __future__ import annotations
 
 import os
-import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,8 +213,3 @@ def build_huge_class_zip(root: Path, folders: int, members_per_folder: int = 1) 
             for j in range(members_per_folder):
                 z.writestr(f"course/student-{i:05d}/file{j}.py", b"")
     return path
-
-
-def copy_student(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
