@@ -292,3 +292,21 @@ def test_the_limit_is_an_option(tmp_path):
     helped = subprocess.run([str(GRADE), "bulk", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     helped = " ".join(helped.stdout.split())
     assert "--max-students N" in helped and "default 5000" in helped
+
+
+def test_canvas_late_and_zipped_submissions_are_read(tmp_path):
+    """Canvas writes "late" in lower case, and a student's zip keeps Canvas's name prefix."""
+    import io
+    import zipfile
+
+    klass = tmp_path / "canvas"
+    klass.mkdir()
+    (klass / f"doe_late_7_70_{cases.EX01}").write_bytes(cases.SOLVED_EX01)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in cases.stubs(2).items():
+            z.writestr(f"homework/{name}", data)
+    (klass / "łucja_8_80_homework.zip").write_bytes(buf.getvalue())
+    students, problems, _ = sources.discover(klass)
+    assert problems == []
+    assert {s.student: sorted(s.files) for s in students} == {"doe_7": [cases.EX01], "łucja_8": cases.STUB_NAMES[:2]}
