@@ -2,7 +2,7 @@
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
-    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...] [--similarity]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...] [--similarity] [--max-students N]
     ./grade.sh similarity INPUT --out DIR [--threshold X] [--against PAST ...]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
@@ -159,6 +159,9 @@ def parser() -> argparse.ArgumentParser:
                    help="with --similarity: the share of matching code that flags a pair (default 0.7)")
     b.add_argument("--against", nargs="+", default=[], metavar="PAST",
                    help="with --similarity: earlier terms' submissions, compared with this class only")
+    b.add_argument("--max-students", type=int, default=5000, metavar="N",
+                   help="refuse, before grading, an input with more than N submissions (a class zip: more than "
+                        "10*N members); default 5000")
     b.set_defaults(func=cmd_bulk)
 
     m = sub.add_parser("similarity", help="find copied code between submissions (and earlier terms)")

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import ROOT, run_grade
 
-from autograder.course.canvas import COLUMNS, csv_safe, read_roster
+from autograder.course.canvas import COLUMNS, read_roster
+from autograder.reports.files import spreadsheet_cell as csv_safe
 
 pytestmark = pytest.mark.timeout(1800)
 

@@ -8,8 +8,7 @@ import statistics
 from pathlib import Path
 
 from ..assignment import EXERCISES, MAX_SCORE
-from ..course.canvas import csv_safe
-from ..reports.files import write_json, write_text
+from ..reports.files import spreadsheet_cell, write_json, write_text
 
 STATUS_WORDS = {"en": {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timeout"},
                 "zh": {"passed": "通过", "failed": "未通过", "error": "错误", "timeout": "超时"}}
@@ -56,8 +55,8 @@ def gradebook_csv(rows: list[dict], late=None) -> str:
         score, tail = r.get("score", 0), []
         if late is not None:
             score, tail = late.gradebook_columns(r["student"], float(score))
-        writer.writerow([csv_safe(r["student"]), f"{score:g}", MAX_SCORE, r.get("status", "graded"),
-                         *[f"{ex[e]['score']:g}" if e in ex else "" for e in EXERCISES], *tail])
+        writer.writerow([spreadsheet_cell(v) for v in (r["student"], f"{score:g}", MAX_SCORE, r.get("status", "graded"),
+                         *[f"{ex[e]['score']:g}" if e in ex else "" for e in EXERCISES], *tail)])
     return buf.getvalue()
 
 

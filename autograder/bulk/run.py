@@ -1,4 +1,4 @@
-"""./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force]
+"""./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--max-students N]
 
 Each submission is graded by the same engine as ``./grade.sh grade``, in a pool
 of grader processes that import torch and pytest once. Each result is written
@@ -6,6 +6,13 @@ atomically to DIR/results/<student>.json as soon as it is graded, with the hash
 of what was graded, so a run that is stopped (even with kill -9) and started
 again grades only what is missing or changed. The gradebook, summary, feedback
 files and plots are then rebuilt from the results folder.
+
+The driver hands each grader process one submission at a time and knows which one
+it holds: a grader process that dies (student code runs in its worker, but under
+process isolation it can still signal its parent) takes only that submission
+with it. That submission is graded again, alone, in a fresh process once the
+others are done, and recorded as failing (``grader-process-ended``, 0 points)
+when that process dies too.
 """
 from __future__ import annotations
 
@@ -16,13 +23,11 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
 from ..reports.files import write_json
-from .sources import StudentFiles, discover
+from .sources import MAX_STUDENTS, StudentFiles, discover, shown
 
 CHECKS_DIR = Path(__file__).resolve().parents[1] / "checks"
 
@@ -137,19 +142,29 @@ def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir
 # --- the driver -----------------------------------------------------------------------
 def main(args) -> int:
     from ..cli import _lang
-    from ..engine.sandbox import remove_abandoned_folders
     from ..course.bulk_hooks import Course
-    from .outputs import write_outputs
 
     lang = _lang(args.lang)
     suite = "hidden" if args.hidden else "public"
     out = Path(args.out)
+    max_students = getattr(args, "max_students", None) or MAX_STUDENTS
     try:
         course = Course.from_args(args)  # roster and late options, checked before grading
-        students, problems, keep = discover(Path(args.input))
+        students, problems, keep = discover(Path(args.input), max_students=max_students)
     except (FileNotFoundError, ValueError, OSError) as exc:
-        print(f"grade.sh bulk: {exc}", file=sys.stderr)
+        print(f"grade.sh bulk: {shown(str(exc))}", file=sys.stderr)
         return 2
+    try:
+        return _run(args, students, problems, out, suite, lang, course, keep)
+    finally:
+        if keep is not None:
+            keep.cleanup()
+
+
+def _run(args, students, problems, out: Path, suite: str, lang: str, course, keep) -> int:
+    from ..engine.sandbox import remove_abandoned_folders
+    from .outputs import write_outputs
+
     (out / "results").mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out)
     remove_abandoned_folders()
@@ -163,59 +178,170 @@ def main(args) -> int:
                 if json.loads(previous.read_text()).get("hash") == digest:
                     done += 1
                     continue
-            except (json.JSONDecodeError, OSError):
+            except (json.JSONDecodeError, OSError, UnicodeDecodeError):
                 pass
         todo.append((s, digest))
     for p in problems:
-        print(f"not read: {p}", file=sys.stderr)
+        print(f"problem: {p}", file=sys.stderr)
     print(f"{len(students)} submissions: {done} already graded, {len(todo)} to grade with {args.jobs} jobs",
           file=sys.stderr)
     t0 = time.monotonic()
-    _grade_all(todo, suite, lang, out, max(1, args.jobs))
+    try:
+        _grade_all(todo, suite, lang, out, max(1, args.jobs))
+    except RuntimeError as exc:
+        print(f"grade.sh bulk: {exc}", file=sys.stderr)
+        return 2
     keep_names = {s.student for s in students}
     summary = write_outputs(out, keep_names, lang, input_problems=problems,
                             late=course.late_for(args.input, keep, students))
     course.finish(out, students, version, suite, graded={s.student for s, _ in todo})
+    for student, lines in summary["submission_problems"].items():
+        for line in lines:
+            print(f"problem: {student}: {line}", file=sys.stderr)
     print(f"graded {len(todo)} in {time.monotonic() - t0:.1f} s; mean {summary['score']['mean']:.1f}, "
           f"median {summary['score']['median']:.1f} of {summary['max_score']}; gradebook: {out / 'gradebook.csv'}",
           file=sys.stderr)
     from ..course import index_page  # copied code (with --similarity), then DIR/index.html: keep last
     index_page.after_bulk(out, students, args)
-    if keep is not None:
-        keep.cleanup()
     return 0
 
 
+def _pool_process(conn, bulk_pid: int) -> None:
+    """A grader process of the pool: warm up, say so, then grade one submission at a time as the
+    driver hands them over (it always knows which one each process holds)."""
+    _warm(bulk_pid)
+    conn.send(("ready", None))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            break
+        if task is None:
+            break
+        try:
+            conn.send(("done", grade_one(*task).get("status")))
+        except Exception as exc:  # the grader failed on this one: the driver records it and goes on
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    _discard_spare()
+    conn.close()
+
+
+class _GraderProcess:
+    def __init__(self, ctx, alone: bool = False):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_pool_process, args=(child, os.getpid()), daemon=True)
+        self.proc.start()
+        child.close()  # ours closed: the process's death reads as EOF here
+        self.ready = False
+        self.task = None  # (student, digest) being graded
+        self.alone = alone  # grades one retried submission, then ends
+        self.spent = False  # has been handed a submission
+
+    def stop(self) -> None:
+        """Ask it to end (it ends its spare worker first); it is joined by end()."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
+    def end(self, timeout: float = 10) -> None:
+        if self.proc.is_alive():
+            self.stop()
+            self.proc.join(timeout)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        self.conn.close()
+
+
 def _grade_all(todo, suite, lang, out: Path, jobs: int) -> None:
+    """Grade ``todo`` with ``jobs`` grader processes, one submission per process at a time. A
+    process that dies takes only the submission it was grading with it: that one is retried
+    once, alone (nothing else is graded meanwhile) in a fresh process after the others, then
+    recorded as failing."""
+    from multiprocessing.connection import wait
+
     from tqdm import tqdm
 
-    pending = list(todo)
-    with tqdm(total=len(pending), unit="submission", file=sys.stderr, disable=not pending) as bar:
-        while pending:
-            ctx = get_context("forkserver")
-            try:
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm,
-                                         initargs=(os.getpid(),)) as pool:
-                    # The last `jobs` submissions are each some process's last: no worker for a next one.
-                    futures = {pool.submit(grade_one, s, suite, lang, d, str(out), i < len(pending) - jobs): (s, d)
-                               for i, (s, d) in enumerate(pending)}
-                    for fut in as_completed(futures):
-                        s, d = futures[fut]
-                        try:
-                            fut.result()
-                        except BrokenProcessPool:
-                            raise
-                        except Exception as exc:  # the grader failed on this one: record it, go on
-                            _record_failure(out, s, d, exc)
-                        pending.remove((s, d))
-                        bar.update(1)
-            except BrokenProcessPool:
-                # A grader process died (never student code: that runs in workers). Record the
-                # first unfinished submission as failed so a poison input cannot loop forever.
-                if pending:
-                    s, d = pending.pop(0)
-                    _record_failure(out, s, d, RuntimeError("the grading process died"))
+    ctx = get_context("forkserver")
+    queue, retries = list(todo), []
+    procs: list[_GraderProcess] = []
+    stopped: list[_GraderProcess] = []  # asked to end, joined at the end
+    failed_starts = 0
+    with tqdm(total=len(queue), unit="submission", file=sys.stderr, disable=not queue) as bar:
+        try:
+            while queue or retries or procs:
+                if queue:  # the pool: at most `jobs` processes, no more than there is work for
+                    while len([p for p in procs if not p.alone]) < min(jobs, len(queue)):
+                        procs.append(_GraderProcess(ctx))
+                elif retries and not procs:  # alone: nothing else is being graded
+                    procs.append(_GraderProcess(ctx, alone=True))
+                for p in list(procs):
+                    if not p.ready or p.task is not None:
+                        continue
+                    if p.alone and not p.spent and retries:
+                        p.task = retries.pop(0)
+                    elif not p.alone and queue:
+                        p.task = queue.pop(0)
+                    else:  # no more work for this one
+                        p.stop()
+                        procs.remove(p)
+                        stopped.append(p)
+                        continue
+                    p.spent = True
+                    s, d = p.task
+                    # Each of the last `jobs` submissions is likely its process's last: no worker for a next one.
+                    p.conn.send((s, suite, lang, d, str(out), not p.alone and len(queue) >= jobs))
+                if not procs:
+                    continue
+                for conn in wait([p.conn for p in procs]):
+                    p = next(p for p in procs if p.conn is conn)
+                    try:
+                        kind, value = conn.recv()
+                    except (EOFError, OSError):  # the process died
+                        p.proc.join(5)
+                        procs.remove(p)
+                        p.conn.close()
+                        if not p.ready:
+                            failed_starts += 1
+                            if failed_starts >= 3:
+                                raise RuntimeError("grader processes end as they start "
+                                                   f"({_how_it_ended(p.proc.exitcode)})") from None
+                            continue
+                        if p.task is None:  # it died between two submissions: another one is started
+                            continue
+                        s, d = p.task
+                        how = _how_it_ended(p.proc.exitcode)
+                        if p.alone:
+                            _record_death(out, s, d, how)
+                            bar.update(1)
+                        else:
+                            retries.append(p.task)
+                            bar.write(f"grade.sh bulk: the grader process ended ({how}) while grading {s.student}; "
+                                      "it will be graded again, alone, after the others", file=sys.stderr)
+                        continue
+                    if kind == "ready":
+                        p.ready = True
+                        continue
+                    s, d = p.task
+                    p.task = None
+                    if kind == "error":
+                        _record_failure(out, s, d, value)
                     bar.update(1)
+        finally:
+            for p in procs:
+                p.stop()
+            for p in stopped + procs:
+                p.end(timeout=10 if p in stopped else 2)
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
 
 
 def _remove_stale_temporaries(out: Path) -> None:
@@ -227,8 +353,21 @@ def _remove_stale_temporaries(out: Path) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def _record_failure(out: Path, student: StudentFiles, digest: str, exc: BaseException) -> None:
-    write_json(out / "results" / f"{student.student}.json", {
-        "student": student.student, "hash": digest, "status": "grader-error", "score": 0, "bonus": 0,
-        "problems": student.problems + [f"{type(exc).__name__}: {exc}"], "tests": [], "exercises": {},
-    })
+def _record_failure(out: Path, student: StudentFiles, digest: str, error: str, status: str = "grader-error") -> None:
+    from ..assignment import MAX_SCORE
+    from ..reports.files import write_text
+    from .outputs import feedback_markdown
+    from .sources import shown
+
+    data = {"student": student.student, "hash": digest, "status": status, "score": 0, "bonus": 0,
+            "max_score": MAX_SCORE, "problems": student.problems + [shown(error)], "tests": [], "exercises": {}}
+    write_text(out / "feedback" / f"{student.student}.md", feedback_markdown(data, "en"))
+    write_json(out / "results" / f"{student.student}.json", data)
+
+
+def _record_death(out: Path, student: StudentFiles, digest: str, how: str) -> None:
+    """Its grader process ended twice while grading it (once in the pool, once alone): a failing
+    grade, so that a submission that ends its grader cannot stop the class or loop forever."""
+    _record_failure(out, student, digest, f"the grader process ended ({how}) while grading this submission, "
+                    "twice (the second time alone, in a fresh process); it is recorded with 0 points",
+                    status="grader-process-ended")

@@ -21,20 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..assignment import MAX_SCORE
-from ..reports.files import write_text
+from ..reports.files import spreadsheet_cell, write_text
 from .identities import Identity, key
 
 COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 REQUIRED = ["Student", "ID", "SIS Login ID", "Section"]
 DEFAULT_ASSIGNMENT = "DL workflow homework"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    """A string that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -46,7 +38,7 @@ class RosterRow:
     section: str
 
     def cells(self) -> list[str]:
-        return [csv_safe(v) for v in (self.student, self.id, self.sis_user_id, self.sis_login_id, self.section)]
+        return [spreadsheet_cell(v) for v in (self.student, self.id, self.sis_user_id, self.sis_login_id, self.section)]
 
 
 def read_roster(path: Path) -> list[RosterRow]:
@@ -128,7 +120,7 @@ def write(out: Path, roster: list[RosterRow], idents: dict[str, Identity], score
     matched, unmatched = match(roster, idents)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*COLUMNS, csv_safe(assignment)])
+    w.writerow([*COLUMNS, spreadsheet_cell(assignment)])
     w.writerow(["Points Possible", "", "", "", "", MAX_SCORE])
     missing, not_graded = [], []
     for r in roster:
@@ -147,7 +139,7 @@ def write(out: Path, roster: list[RosterRow], idents: dict[str, Identity], score
     uw.writerow(["student", "score", "reason"])
     for u in unmatched:
         s = scores.get(u["student"], {})
-        uw.writerow([csv_safe(u["student"]), f"{s['score']:g}" if "score" in s else "", u["reason"]])
+        uw.writerow([spreadsheet_cell(u["student"]), f"{s['score']:g}" if "score" in s else "", u["reason"]])
     write_text(out / "unmatched.csv", ubuf.getvalue())
     return {"roster": len(roster), "matched": len(matched), "missing": missing,
             "unmatched": [u["student"] for u in unmatched], "not_graded": not_graded, "assignment": assignment}

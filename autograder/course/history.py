@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..reports.files import write_json, write_text
-from .canvas import csv_safe
+from ..reports.files import spreadsheet_cell
 
 RUN_FILE = re.compile(r"^(?P<counter>\d{6})-(?P<start>\d{8}T\d{6}Z)\.jsonl$")
 CHANGE_COLUMNS = ["student", "old_score", "new_score", "check", "old_status", "new_status", "reason"]
@@ -129,7 +129,7 @@ def record(out: Path, entries: list[dict], started: datetime, graded: set[str]) 
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CHANGE_COLUMNS)
     for r in rows:
-        w.writerow([csv_safe(r["student"]), _num(r["old_score"]), _num(r["new_score"]), r["check"],
+        w.writerow([spreadsheet_cell(r["student"]), _num(r["old_score"]), _num(r["new_score"]), r["check"],
                     r["old_status"], r["new_status"], r["reason"]])
     write_text(out / "changes.csv", buf.getvalue())
     write_json(out / "changes.json", {"since": since, "run_started": started.isoformat(), "history_file": name,

@@ -45,6 +45,7 @@ import numpy as np
 
 from ..assignment import FILENAMES
 from ..reports.files import write_json, write_text
+from ..reports.files import spreadsheet_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = ROOT / "exercises"
@@ -286,13 +287,6 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def _cell(value):
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def pair_json(p: PairResult, threshold: float) -> dict:
     flagged = {m.module for m in p.flagged_modules(threshold)}
     return {
@@ -310,10 +304,10 @@ def csv_text(pairs: list[dict]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["student_a", "student_b", "score", "share_a", "share_b", "module"])
     for p in pairs:
-        w.writerow([_cell(p["student_a"]), _cell(p["student_b"]), f"{p['score']:.4f}", f"{p['share_a']:.4f}",
+        w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{p['score']:.4f}", f"{p['share_a']:.4f}",
                     f"{p['share_b']:.4f}", "all"])
         for m in sorted((m for m in p["modules"] if m["flagged"]), key=lambda m: (-m["score"], m["module"])):
-            w.writerow([_cell(p["student_a"]), _cell(p["student_b"]), f"{m['score']:.4f}", f"{m['share_a']:.4f}",
+            w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{m['score']:.4f}", f"{m['share_a']:.4f}",
                         f"{m['share_b']:.4f}", m["module"]])
     return buf.getvalue()
 

@@ -1,6 +1,8 @@
 """Writing report files atomically: a temporary file in the same folder, then a rename."""
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import tempfile
@@ -42,3 +44,17 @@ def _cleaned(data):
     if isinstance(data, (list, tuple)):
         return [_cleaned(v) for v in data]
     return data
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_cell(value):
+    """A CSV cell a spreadsheet shows as text: a string that it would run as a formula (starting
+    with = + - @, a tab or a carriage return) gets a leading ' (OWASP's advice); numbers, and
+    strings that are plain numbers such as -3.5, are left as they are. Every CSV the kit writes
+    (gradebook, Canvas gradebook, changes, similarity) goes through this."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
