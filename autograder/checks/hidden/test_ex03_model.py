@@ -1,11 +1,9 @@
 """Hidden checks for ex03: a deeper MLP, dropout in train and eval mode, the init
 schemes' statistics, frozen parameters, and predict_proba's mode and gradients."""
-import math
-
 import torch
 
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_close, expect_equal, expect_number, expect_tensor
+from ..api import check, expect, expect_close, expect_equal, expect_tensor
 from ..public.test_ex01_gradient_descent import call_probe, gen
 from ..public.test_ex03_model import (MODULE, expect_forward, expect_predict, expect_proba, expect_sizes, forward_hint,
                                       init, mlp, predict, reference_forward)
