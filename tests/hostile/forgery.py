@@ -73,10 +73,6 @@ class Case:
     base: str = "stubs"  # "stubs" or "solutions"
     must_fail: tuple = ()  # functions whose checks must not pass for the trick
     suites: tuple = SUITES
-    # The trick points links at a host file: "SECRET_PATH" and "SECRET_DIR" in its sources become
-    # a file (and its folder) outside the worker's reach that holds SECRET_TOKEN; no report of
-    # the class may quote the token, and the trick must not score more than its twin.
-    secret: bool = False
 
     def files(self, which: str) -> dict[str, str]:
         read = stub if self.base == "stubs" else solution
@@ -123,35 +119,7 @@ class ClassRun:
     problems: list = field(default_factory=list)
 
 
-SECRET_TOKEN = "dlgrader-secret-7f3a9c"
-
-
-def plant_secret(root: Path) -> Path:
-    """A host file the grader must never read for a student: a line of text and a torch file."""
-    folder = root / "host-secret"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "secret.txt").write_text(f"{SECRET_TOKEN}\n" * 50)
-    (folder / "secret.png").write_bytes(_png_with_text(SECRET_TOKEN))
-    return folder / "secret.txt"
-
-
-def _png_with_text(text: str, size: int = 120) -> bytes:
-    """A real PNG (noise, so it does not compress to nothing) that carries ``text`` in a tEXt chunk:
-    what another student's figure on the host would look like to a grader that follows a link."""
-    import random
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rng = random.Random(0)
-    rows = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(size * 3)) for _ in range(size))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\0" + text.encode()) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
-def write_class(cases: list[Case], folder: Path, secret: Path | None = None) -> dict:
+def write_class(cases: list[Case], folder: Path) -> dict:
     """One student folder per trick, one per distinct plain twin; ``{case: (trick, plain)}``."""
     folder.mkdir(parents=True, exist_ok=True)
     students, plains = {}, {}
@@ -161,11 +129,7 @@ def write_class(cases: list[Case], folder: Path, secret: Path | None = None) -> 
         if key not in plains:
             plains[key] = f"plain_{key}"
             _write(folder / plains[key], plain_files)
-        trick = case.files("trick")
-        if case.secret and secret is not None:
-            trick = {n: t.replace("SECRET_PATH", str(secret)).replace("SECRET_DIR", str(secret.parent))
-                     for n, t in trick.items()}
-        _write(folder / case.name, trick)
+        _write(folder / case.name, case.files("trick"))
         students[case.name] = (case.name, plains[key])
     return students
 
@@ -179,21 +143,16 @@ def _write(folder: Path, files: dict) -> None:
 def grade_class(cases: list[Case], root: Path, suite: str, isolation: str) -> ClassRun:
     klass, out = root / f"class-{suite}-{isolation}", root / f"out-{suite}-{isolation}"
     chosen = [c for c in cases if suite in c.suites]
-    students = write_class(chosen, klass, plant_secret(root))
+    students = write_class(chosen, klass)
     env = {**os.environ, **LIMITS, **ISOLATION_ENV[isolation]}
     argv = [str(GRADE), "bulk", str(klass), "--out", str(out), "--jobs", "2"] + (["--hidden"] if suite == "hidden" else [])
     t0 = time.monotonic()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=2400)
-    results, leaked = {}, []
+    results = {}
     for path in sorted((out / "results").glob("*.json")):
         results[path.stem] = json.loads(path.read_text())
-    for path in sorted(out.rglob("*")):
-        if path.is_file() and not path.is_symlink() and SECRET_TOKEN.encode() in path.read_bytes():
-            leaked.append(str(path.relative_to(out)))
-    if SECRET_TOKEN in done.stdout + done.stderr:
-        leaked.append("the console")
     return ClassRun(suite, isolation, results, students, done.stdout, done.stderr, time.monotonic() - t0,
-                    done.returncode, [f"a host file's text reached {where}" for where in leaked])
+                    done.returncode)
 
 
 def points(report: dict, exercise: str | None = None) -> float:
@@ -242,9 +201,6 @@ def main(argv=None) -> int:
                   f"(exit {run.returncode})")
             if run.returncode:
                 print(run.stderr[-3000:])
-            for line in run.problems:
-                bad += 1
-                print("LEAKED", line)
             for case in [c for c in cases if suite in c.suites]:
                 trick, plain = run.students[case.name]
                 got, ref = run.results.get(trick), run.results.get(plain)
@@ -263,8 +219,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    # Run as a script: import this file as hostile.forgery, the module the case files import.
-    sys.path.insert(0, str(HERE.parent))
-    from hostile import forgery
-
-    sys.exit(forgery.main())
+    sys.exit(main())
