@@ -7,6 +7,10 @@ from ...feedback.catalog import Msg
 from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
 from ..public.test_ex01_gradient_descent import (MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted,
                                                  is_close)
+from ..reference.ex01 import (ALLOWED_WORDS, CROSS_ENTROPY_WORDS, MODULE_FILE, SOFTMAX_WORDS, gradient_descent,
+                              minibatch_descent, mse_of)
+from ..source_rules import describe
+from ..source_rules import forbidden as forbidden_in_source
 
 
 def recorded(sub, func, args, hint):
@@ -18,6 +22,18 @@ def recorded(sub, func, args, hint):
 
 def forbidden(calls, words):
     return sorted(c for c in calls if any(w in c.rsplit(".", 1)[-1] for w in words))
+
+
+def expect_by_hand(sub, words, func, args, call_words, hint, expected, name):
+    """After the values were found right: the module's source (read and parsed here, never run)
+    names none of ``words`` and reaches nothing by computed names; then, only as a further reason
+    to fail, the worker's record of the torch functions ``func`` called names none of ``call_words``."""
+    source = sub.files.get(MODULE_FILE, b"")
+    found = forbidden_in_source(source, words, allow=ALLOWED_WORDS)
+    expect(not found, Msg("cmp.number", got=describe(found), expected=expected), hint=hint, name=f"{MODULE_FILE}")
+    _, calls = recorded(sub, func, args, hint)
+    used = forbidden(calls if isinstance(calls, list) else [], call_words)
+    expect(not used, Msg("cmp.number", got=", ".join(map(str, used))[:200], expected=expected), hint=hint, name=name)
 
 
 def expect_stable(got, expected, stable_hint, hint, name, values=None):
@@ -32,26 +48,6 @@ def expect_stable(got, expected, stable_hint, hint, name, values=None):
                                     for v in (values.sum(), values, values.sum() / values.shape[0])):
         hint = "hint.ex01_reduce_mean"
     fail(problem, hint=hint, name=name)
-
-
-def gradient_descent(X, y, lr, steps, accumulate=False, before=False):
-    """Plain gradient descent on mean((X @ w + b - y)**2) from zeros, with the loss on all
-    data after each step (``before``: before each step); ``accumulate`` adds every gradient
-    to the previous ones."""
-    n, d = X.shape
-    w, b = torch.zeros(d), torch.zeros(())
-    gw, gb = torch.zeros(d), torch.zeros(())
-    losses = []
-    for _ in range(steps):
-        r = X @ w + b - y
-        if before:
-            losses.append(float((r ** 2).mean()))
-        dw, db = 2 / n * X.T @ r, 2 / n * r.sum()
-        gw, gb = (gw + dw, gb + db) if accumulate else (dw, db)
-        w, b = w - lr * gw, b - lr * gb
-        if not before:
-            losses.append(float(((X @ w + b - y) ** 2).mean()))
-    return w, b, losses
 
 
 def starts_elsewhere(ex01, X, y) -> bool:
@@ -105,14 +101,16 @@ def test_softmax_stable(ex01):
                   "hint.ex01_softmax_stable" if right_when_small else "hint.ex01_softmax_dim", "softmax(x, dim=1)")
 
 
-@check("ex01", "softmax", 1, en="softmax does not call torch.softmax, F.softmax or log_softmax",
-       zh="softmax 没有调用 torch.softmax、F.softmax 或 log_softmax")
-def test_softmax_by_hand(sub):
-    x = torch.randn(5, 3, generator=gen(22))
-    _, calls = recorded(sub, "softmax", [x], "hint.ex01_softmax_rows")
-    used = forbidden(calls, ("softmax",))
-    expect(not used, Msg("cmp.number", got=", ".join(used), expected="exp / sum written by hand"),
-           hint="hint.ex01_softmax_by_hand", name="softmax(x)")
+@check("ex01", "softmax", 1, en="softmax is right and written by hand: no torch.softmax, F.softmax or log_softmax",
+       zh="softmax 结果正确且是手写的：没有使用 torch.softmax、F.softmax 或 log_softmax",
+       in_process="the torch functions softmax called, as the worker recorded them")
+def test_softmax_by_hand(sub, ex01):
+    x = torch.randn(5, 3, generator=gen(22)) * 2
+    with hinted("hint.ex01_softmax_rows"):
+        got = ex01.softmax(x)
+    expect_close(got, torch.softmax(x, dim=-1), hint="hint.ex01_softmax_rows", name="softmax(x)")
+    expect_by_hand(sub, SOFTMAX_WORDS, "softmax", [x], ("softmax",), "hint.ex01_softmax_by_hand",
+                   "exp / sum written by hand", "softmax(x)")
 
 
 @check("ex01", "cross_entropy", 1, en="cross_entropy equals F.cross_entropy for logits around 1e4",
@@ -127,14 +125,18 @@ def test_cross_entropy_stable(ex01):
                   "cross_entropy(logits, target)", values=per_sample)
 
 
-@check("ex01", "cross_entropy", 1, en="cross_entropy does not call F.cross_entropy, nn.CrossEntropyLoss or a softmax",
-       zh="cross_entropy 没有调用 F.cross_entropy、nn.CrossEntropyLoss 或 softmax 函数")
-def test_cross_entropy_by_hand(sub):
-    logits = torch.randn(4, 3, generator=gen(24))
-    _, calls = recorded(sub, "cross_entropy", [logits, torch.tensor([2, 0, 1, 1])], "hint.ex01_ce_formula")
-    used = forbidden(calls, ("cross_entropy", "softmax"))
-    expect(not used, Msg("cmp.number", got=", ".join(used), expected="the loss written by hand"),
-           hint="hint.ex01_ce_by_hand", name="cross_entropy(logits, target)")
+@check("ex01", "cross_entropy", 1,
+       en="cross_entropy is right and written by hand: no F.cross_entropy, nn.CrossEntropyLoss, nll_loss or softmax",
+       zh="cross_entropy 结果正确且是手写的：没有使用 F.cross_entropy、nn.CrossEntropyLoss、nll_loss 或 softmax 函数",
+       in_process="the torch functions cross_entropy called, as the worker recorded them")
+def test_cross_entropy_by_hand(sub, ex01):
+    logits = torch.randn(4, 3, generator=gen(24)) * 2
+    target = torch.tensor([2, 0, 1, 1])
+    per_sample = F.cross_entropy(logits, target, reduction="none")
+    expect_loss(lambda: ex01.cross_entropy(logits, target), per_sample.mean(), per_sample, "hint.ex01_ce_formula",
+                "cross_entropy(logits, target)")
+    expect_by_hand(sub, CROSS_ENTROPY_WORDS, "cross_entropy", [logits, target], ("cross_entropy", "softmax", "nll_loss"),
+                   "hint.ex01_ce_by_hand", "the loss written by hand", "cross_entropy(logits, target)")
 
 
 @check("ex01", "binary_cross_entropy", 1, en="binary_cross_entropy clamps probabilities of exactly 0 and 1 to [eps, 1-eps]",
@@ -181,19 +183,29 @@ def test_linear_regression_grad_other_shapes(ex01):
     expect_grad(ex01, X, y, w, torch.tensor(-2.0))
 
 
-@check("ex01", "gd_step", 1, en="gd_step returns new tensors and leaves w, b, dw, db unchanged",
-       zh="gd_step 返回新的张量，w、b、dw、db 保持不变")
+@check("ex01", "gd_step", 1, en="gd_step returns w - lr*dw and b - lr*db as new tensors, w, b, dw, db unchanged",
+       zh="gd_step 以新张量返回 w - lr*dw 和 b - lr*db，w、b、dw、db 保持不变",
+       in_process="the inputs after the call and the memory of the returned tensors, seen in the worker")
 def test_gd_step_leaves_inputs(sub):
     g = gen(28)
     w, dw = torch.randn(4, generator=g), torch.randn(4, generator=g)
     b, db = torch.tensor(1.25), torch.tensor(0.5)
     out = call_probe(sub, MODULE, "gd_step_run", "gd_step", w, b, dw, db, 0.3, hint="hint.ex01_gd_inplace")
-    unchanged = [bool(torch.equal(a, k)) for a, k in zip(out["inputs_after"], (w, b, dw, db))]
-    expect_equal(unchanged, [True] * 4, hint="hint.ex01_gd_inplace", name="w, b, dw, db unchanged")
-    expect(not out["shared"], Msg("cmp.number", got="an input tensor", expected="new tensors"),
+    result = out.get("result") if isinstance(out, dict) else None
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           Msg("cmp.type", expected="(w_new, b_new)", got=type(result).__name__), hint="hint.ex01_gd_step",
+           name="gd_step(...)")
+    # the values first, against what the grader sent and computed: echoed inputs earn nothing
+    expect_close(result[0], w - 0.3 * dw, hint="hint.ex01_gd_step", name="w_new")
+    expect_number(result[1], float(b - 0.3 * db), hint="hint.ex01_gd_step", name="b_new")
+    # only then what the worker saw, which can only take the point away
+    after = out.get("inputs_after")
+    unchanged = [isinstance(a, torch.Tensor) and compare(a, k, atol=0.0, rtol=0.0) is None
+                 for a, k in zip(after if isinstance(after, list) else [], (w, b, dw, db))]
+    expect_equal(unchanged + [False] * (4 - len(unchanged)), [True] * 4, hint="hint.ex01_gd_inplace",
+                 name="w, b, dw, db unchanged")
+    expect(out.get("shared") is False, Msg("cmp.number", got="an input tensor", expected="new tensors"),
            hint="hint.ex01_gd_inplace", name="gd_step(...)")
-    expect_close(out["result"][0], w - 0.3 * dw, hint="hint.ex01_gd_step", name="w_new")
-    expect_number(out["result"][1], float(b - 0.3 * db), hint="hint.ex01_gd_step", name="b_new")
 
 
 @check("ex01", "fit_linear_regression", 2, en="full-batch fit equals gradient descent from zeros (lr=0.05, 30 epochs)",
@@ -236,11 +248,18 @@ def test_fit_minibatch_steps(ex01):
                  name="losses")
 
 
-@check("ex01", "fit_linear_regression", 1, en="mini-batch fit: same seed, same result; another seed, another result",
-       zh="小批量训练：相同的 seed 结果相同，不同的 seed 结果不同")
+@check("ex01", "fit_linear_regression", 1, en="mini-batch fit: it learns, same seed same result, another seed another result",
+       zh="小批量训练：能学到规律；相同的 seed 结果相同，不同的 seed 结果不同")
 def test_fit_minibatch_seed(ex01):
     X, y = data(24, 3, seed=31)
     w1, b1, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
+    # a fit that returns something fixed per seed earns nothing: (w1, b1) must lower the full-data
+    # loss (computed here) about as far as mini-batch gradient descent does
+    start, reached = mse_of(X, y, torch.zeros(3), 0.0), mse_of(X, y, *minibatch_descent(X, y, 0.05, 3, 5, 4)[:2])
+    got = mse_of(X, y, w1, b1)
+    expect(got <= reached + 0.25 * (start - reached),
+           Msg("cmp.number", got=f"a full-data MSE of {got:.4g}", expected=f"about {reached:.4g} (from {start:.4g})"),
+           hint="hint.ex01_fit_minibatch", name="w, b after 3 mini-batch epochs")
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=11)
     if compare(w2, w1, atol=0.0, rtol=0.0) is not None and starts_elsewhere(ex01, X, y):

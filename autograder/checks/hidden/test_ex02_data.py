@@ -7,8 +7,9 @@ import torch
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal
 from ..public.test_ex01_gradient_descent import call_probe, gen, hinted
-from ..public.test_ex02_data import (MODULE, dataset, expect_items, expect_same_rows, expect_steps, expected_split,
-                                     flat, loaders, scale, write_csv)
+from ..public.test_ex02_data import (MODULE, dataset, expect_items, expect_reads_split, expect_same_rows, expect_steps,
+                                     expect_tensor_dataset, expected_split, flat, loaders, scale, write_csv)
+from ..reference.ex02 import epoch_problem
 
 # 6 train, 3 val, 4 test rows, the splits interleaved
 ROWS = [
@@ -84,6 +85,7 @@ def test_iris_scaled_with_train_stats(sub):
        zh="未知的划分会抛出 ValueError，并写明 'train'、'val' 和 'test'")
 def test_iris_unknown_split_message(sub):
     path = hidden_csv(sub)
+    expect_reads_split(sub, path, ROWS, "val")  # a dataset that always raises earns nothing
     out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
@@ -95,6 +97,7 @@ def test_iris_unknown_split_message(sub):
 @check("ex02", "IrisDataset", 1, en="a missing CSV raises FileNotFoundError naming the path",
        zh="CSV 文件不存在时抛出 FileNotFoundError，并写明路径")
 def test_iris_missing_file(sub):
+    expect_reads_split(sub, hidden_csv(sub), ROWS, "test")  # a dataset that always raises earns nothing
     path = "no_such_folder/iris_gone.csv"
     out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "train"])
     expect("FileNotFoundError" in out["mro"],
@@ -106,30 +109,52 @@ def test_iris_missing_file(sub):
 
 # --- TensorDataset and DataLoaders ------------------------------------------------------------
 @check("ex02", "to_tensor_dataset", 1, en="to_tensor_dataset turns int64 pixels and uint8 labels into float32 and int64",
-       zh="to_tensor_dataset 把 int64 像素和 uint8 标签变成 float32 和 int64")
+       zh="to_tensor_dataset 把 int64 像素和 uint8 标签变成 float32 和 int64",
+       in_process="isinstance(ds, TensorDataset), seen in the worker")
 def test_to_tensor_dataset_other_dtypes(sub):
     X = (np.arange(20, dtype=np.int64).reshape(5, 4) * 3) % 17
     y = np.array([9, 0, 4, 4, 7], dtype=np.uint8)
-    out = call_probe(sub, MODULE, "tensor_dataset_run", "to_tensor_dataset", X, y, hint="hint.ex02_tensor_dataset")
-    expect_close(out["x"], torch.tensor(X, dtype=torch.float32), hint="hint.ex02_tensor_dataset", name="features")
-    expect_close(out["y"], torch.tensor(y, dtype=torch.int64), hint="hint.ex02_tensor_dataset", name="labels")
+    expect_tensor_dataset(sub, X, y)
 
 
-@check("ex02", "make_loaders", 1, en="the training order is the same for the same seed (own torch.Generator)",
-       zh="相同的 seed 给出相同的训练顺序（使用自己的 torch.Generator）")
+def expect_train_epochs(out, batch_size=8):
+    """Every epoch of every training loader returned (two of the first call, two of a second call
+    with the same seed, one of another seed) has every sample exactly once, in full batches."""
+    epochs = {"epoch 1": out["batches"].get("train"), "epoch 2": out.get("second"), "other seed": out.get("other")}
+    again = out.get("again") if isinstance(out.get("again"), list) else []
+    epochs.update({f"same seed again, epoch {i + 1}": e for i, e in enumerate(again[:2])})
+    for name, batches in epochs.items():
+        problem = epoch_problem(batches, SIZES[0], batch_size)
+        expect(problem is None, Msg("cmp.number", got=problem, expected=f"{SIZES[0]} samples once each in batches of 8"),
+               hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
+    expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
+    return epochs["epoch 1"], epochs["epoch 2"], again
+
+
+@check("ex02", "make_loaders", 1, en="the training order is the same for the same seed, epoch by epoch (own torch.Generator)",
+       zh="相同的 seed 给出相同的训练顺序，每个 epoch 都一样（使用自己的 torch.Generator）")
 def test_train_order_same_seed(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
-    expect_equal(out["again"], out["batches"]["train"], hint="hint.ex02_train_seed", name="training order, seed 5 twice")
+    first, second, again = expect_train_epochs(out)
+    # a loader that is not shuffled, or replays one order, is the same for any seed: it earns nothing
+    expect(flat(first) != sorted(flat(first)) and first != second,
+           Msg("cmp.number", got="the same order every epoch", expected="a new shuffle every epoch"),
+           hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
+    expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 5 twice, epoch 1")
+    expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 5 twice, epoch 2")
 
 
-@check("ex02", "make_loaders", 1, en="the training loader is shuffled, differently for another seed",
-       zh="训练加载器会打乱顺序，换一个 seed 顺序也不同")
+@check("ex02", "make_loaders", 1, en="the training loader is shuffled anew every epoch, differently for another seed",
+       zh="训练加载器每个 epoch 都重新打乱顺序，换一个 seed 顺序也不同")
 def test_train_shuffled_by_seed(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
-    order = flat(out["batches"]["train"])
+    first, second, _ = expect_train_epochs(out)
+    order = flat(first)
     expect(order != sorted(order), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
            hint="hint.ex02_train_shuffled", name="loaders['train']")
-    expect(out["other"] != out["batches"]["train"], Msg("cmp.number", got="the same order", expected="another order"),
+    expect(second != first, Msg("cmp.number", got="the same order in epoch 2", expected="a new shuffle every epoch"),
+           hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
+    expect(out["other"] != first, Msg("cmp.number", got="the same order", expected="another order"),
            hint="hint.ex02_train_seed", name="training order, seeds 5 and 6")
 
 

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
 from ..api import as_float, check, compare, hinted, run_probe, expect, expect_close, expect_length, expect_number, expect_tensor, fail
+from ..reference.ex01 import autograd_grad, gradient_descent
 
 MODULE = "ex01_gradient_descent"
 
@@ -50,13 +51,6 @@ def grad_hint(dw, db, X, y, w, b) -> str:
     if is_close(dw, 2 / n * X.T @ (X @ w - y)) or is_close(db, 2 / n * (X @ w - y).sum()):
         return "hint.ex01_grad_bias"
     return "hint.ex01_grad_formula"
-
-
-def autograd_grad(X, y, w, b):
-    """The gradient of mean((X @ w + b - y)**2), computed by autograd in the grader."""
-    w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    ((X @ w + b - y) ** 2).mean().backward()
-    return w.grad, b.grad
 
 
 def expect_grad(ex01, X, y, w, b):
@@ -185,11 +179,18 @@ def test_gd_step_values(ex01):
     expect_number(result[1], float(b - 0.1 * db), hint="hint.ex01_gd_step", name="b_new", atol=1e-6, rtol=1e-5)
 
 
-@check("ex01", "fit_linear_regression", 2, en="fit_linear_regression returns w [4] float32, a scalar b and 5 float losses",
-       zh="fit_linear_regression 返回 float32 的 w [4]、标量 b 和 5 个 float 损失")
+@check("ex01", "fit_linear_regression", 2,
+       en="fit_linear_regression returns w [4] float32, a scalar b and 5 float losses, those of gradient descent",
+       zh="fit_linear_regression 返回 float32 的 w [4]、标量 b 和 5 个 float 损失，与梯度下降的结果一致")
 def test_fit_returns_types(ex01):
     X, y = house_prices(32, seed=9)
-    fit(ex01, X, y, lr=0.1, epochs=5)
+    w, b, losses = fit(ex01, X, y, lr=0.1, epochs=5)
+    # the types alone earn nothing: the values must be those of 5 full-batch steps from zeros
+    w_ref, b_ref, losses_ref = gradient_descent(X, y, 0.1, 5)
+    expect_close(w, w_ref, hint="hint.ex01_fit_full_batch", name="w")
+    expect_number(b, float(b_ref), hint="hint.ex01_fit_full_batch", name="b", atol=1e-5, rtol=1e-4)
+    expect_close(torch.tensor(losses, dtype=torch.float64), torch.tensor(losses_ref, dtype=torch.float64),
+                 hint="hint.ex01_fit_losses", name="losses")
 
 
 @check("ex01", "fit_linear_regression", 1, en="full-batch fit recovers the house-price rule and its loss falls",

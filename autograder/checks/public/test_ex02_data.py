@@ -4,17 +4,10 @@ import torch
 
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal, expect_tensor
+from ..reference.ex02 import IRIS_SPLITS, csv_text, expected_split, flat, iris_fingerprint, scale
 from .test_ex01_gradient_descent import call_probe, gen, hinted
 
 MODULE = "ex02_data"
-HEADER = "sepal_length,sepal_width,petal_length,petal_width,label,species,split"
-SPECIES = ("setosa", "versicolor", "virginica")
-
-
-def csv_text(rows) -> str:
-    """rows of (f1, f2, f3, f4, label, split) as the text of an iris CSV."""
-    lines = [HEADER] + [f"{a},{b},{c},{d},{y},{SPECIES[y]},{s}" for a, b, c, d, y, s in rows]
-    return "\n".join(lines) + "\n"
 
 
 def write_csv(sub, name, rows):
@@ -27,15 +20,9 @@ def dataset(sub, csv_path, split, stats=None):
     return call_probe(sub, MODULE, "dataset_run", "IrisDataset", *args, hint="hint.ex02_read_rows")
 
 
-def expected_split(rows, split):
-    """(features float32 [n, 4], labels int64 [n]) of the rows of one split."""
-    chosen = [r for r in rows if r[5] == split]
-    return (torch.tensor([r[:4] for r in chosen], dtype=torch.float32).reshape(-1, 4),
-            torch.tensor([r[4] for r in chosen], dtype=torch.int64))
-
-
 def expect_items(items, hint):
     """Every ds[i] is (x float32 [4], y int64 0-dim); returns them stacked."""
+    expect(isinstance(items, list), Msg("cmp.type", expected="items", got=type(items).__name__), hint=hint, name="ds[i]")
     for i, item in enumerate(items):
         expect(isinstance(item, (tuple, list)) and len(item) == 2,
                Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint=hint, name=f"ds[{i}]")
@@ -59,20 +46,10 @@ def expect_same_rows(got, expected, hint, name):
     expect_close(gx, ex, hint=hint, name=f"{name} features")
 
 
-def scale(x, stats):
-    """The expected min-max scaling, in float64: a zero range divides by 1."""
-    lo, hi = (s.double() for s in stats)
-    return ((x.double() - lo) / (hi - lo).masked_fill(hi == lo, 1.0)).to(x.dtype)
-
-
 def loaders(sub, **kwargs):
     out = call_probe(sub, MODULE, "loaders_run", "make_loaders", hint="hint.ex02_make_loaders", **kwargs)
     expect_equal(out["keys"], ["test", "train", "val"], hint="hint.ex02_make_loaders", name="make_loaders(...) keys")
     return out
-
-
-def flat(batches):
-    return [v for batch in batches for v in batch]
 
 
 def expect_steps(ex02, n, batch_size, drop_last, expected, hint):
@@ -135,7 +112,22 @@ def test_minmax_scale_zero_range(ex02):
 def test_iris_split_lengths(sub, ex02):
     path = ex02.data_dir() / "iris.csv"
     for split, n in (("train", 96), ("val", 24), ("test", 30)):
-        expect_equal(dataset(sub, path, split)["len"], n, hint="hint.ex02_split_lengths", name=f"len(IrisDataset(..., '{split}'))")
+        out = dataset(sub, path, split)
+        expect_equal(out["len"], n, hint="hint.ex02_split_lengths", name=f"len(IrisDataset(..., '{split}'))")
+        # the lengths alone earn nothing: the samples must be that split's rows of the shipped CSV
+        x, y = expect_items(out["items"], "hint.ex02_item_types")
+        expect_iris_split(x, y, split)
+
+
+def expect_iris_split(x, y, split):
+    """The stacked items of a split of data/iris.csv: its labels and feature sums as the grader knows them."""
+    counts, sums, squares = iris_fingerprint(x, y)
+    want_counts, want_sums, want_squares = IRIS_SPLITS[split]
+    expect_equal(counts, want_counts, hint="hint.ex02_read_rows", name=f"samples per label of the '{split}' split")
+    expect_close(sums, torch.tensor(want_sums, dtype=torch.float64), atol=1e-3, rtol=1e-5, hint="hint.ex02_read_rows",
+                 name=f"feature sums of the '{split}' split")
+    expect_close(squares, torch.tensor(want_squares, dtype=torch.float64), atol=1e-2, rtol=1e-5,
+                 hint="hint.ex02_read_rows", name=f"feature sums of squares of the '{split}' split")
 
 
 @check("ex02", "IrisDataset", 2, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
@@ -156,25 +148,48 @@ def test_iris_scaled_with_stats(sub):
     expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "train split")
 
 
+def expect_reads_split(sub, path, rows, split):
+    """IrisDataset(path, split) gives the rows of that split (before a check of its errors)."""
+    got = expect_items(dataset(sub, path, split)["items"], "hint.ex02_item_types")
+    expect_same_rows(got, expected_split(rows, split), "hint.ex02_read_rows", f"{split} split")
+
+
 @check("ex02", "IrisDataset", 1, en="an unknown split ('training') raises ValueError", zh="未知的划分（'training'）会抛出 ValueError")
 def test_iris_unknown_split(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
+    expect_reads_split(sub, path, ROWS, "train")  # a dataset that always raises earns nothing
     out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "training"])
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'training')")
 
 
 # --- TensorDataset and DataLoaders ------------------------------------------------------------
+def expect_tensor_dataset(sub, X, y):
+    """to_tensor_dataset(X, y): its items, stacked here, are X as float32 and y as int64; then,
+    as seen in the worker, it is a TensorDataset."""
+    out = call_probe(sub, MODULE, "tensor_dataset_run", "to_tensor_dataset", X, y, hint="hint.ex02_tensor_dataset")
+    items = out.get("items") if isinstance(out, dict) else None
+    expect_equal(len(items) if isinstance(items, list) else None, len(y), hint="hint.ex02_tensor_dataset",
+                 name="len(to_tensor_dataset(X, y))")
+    for i, item in enumerate(items):
+        expect(isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(t, torch.Tensor) for t in item),
+               Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint="hint.ex02_tensor_dataset",
+               name=f"ds[{i}]")
+    expect_close(torch.stack([it[0] for it in items]), torch.tensor(X, dtype=torch.float32),
+                 hint="hint.ex02_tensor_dataset", name="features")
+    expect_close(torch.stack([it[1] for it in items]), torch.tensor(y, dtype=torch.int64),
+                 hint="hint.ex02_tensor_dataset", name="labels")
+    expect(out.get("is_tensor_dataset") is True, Msg("cmp.type", expected="TensorDataset", got="another type"),
+           hint="hint.ex02_tensor_dataset", name="to_tensor_dataset(X, y)")
+
+
 @check("ex02", "to_tensor_dataset", 2, en="to_tensor_dataset turns float64/int32 arrays into float32 features, int64 labels",
-       zh="to_tensor_dataset 把 float64/int32 数组变成 float32 特征和 int64 标签")
+       zh="to_tensor_dataset 把 float64/int32 数组变成 float32 特征和 int64 标签",
+       in_process="isinstance(ds, TensorDataset), seen in the worker")
 def test_to_tensor_dataset(sub):
     X = np.arange(18, dtype=np.float64).reshape(6, 3) / 7
     y = np.array([0, 2, 1, 1, 0, 2], dtype=np.int32)
-    out = call_probe(sub, MODULE, "tensor_dataset_run", "to_tensor_dataset", X, y, hint="hint.ex02_tensor_dataset")
-    expect(out["is_tensor_dataset"], Msg("cmp.type", expected="TensorDataset", got="another type"),
-           hint="hint.ex02_tensor_dataset", name="to_tensor_dataset(X, y)")
-    expect_close(out["x"], torch.tensor(X, dtype=torch.float32), hint="hint.ex02_tensor_dataset", name="features")
-    expect_close(out["y"], torch.tensor(y, dtype=torch.int64), hint="hint.ex02_tensor_dataset", name="labels")
+    expect_tensor_dataset(sub, X, y)
 
 
 @check("ex02", "make_loaders", 2, en="make_loaders returns train/val/test loaders that yield every sample once in batches of 16",
@@ -184,7 +199,7 @@ def test_make_loaders(sub):
     out = loaders(sub, sizes=sizes, batch_size=16, seed=0, other_seed=1)
     for (name, n), offset in zip(zip(("train", "val", "test"), sizes), (0, 1000, 2000)):
         batches = out["batches"][name]
-        expect(all(len(b) <= 16 for b in batches) and len(batches[0]) == min(16, n),
+        expect(bool(batches) and all(len(b) <= 16 for b in batches) and len(batches[0]) == min(16, n),
                Msg("cmp.number", got=[len(b) for b in batches], expected="batches of 16"),
                hint="hint.ex02_batch_size", name=f"loaders['{name}'] batch sizes")
         expect_equal(sorted(flat(batches)), list(range(offset, offset + n)), hint="hint.ex02_no_drop",

@@ -1,10 +1,13 @@
 """Instruments for ex01 (losses, gradient descent), ex02 (data) and ex03 (the model).
 
 They run in the worker next to student code (``sub.probe("probes_ex01_03.name")``),
-build what they need there, call one student function and return plain data:
-inputs kept to see whether they changed, loader orders, the ``nn.Linear``
-layers of a model in the order its forward uses them, the event log of a
-``probes.ProbeModel``. A student's exception propagates unchanged.
+build what they need there from the tensors and seeds the grader sends, call one
+student function and return its raw results: outputs, the items and batches it
+yields, the ``nn.Linear`` weights of a model (in the order its forward uses them),
+the weights an init left. They compute no correct answer: everything a check
+compares with is computed in the grader (``autograder/checks/reference/``), and
+whatever they report is only what student code let them see. A student's
+exception propagates unchanged.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import TensorDataset
 
 try:  # the grader imports the package; the worker has the runtime folder on sys.path
     from . import probes
@@ -69,15 +72,15 @@ def dataset_run(csv_path, split: str, stats=None, ctx=None) -> dict:
     cls = _student(ctx, "ex02_data", "IrisDataset")
     ds = cls(csv_path, split) if stats is None else cls(csv_path, split, stats)
     n = len(ds)
-    return {"len": n, "items": [ds[i] for i in range(n)], "is_dataset": isinstance(ds, Dataset)}
+    return {"len": n, "items": [ds[i] for i in range(min(n, 10_000))]}
 
 
 def tensor_dataset_run(X, y, ctx=None) -> dict:
-    """to_tensor_dataset(X, y) on NumPy arrays: its type, length and items stacked."""
+    """to_tensor_dataset(X, y) on NumPy arrays: whether it is a TensorDataset, its length and items."""
     ds = _student(ctx, "ex02_data", "to_tensor_dataset")(X, y)
-    items = [ds[i] for i in range(len(ds))]
-    return {"is_tensor_dataset": isinstance(ds, TensorDataset), "len": len(ds),
-            "x": torch.stack([it[0] for it in items]), "y": torch.stack([it[1] for it in items])}
+    n = len(ds)
+    return {"is_tensor_dataset": isinstance(ds, TensorDataset), "len": n,
+            "items": [ds[i] for i in range(min(n, 10_000))]}
 
 
 def _indexed(n: int, offset: int) -> TensorDataset:
@@ -91,11 +94,12 @@ def _order(loader) -> list:
 
 
 def loaders_run(sizes=(40, 13, 11), batch_size: int = 16, seed: int = 0, other_seed: int = 1, ctx=None) -> dict:
-    """make_loaders on indexed datasets (labels are the sample ids), built three
-    times: ``seed``, ``seed`` again and ``other_seed``. All are built first and
-    the global RNG is used in between, so only a generator of their own keeps
-    two loaders of the same seed in step. Returns the keys, the batches of
-    labels of every loader (one epoch each)."""
+    """make_loaders on indexed datasets (labels are the sample ids), called three times:
+    ``seed``, ``seed`` again and ``other_seed``. All are built first and the global RNG is used
+    in between, so only a generator of their own keeps two loaders of the same seed in step.
+    Returns the keys and the batches of labels: ``batches`` one epoch of every loader of the
+    first call, ``second`` a second epoch of its train loader, ``again`` two epochs of the
+    second call's train loader, ``other`` one epoch of the third's."""
     fn = _student(ctx, "ex02_data", "make_loaders")
     datasets = [_indexed(n, off) for n, off in zip(sizes, (0, 1000, 2000))]
     first = fn(*datasets, batch_size=batch_size, seed=seed)
@@ -105,9 +109,11 @@ def loaders_run(sizes=(40, 13, 11), batch_size: int = 16, seed: int = 0, other_s
     if not isinstance(first, dict):
         return out
     torch.rand(7)
-    out["batches"] = {name: _order(loader) for name, loader in first.items()}
+    out["batches"] = {str(name): _order(loader) for name, loader in first.items()}
+    torch.rand(3)
+    out["second"] = _order(first["train"])
     torch.rand(5)
-    out["again"] = _order(again["train"])
+    out["again"] = [_order(again["train"]), _order(again["train"])]
     out["other"] = _order(other["train"])
     return out
 
@@ -131,68 +137,70 @@ def _weights(linears) -> list:
 
 
 def mlp_run(in_features, hidden, num_classes, x, dropout=None, seed=0, mode="train", repeats=1,
-            ctx=None) -> dict:
+            then_eval=False, ctx=None) -> dict:
     """MLP(in_features, hidden, num_classes[, dropout]) built after torch.manual_seed(seed),
-    put in ``mode``, called ``repeats`` times on ``x``. Returns the outputs, the
-    (weight, bias) of its nn.Linear layers in the order forward calls them, the
-    torch functions forward called, and the number of nn.Linear modules."""
+    put in ``mode``, called ``repeats`` times on ``x`` (and, with ``then_eval``, once more in
+    eval mode). Returns the outputs, the (weight, bias) of its nn.Linear layers in the order
+    forward calls them, and the number of nn.Linear modules."""
     cls = _student(ctx, "ex03_model", "MLP")
     torch.manual_seed(seed)
     model = cls(in_features, hidden, num_classes) if dropout is None else cls(in_features, hidden, num_classes,
                                                                               dropout=dropout)
     model.train(mode == "train")
-    recorder = probes.CallRecorder()
     outputs = []
 
     def forward():
-        with recorder:
-            outputs.append(model(x))
+        outputs.append(model(x))
 
     linears = layers_in_call_order(model, forward)
     for _ in range(repeats - 1):
         forward()
-    return {"outputs": [o.detach() if isinstance(o, torch.Tensor) else o for o in outputs],
-            "linears": _weights(linears), "calls": sorted(recorder.names),
-            "n_linear": sum(isinstance(m, nn.Linear) for m in model.modules())}
+    out = {"outputs": [o.detach() if isinstance(o, torch.Tensor) else o for o in outputs],
+           "linears": _weights(linears), "n_linear": sum(isinstance(m, nn.Linear) for m in model.modules())}
+    if then_eval:
+        model.eval()
+        y = model(x)
+        out["eval_output"] = y.detach() if isinstance(y, torch.Tensor) else y
+    return out
 
 
-def _init_model(sizes, seed):
-    """Linear layers of the given sizes, one nested in a submodule, biases 1."""
-    torch.manual_seed(seed)
-    (a, b), *rest = sizes
-    layers = [nn.Linear(a, b), nn.ReLU()]
-    for i, o in rest:
-        layers.append(nn.Sequential(nn.Linear(i, o)))
-    model = nn.Sequential(*layers)
+def _init_model(layers):
+    """nn.Linear layers holding the (weight, bias) pairs given, one nested in a submodule."""
+    (w0, b0), *rest = layers
+    modules = [nn.Linear(w0.shape[1], w0.shape[0]), nn.ReLU()]
+    for w, _ in rest:
+        modules.append(nn.Sequential(nn.Linear(w.shape[1], w.shape[0])))
+    model = nn.Sequential(*modules)
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.Linear):
-                m.bias.fill_(1.0)
+        for m, (w, b) in zip([m for m in model.modules() if isinstance(m, nn.Linear)], layers):
+            m.weight.copy_(w)
+            m.bias.copy_(b)
     return model
 
 
-def init_run(sizes=((400, 900), (900, 300)), scheme="kaiming", seed=0, ctx=None) -> dict:
-    """init_weights(model, scheme) on a model of nn.Linear layers (the second one
-    nested in a submodule): (weight, bias) of every layer before and after."""
+def init_run(layers, scheme="kaiming", seed=0, ctx=None) -> dict:
+    """init_weights(model, scheme) on a model of nn.Linear layers holding the (weight, bias)
+    pairs the grader sent (the second one nested in a submodule): (weight, bias) of every layer
+    afterwards."""
     fn = _student(ctx, "ex03_model", "init_weights")
-    model = _init_model(sizes, seed)
+    model = _init_model(layers)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    before = _weights(linears)
-    torch.manual_seed(seed + 1)
-    result = fn(model, scheme)
-    return {"before": before, "after": _weights(linears), "result_is_none": result is None}
+    torch.manual_seed(seed)
+    fn(model, scheme)
+    return {"after": _weights(linears)}
 
 
 def init_raises(scheme: str, ctx=None) -> dict:
     """init_weights(model, scheme) on a small model, expecting an exception; see ``_outcome``."""
-    return _outcome(_student(ctx, "ex03_model", "init_weights"), _init_model(((3, 4), (4, 2)), 0), scheme)
+    layers = [(torch.ones(4, 3), torch.ones(4)), (torch.ones(2, 4), torch.ones(2))]
+    return _outcome(_student(ctx, "ex03_model", "init_weights"), _init_model(layers), scheme)
 
 
 def count_run(sizes=((4, 16), (16, 3)), frozen=(), trainable_only=None, ctx=None) -> dict:
     """count_parameters on a model of nn.Linear layers; the layers listed in ``frozen``
     have requires_grad=False. ``trainable_only=None`` uses the default."""
     fn = _student(ctx, "ex03_model", "count_parameters")
-    model = _init_model(sizes, 0)
+    model = _init_model([(torch.zeros(o, i), torch.zeros(o)) for i, o in sizes])
     for i, m in enumerate(m for m in model.modules() if isinstance(m, nn.Linear)):
         if i in frozen:
             m.requires_grad_(False)
@@ -200,20 +208,31 @@ def count_run(sizes=((4, 16), (16, 3)), frozen=(), trainable_only=None, ctx=None
     return {"result": result, "type": type(result).__name__}
 
 
-def predict_run(func="predict_proba", x=None, seed=0, mode="eval", dropout=0.0, ctx=None) -> dict:
-    """predict_proba or predict on a probes.ProbeModel(4, 8, 3, seed, dropout) in ``mode``:
-    the result, the forward events (training, grad enabled) and the mode afterwards."""
-    model = probes.ProbeModel(4, 8, 3, seed=seed, dropout=dropout)
+class PredictModel(nn.Module):
+    """Linear -> ReLU -> Dropout -> Linear with the weights the grader sent; notes, for every
+    forward, whether it ran in training mode and with gradients enabled."""
+
+    def __init__(self, weights: dict, dropout: float = 0.0):
+        super().__init__()
+        w1, w2 = weights["fc1.weight"], weights["fc2.weight"]
+        self.fc1 = nn.Linear(w1.shape[1], w1.shape[0])
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(w2.shape[1], w2.shape[0])
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                p.copy_(weights[name])
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(["forward", self.training, torch.is_grad_enabled(), int(x.shape[0])])
+        return self.fc2(self.drop(torch.relu(self.fc1(x.flatten(1)))))
+
+
+def predict_run(func, x, weights, mode="eval", dropout=0.0, ctx=None) -> dict:
+    """predict_proba or predict on a PredictModel holding ``weights`` in ``mode``: the result,
+    the forwards it saw (training, grad enabled) and the mode afterwards."""
+    fn = _student(ctx, "ex03_model", func)
+    model = PredictModel(weights, dropout)
     model.train(mode == "train")
-    out = probes.run(f"ex03_model.{func}", (model, x), {}, ctx=ctx)
-    return {"result": out["result"], "forwards": [e for e in out["events"] if e[0] == "forward"],
-            "training_after": model.training}
-
-
-def probe_logits(x, seed=0, dropout=0.0) -> torch.Tensor:
-    """Grader side: the eval-mode logits of the ProbeModel predict_run builds."""
-    model = probes.ProbeModel(4, 8, 3, seed=seed, dropout=dropout).eval()
-    with torch.no_grad():
-        out = model(x)
-    probes.reset()
-    return out
+    result = fn(model, x)
+    return {"result": result, "forwards": [list(e) for e in model.seen], "training_after": model.training}

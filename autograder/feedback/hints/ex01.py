@@ -12,8 +12,12 @@ HINTS = {
         "zh": "取 exp 之前先减去沿 dim 的最大值：exp(1000) 会溢出成 inf，而 inf/inf 得到 nan。",
     },
     "hint.ex01_softmax_by_hand": {
-        "en": "write softmax yourself with exp and sum: torch.softmax, F.softmax, Tensor.softmax and log_softmax are not allowed here.",
-        "zh": "请自己用 exp 和 sum 写出 softmax：这里不允许使用 torch.softmax、F.softmax、Tensor.softmax 和 log_softmax。",
+        "en": "write softmax yourself with exp and sum: torch.softmax, F.softmax, Tensor.softmax and log_softmax are not "
+              "allowed here, in any spelling (getattr, importlib, a string naming them) and nowhere in the module, "
+              "not even hidden from the grader with torch._C.",
+        "zh": "请自己用 exp 和 sum 写出 softmax：这里不允许使用 torch.softmax、F.softmax、Tensor.softmax 和 log_softmax，"
+              "无论以什么方式写出（getattr、importlib、写有其名字的字符串），在整个模块中都不行，"
+              "也不能借助 torch._C 对评分程序隐藏。",
     },
     "hint.ex01_reduce_mean": {
         "en": "return the mean over all elements as a 0-dim tensor: did you sum instead of averaging, forget to reduce, "
@@ -33,8 +37,11 @@ HINTS = {
               "log(softmax) 会下溢成 log(0) = -inf，所以应计算 log-sum-exp 减去目标类别的 logit。",
     },
     "hint.ex01_ce_by_hand": {
-        "en": "write the loss yourself: F.cross_entropy, nn.CrossEntropyLoss and the softmax/log_softmax functions are not allowed here.",
-        "zh": "请自己写出这个损失：这里不允许使用 F.cross_entropy、nn.CrossEntropyLoss 以及 softmax/log_softmax 函数。",
+        "en": "write the loss yourself: F.cross_entropy, nn.CrossEntropyLoss, F.nll_loss and the softmax/log_softmax "
+              "functions are not allowed here, in any spelling (getattr, importlib, a string naming them) and nowhere "
+              "in the module.",
+        "zh": "请自己写出这个损失：这里不允许使用 F.cross_entropy、nn.CrossEntropyLoss、F.nll_loss 以及 softmax/log_softmax "
+              "函数，无论以什么方式写出（getattr、importlib、写有其名字的字符串），在整个模块中都不行。",
     },
     "hint.ex01_bce_formula": {
         "en": "binary cross-entropy is the mean of -(t*log(p) + (1-t)*log(1-p)); mind the minus sign and the (1-t) term.",

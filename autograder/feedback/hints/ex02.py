@@ -74,8 +74,10 @@ HINTS = {
               "不同的 seed 顺序不同（torch.manual_seed 改的是全局随机数发生器，其他代码也会用它）。",
     },
     "hint.ex02_train_shuffled": {
-        "en": "the training loader must shuffle (shuffle=True), so every epoch sees the samples in a new order.",
-        "zh": "训练加载器必须打乱顺序（shuffle=True），这样每个 epoch 看到的样本顺序都不同。",
+        "en": "the training loader must shuffle (shuffle=True), so every epoch sees the samples in a new order: "
+              "an order drawn once and replayed is not a shuffle.",
+        "zh": "训练加载器必须打乱顺序（shuffle=True），这样每个 epoch 看到的样本顺序都不同："
+              "只抽取一次顺序然后每次重复使用，不算打乱。",
     },
     "hint.ex02_only_train_shuffled": {
         "en": "only the training loader is shuffled; val and test keep the dataset order (shuffle=False).",

@@ -85,8 +85,10 @@ HINTS = {
         "zh": "predict_proba 是 model(x) 沿 dim=1（类别维）的 softmax：形状 [n, C]，每行之和为 1。",
     },
     "hint.ex03_no_grad": {
-        "en": "run the forward inside with torch.no_grad(): no graph is built for a prediction.",
-        "zh": "请在 with torch.no_grad(): 中执行前向：做预测时不需要构建计算图。",
+        "en": "run the forward inside with torch.no_grad() (or torch.inference_mode()): no graph is built for a "
+              "prediction, and the probabilities returned do not require grad.",
+        "zh": "请在 with torch.no_grad()（或 torch.inference_mode()）中执行前向：做预测时不需要构建计算图，"
+              "返回的概率也不需要梯度。",
     },
     "hint.ex03_eval_mode": {
         "en": "call model.eval() before the forward, so dropout is off and the prediction is deterministic.",
