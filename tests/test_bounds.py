@@ -100,7 +100,8 @@ def deep(n):
     (json.dumps("x" * 65_537), "string"),
     (json.dumps({f"k{i}": 0 for i in range(1001)}), "entries"),
     (json.dumps({"k" * 70_000: 0}), "string"),
-])
+], ids=["depth-65", "depth-200000", "list-of-200001", "dict-of-67000", "string-65537", "object-of-1001",
+        "key-of-70000"])
 def test_header_limits(text, what):
     assert len(text) <= 1 * MB
     with pytest.raises(protocol.LimitExceeded) as exc:
