@@ -168,7 +168,7 @@ def test_fit_lr_is_read_at_epoch_start(sub):
     out, history = run.run(sub)
     expect_lrs(history, run.expected["lr"])
     # the lr is the one used: the training losses and the weights are those of this schedule
-    expect_history(sub, history, run.expected, keys=("train_loss",))
+    expect_history(sub, history, run.expected, keys=("train_loss",), scheduled=True)
     expect_state(out["params"], run.expected["state"], "hint.ex04_scheduler_step", "after fit")
 
 
@@ -179,7 +179,7 @@ def test_fit_scheduler_steps_after_validation(sub):
     run = step_run()
     out, history = run.run(sub)
     expect_lrs(history, run.expected["lr"])
-    expect_history(sub, history, run.expected)
+    expect_history(sub, history, run.expected, scheduled=True)
     events = out["events"] if isinstance(out["events"], list) else []
     n_train, n_val = 4, 2  # 26 samples and 11 samples in batches of 8
     scheds = [i for i, e in enumerate(events) if isinstance(e, list) and e and e[0] == "sched"]
