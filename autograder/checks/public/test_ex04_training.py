@@ -1,19 +1,25 @@
 """Public checks for ex04: the training loop (train_one_epoch, evaluate, fit, plot_history).
 
-The loops run in the worker on the known objects of ``probes.training_setup``
-(a seeded model, fixed batches, SGD); the grader builds the same objects to
-compute what a correct loop gives.
+The grader chooses the initial weights and the batches (``reference/ex04.py``) and sends them to
+the worker, whose instruments build a logged network, loaders, SGD and StepLR around them and
+call the student's function. The grader runs its own correct loop on the same tensors and
+compares the returned loss, state dict and history with its own. Event files and plots are read
+by the grader itself, within limits, and judged by what the grader's values determine.
 """
 import math
 
 import torch
 
+from ...engine import worker_files
 from ...engine.client import StudentError
-from ...engine.worker import probes_ex04_05 as px
-from ..api import run_probe, as_float, check, expect, expect_close, expect_length, expect_number, fail
 from ...feedback.catalog import Msg
+from .. import plot_structure_ex04 as plots
+from .. import tensorboard_reader
+from ..api import as_float, check, compare, expect, expect_close, expect_length, expect_number, fail, run_probe
+from ..reference import ex04 as ref
 
 MODULE = "ex04_training"
+HISTORY_KEYS = ("train_loss", "val_loss", "val_acc", "lr")
 
 
 def probe(sub, name, func, **kwargs):
@@ -30,115 +36,255 @@ def expect_float(value, hint, name):
     return float(value)
 
 
+def expect_state(got, expected: dict, hint, what: str, atol=1e-5, rtol=1e-4):
+    """The state dict the worker returned equals the grader's, tensor by tensor."""
+    got = got if isinstance(got, dict) else {}
+    for key, value in expected.items():
+        if value.dtype == torch.int64:
+            expect_close(got.get(key), value, atol=0, rtol=0, hint=hint, name=f"model.{key} {what}")
+        else:
+            expect_close(got.get(key), value, atol=atol, rtol=rtol, hint=hint, name=f"model.{key} {what}")
+
+
+# --- the objects the grader chooses ---------------------------------------------------------
+def epoch_probe(sub, seed, n, batch_size, lr, hidden=8, batchnorm=False, **kwargs):
+    """train_one_epoch on grader-chosen weights and batches: (worker output, state, batches)."""
+    state, data = ref.initial_state(seed, hidden, batchnorm), ref.batches(n, batch_size, seed)
+    out = probe(sub, "epoch_run", "train_one_epoch", state=state, train=data, lr=lr, **kwargs)
+    return out, state, data
+
+
+def evaluate_probe(sub, seed, n, batch_size, hidden=8, batchnorm=False, dropout=0.0, **kwargs):
+    state, data = ref.initial_state(seed, hidden, batchnorm), ref.batches(n, batch_size, seed)
+    out = probe(sub, "evaluate_run", "evaluate", state=state, data=data, dropout=dropout, **kwargs)
+    return out, state, data
+
+
+def evaluate_result(result):
+    expect(isinstance(result, dict) and {"loss", "accuracy"} <= set(result),
+           Msg("cmp.type", expected="dict with keys 'loss', 'accuracy'", got=repr(result)[:80]),
+           hint="hint.ex04_eval_dict", name="evaluate(...)")
+    loss = expect_float(result["loss"], "hint.ex04_eval_dict", "evaluate(...)['loss']")
+    acc = expect_float(result["accuracy"], "hint.ex04_eval_dict", "evaluate(...)['accuracy']")
+    return loss, acc
+
+
+class FitRun:
+    """fit on grader-chosen weights and batches, and what a correct fit gives on them."""
+
+    def __init__(self, seed, n, batch_size, lr, val_n, epochs, scheduler=True, hidden=8, step_size=1, gamma=0.5):
+        self.state = ref.initial_state(seed, hidden)
+        self.train = ref.batches(n, batch_size, seed)
+        self.val = ref.batches(val_n, batch_size, seed + 500)
+        self.kwargs = dict(lr=lr, epochs=epochs, scheduler=scheduler, step_size=step_size, gamma=gamma)
+        self.epochs = epochs
+        self._expected = None
+
+    @property
+    def expected(self) -> dict:
+        if self._expected is None:
+            self._expected = ref.fit(self.state, self.train, self.val, **self.kwargs)
+        return self._expected
+
+    def run(self, sub, **extra):
+        out = probe(sub, "fit_run", "fit", state=self.state, train=self.train, val=self.val, **self.kwargs, **extra)
+        history = out["result"]
+        expect(isinstance(history, dict) and set(HISTORY_KEYS) <= set(history),
+               Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+                   got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
+               hint="hint.ex04_fit_history", name="fit(...)")
+        for key in HISTORY_KEYS:
+            expect_length(history[key], self.epochs, hint="hint.ex04_fit_history", name=f"history['{key}']")
+            for value in history[key]:
+                expect_float(value, "hint.ex04_fit_history", f"history['{key}']")
+        return out, history
+
+
+def helpers_hint(sub) -> str:
+    """fit's history comes from train_one_epoch and evaluate: when those are wrong (judged here on
+    small grader-chosen inputs), the hint of fit names them; otherwise it names fit."""
+    try:
+        out, state, data = epoch_probe(sub, 90, 16, 8, 0.1)
+        want = ref.epoch(state, data, 0.1)
+        ok = compare(torch.tensor(float(out["result"]) if isinstance(out["result"], (int, float)) else math.nan),
+                     torch.tensor(want["loss"]), atol=1e-5, rtol=1e-4) is None
+        ok = ok and all(compare(out["params"].get(k), v, atol=1e-5, rtol=1e-4) is None for k, v in want["state"].items())
+        out, state, data = evaluate_probe(sub, 91, 16, 8)
+        want = ref.evaluate(state, data)
+        result = out["result"] if isinstance(out["result"], dict) else {}
+        ok = ok and ref.isclose(result.get("loss"), want["loss"]) and ref.isclose(result.get("accuracy"),
+                                                                                    want["accuracy"], 1e-6, 1e-6)
+    except (StudentError, TypeError, ValueError, AttributeError):
+        ok = False
+    return "hint.ex04_fit_history" if ok else "hint.ex04_fit_helpers"
+
+
+def expect_history(sub, history, expected, keys=("train_loss", "val_loss", "val_acc"), scheduled=False):
+    """history[key] equals the grader's correct fit, key by key. With a scheduler, training losses
+    that differ while the helpers are right point to the scheduler's step (before training)."""
+    for key in keys:
+        got = torch.tensor([float(v) for v in history[key]], dtype=torch.float64)
+        problem = compare(got, torch.tensor(expected[key], dtype=torch.float64), atol=1e-5, rtol=1e-4)
+        if problem is not None:
+            hint = helpers_hint(sub)
+            if hint == "hint.ex04_fit_history" and scheduled and key == "train_loss":
+                hint = "hint.ex04_scheduler_step"
+            fail(problem, hint=hint, name=f"history['{key}']")
+
+
+def expect_lrs(history, expected: list, hint="hint.ex04_scheduler_step"):
+    got = [as_float(v, hint="hint.ex04_fit_history", name="history['lr']") for v in history["lr"]]
+    # one epoch ahead: read after scheduler.step(); anything else: the scheduler's steps
+    ahead = len(expected) > 1 and all(math.isclose(g, e, rel_tol=1e-7, abs_tol=1e-12)
+                                      for g, e in zip(got, expected[1:]))
+    for g, e in zip(got, expected):
+        expect_number(g, e, hint="hint.ex04_lr_start" if ahead else hint, name="history['lr']", atol=1e-9, rtol=1e-7)
+
+
+def expect_logged(sub, folder: str, history, expected: dict, epochs: int, distinct_steps: bool = False):
+    """The TensorBoard scalars under ``folder`` hold the epoch's values: the grader's own."""
+    try:
+        scalars, refused = tensorboard_reader.read_scalars(sub.folder.work, folder)
+    except worker_files.UnsafeFile as exc:
+        fail(Msg("cmp.number", got=f"{folder}: {exc.reason}", expected=f"{folder}/events.out.tfevents.*"),
+             hint="hint.ex04_tensorboard", name="log_dir")
+    except tensorboard_reader.TooMuch as exc:
+        fail(Msg("cmp.number", got=str(exc), expected="the scalars of a few epochs"), hint="hint.ex04_tensorboard",
+             name="log_dir")
+    expect(scalars, Msg("cmp.number", got="; ".join(refused) or "no events.out.tfevents.* file with scalars",
+                        expected=f"{folder}/events.out.tfevents.*"), hint="hint.ex04_tensorboard", name="log_dir")
+    for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("accuracy/val", "val_acc"),
+                     ("lr", "lr")):
+        expect(tag in scalars, Msg("cmp.number", got=sorted(scalars), expected=tag), hint="hint.ex04_tensorboard",
+               name="TensorBoard tags")
+        values = scalars[tag]
+        expect_length(values, epochs, hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}' points")
+        if distinct_steps:
+            expect(len({s for s, _ in values}) == epochs,
+                   Msg("cmp.number", got=[s for s, _ in values], expected=f"{epochs} different steps (the epoch)"),
+                   hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}': steps")
+        logged = torch.tensor([v for _, v in values], dtype=torch.float64)
+        problem = compare(logged, torch.tensor(expected[key], dtype=torch.float64), atol=1e-5, rtol=1e-4)
+        if problem is None:
+            continue
+        mirrors = compare(logged, torch.tensor([float(v) for v in history[key]], dtype=torch.float64),
+                          atol=1e-5, rtol=1e-4) is None
+        # the values logged are those of the returned history, which is wrong itself: name why
+        fail(problem, hint=helpers_hint(sub) if mirrors else "hint.ex04_tensorboard",
+             name=f"TensorBoard '{tag}'")
+
+
+def expect_plot(sub, ex04, history: dict, name: str, hint="hint.ex04_png"):
+    """plot_history writes ``name``.png (a PNG of bounded size, header read only) and returns its
+    Path; saved again as ``name``.svg, the figure holds two curves that follow the losses and one
+    that follows the accuracy (up to the axes' affine maps)."""
+    from pathlib import Path
+
+    with_png = probe(sub, "plot_run", "plot_history", history=history, path=f"{name}.png")["result"]
+    expect(isinstance(with_png, Path) and with_png.name == f"{name}.png",
+           Msg("cmp.type", expected=f"Path('{name}.png')", got=repr(with_png)[:80]), hint=hint,
+           name="plot_history(...)")
+    try:
+        plots.png_size(sub.folder.work, f"{name}.png")
+        probe(sub, "plot_run", "plot_history", history=history, path=f"{name}.svg", svg=True)
+        curves = plots.svg_curves(sub.folder.work, f"{name}.svg")
+    except plots.NotAPlot as exc:
+        fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint=hint, name=f"{name}.png")
+    taken = set()
+    for key, what in (("train_loss", "train loss"), ("val_loss", "validation loss"), ("val_acc", "validation accuracy")):
+        found = plots.find_curve(curves, history[key], taken)
+        expect(found is not None, Msg("cmp.number", got=f"no curve that follows history['{key}']",
+                                      expected=f"a curve of the {what} against the epoch"),
+               hint="hint.ex04_plot_curves", name=f"plot_history(...): {what}")
+        taken.add(found)
+
+
+# --- train_one_epoch ---------------------------------------------------------------------
 @check("ex04", "train_one_epoch", 2, en="train_one_epoch returns the epoch's loss as a Python float",
        zh="train_one_epoch 以 Python float 返回这个 epoch 的损失")
 def test_train_one_epoch_returns_float(sub):
-    out = probe(sub, "epoch_run", "train_one_epoch", n=32, batch_size=8, seed=1, lr=0.1)
+    # lr=0: the weights never move, so the epoch's loss is known whatever the update does
+    out, state, data = epoch_probe(sub, 1, 32, 8, 0.0)
     value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
-    expect(value > 0, Msg("cmp.number", got=f"{value:.6g}", expected="> 0"), hint="hint.ex04_weighted_mean",
-           name="train_one_epoch(...)")
+    losses = ref.batch_losses(state, data)
+    expect_number(value, sum(b * v for b, v in losses) / sum(b for b, _ in losses), hint="hint.ex04_weighted_mean",
+                  name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
 
 
 @check("ex04", "train_one_epoch", 2, en="one epoch on 4 batches of 8 matches a reference SGD loop (loss and weights)",
        zh="4 个大小为 8 的批量训练一个 epoch，损失和权重与参考 SGD 循环一致")
 def test_train_one_epoch_matches_reference(sub):
-    out = probe(sub, "epoch_run", "train_one_epoch", n=32, batch_size=8, seed=2, lr=0.1)
-    ref = px.reference_epoch_params(n=32, batch_size=8, seed=2, lr=0.1)
-    hint = px.epoch_mistake(out["events"], n_batches=4)
-    for key, expected in ref["params"].items():
-        expect_close(out["params"].get(key), expected, hint=hint, name=f"model.{key} after one epoch")
+    out, state, data = epoch_probe(sub, 2, 32, 8, 0.1)
+    want = ref.epoch(state, data, 0.1)
+    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4), "after one epoch")
     value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
-    expect_number(value, ref["loss"], hint="hint.ex04_weighted_mean", name="train_one_epoch(...)",
+    expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name="train_one_epoch(...)",
                   atol=1e-5, rtol=1e-4)
 
 
 @check("ex04", "train_one_epoch", 2, en="the loss falls over 4 epochs on the same model",
        zh="同一个模型训练 4 个 epoch，损失逐渐下降")
 def test_train_one_epoch_loss_decreases(sub):
-    out = probe(sub, "epoch_run", "train_one_epoch", n=32, batch_size=8, seed=3, lr=0.2, epochs=4)
+    out, state, data = epoch_probe(sub, 3, 32, 8, 0.2, epochs=4)
+    want = ref.epoch(state, data, 0.2, epochs=4)
     losses = [expect_float(v, "hint.ex04_return_float", "train_one_epoch(...)") for v in out["results"]]
-    expect(losses[-1] < losses[0] - 1e-3, Msg("cmp.number", got=[round(v, 4) for v in losses],
-                                               expected="a falling loss"),
-           hint="hint.ex04_loss_decreases", name="losses of 4 epochs")
+    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4), "after 4 epochs")
+    problem = compare(torch.tensor(losses, dtype=torch.float64), torch.tensor(want["losses"], dtype=torch.float64),
+                      atol=1e-5, rtol=1e-4)
+    if problem is not None:
+        fail(problem, hint="hint.ex04_loss_decreases", name="losses of 4 epochs")
 
 
+# --- evaluate ------------------------------------------------------------------------------
 @check("ex04", "evaluate", 2, en="evaluate returns {'loss', 'accuracy'} matching a reference pass",
        zh="evaluate 返回 {'loss', 'accuracy'}，与参考结果一致")
 def test_evaluate_returns_loss_and_accuracy(sub):
-    out = probe(sub, "evaluate_run", "evaluate", n=32, batch_size=8, seed=4)
-    result = out["result"]
-    expect(isinstance(result, dict) and {"loss", "accuracy"} <= set(result),
-           Msg("cmp.type", expected="dict with keys 'loss', 'accuracy'", got=repr(result)[:80]),
-           hint="hint.ex04_eval_dict", name="evaluate(...)")
-    loss = expect_float(result["loss"], "hint.ex04_eval_dict", "evaluate(...)['loss']")
-    acc = expect_float(result["accuracy"], "hint.ex04_eval_dict", "evaluate(...)['accuracy']")
+    out, state, data = evaluate_probe(sub, 4, 32, 8)
+    loss, acc = evaluate_result(out["result"])
     expect(0.0 <= acc <= 1.0, Msg("cmp.number", got=f"{acc:.6g}", expected="a value in [0, 1]"),
            hint="hint.ex04_accuracy_fraction", name="evaluate(...)['accuracy']")
-    s = px.probes.training_setup(n=32, batch_size=8, seed=4)
-    ref = px.probes.reference_evaluate(s["model"], s["train"], s["loss_fn"])
-    expect_number(loss, ref["loss"], hint="hint.ex04_weighted_mean", name="evaluate(...)['loss']",
+    want = ref.evaluate(state, data)
+    expect_number(loss, want["loss"], hint="hint.ex04_weighted_mean", name="evaluate(...)['loss']",
                   atol=1e-5, rtol=1e-4)
-    expect_number(acc, ref["accuracy"], hint="hint.ex04_accuracy_samples", name="evaluate(...)['accuracy']",
+    expect_number(acc, want["accuracy"], hint="hint.ex04_accuracy_samples", name="evaluate(...)['accuracy']",
                   atol=1e-6, rtol=1e-6)
 
 
-def fit_history(sub, **kwargs):
-    out = probe(sub, "fit_run", "fit", **kwargs)
-    history = out["result"]
-    keys = ("train_loss", "val_loss", "val_acc", "lr")
-    expect(isinstance(history, dict) and set(keys) <= set(history),
-           Msg("cmp.type", expected="dict with keys " + ", ".join(keys),
-               got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
-           hint="hint.ex04_fit_history", name="fit(...)")
-    return out, history
-
-
+# --- fit ---------------------------------------------------------------------------------------
 @check("ex04", "fit", 2, en="fit returns a history of train_loss, val_loss, val_acc and lr, one float per epoch",
        zh="fit 返回 history：train_loss、val_loss、val_acc、lr，每个 epoch 一个 float")
 def test_fit_history_keys_and_lengths(sub):
-    _, history = fit_history(sub, n=32, batch_size=8, seed=5, lr=0.1, val_n=16, epochs=3, scheduler=True)
-    for key in ("train_loss", "val_loss", "val_acc", "lr"):
-        expect_length(history[key], 3, hint="hint.ex04_fit_history", name=f"history['{key}']")
-        for value in history[key]:
-            expect_float(value, "hint.ex04_fit_history", f"history['{key}']")
+    run = FitRun(seed=5, n=32, batch_size=8, lr=0.1, val_n=16, epochs=3, scheduler=True)
+    _, history = run.run(sub)
+    expect_lrs(history, run.expected["lr"])
+    expect_history(sub, history, run.expected, scheduled=True)
 
 
 @check("ex04", "fit", 1, en="fit works without a scheduler and keeps the lr", zh="没有 scheduler 时 fit 也能运行，学习率保持不变")
 def test_fit_without_scheduler(sub):
+    run = FitRun(seed=6, n=32, batch_size=8, lr=0.05, val_n=16, epochs=2, scheduler=False)
     try:
-        _, history = fit_history(sub, n=32, batch_size=8, seed=6, lr=0.05, val_n=16, epochs=2, scheduler=False)
+        _, history = run.run(sub)
     except StudentError as exc:
         if exc.info.get("not_implemented"):
             raise
         fail(Msg("raised", func="fit", exc=exc.info.get("type", "?"), message=exc.info.get("message", "")),
              hint="hint.ex04_fit_no_scheduler")
-    expect_length(history["lr"], 2, hint="hint.ex04_fit_history", name="history['lr']")
-    for value in history["lr"]:
-        expect_number(as_float(value, hint="hint.ex04_lr_start", name="history['lr']"), 0.05,
-                      hint="hint.ex04_lr_start", name="history['lr']")
+    expect_lrs(history, run.expected["lr"], hint="hint.ex04_lr_start")
+    expect_history(sub, history, run.expected, keys=("train_loss",))
 
 
 @check("ex04", "fit", 2, en="fit(log_dir=...) writes a TensorBoard event file", zh="fit(log_dir=...) 写出 TensorBoard 事件文件")
 def test_fit_writes_tensorboard_events(sub):
-    fit_history(sub, n=24, batch_size=8, seed=7, lr=0.1, val_n=8, epochs=2, scheduler=True, log_dir="tb_public")
-    folder = sub.folder.work / "tb_public"
-    files = sorted(p.name for p in folder.rglob("*tfevents*")) if folder.is_dir() else []
-    expect(files, Msg("cmp.number", got="no events.out.tfevents.* file", expected="tb_public/events.out.tfevents.*"),
-           hint="hint.ex04_tensorboard", name="log_dir")
+    run = FitRun(seed=7, n=24, batch_size=8, lr=0.1, val_n=8, epochs=2, scheduler=True)
+    _, history = run.run(sub, log_dir="tb_public")
+    expect_logged(sub, "tb_public", history, run.expected, 2)
 
 
-@check("ex04", "plot_history", 2, en="plot_history writes a PNG file and returns its Path",
-       zh="plot_history 写出 PNG 文件并返回它的 Path")
+# --- plot_history ------------------------------------------------------------------------------
+@check("ex04", "plot_history", 2, en="plot_history writes a PNG file of the curves and returns its Path",
+       zh="plot_history 写出曲线的 PNG 文件并返回它的 Path")
 def test_plot_history_writes_png(sub, ex04):
-    from pathlib import Path
-
-    history = {"train_loss": [1.0, 0.7, 0.5], "val_loss": [1.1, 0.8, 0.7], "val_acc": [0.4, 0.6, 0.7],
-               "lr": [0.1, 0.1, 0.1]}
-    result = ex04.plot_history(history, "curves_public.png")
-    expect(isinstance(result, Path), Msg("cmp.type", expected="Path", got=type(result).__name__),
-           hint="hint.ex04_png", name="plot_history(...)")
-    file = sub.folder.work / "curves_public.png"
-    head = file.read_bytes()[:8] if file.is_file() else b""
-    expect(head == b"\x89PNG\r\n\x1a\n", Msg("cmp.number", got=repr(head) if head else "no file",
-                                            expected="a PNG file curves_public.png"),
-           hint="hint.ex04_png", name="curves_public.png")
+    history = {"train_loss": [1.0, 0.7, 0.75, 0.5, 0.42, 0.4], "val_loss": [1.1, 0.8, 0.7, 0.72, 0.69, 0.6],
+               "val_acc": [0.4, 0.6, 0.55, 0.7, 0.8, 0.78], "lr": [0.1, 0.1, 0.1, 0.05, 0.05, 0.05]}
+    expect_plot(sub, ex04, history, "curves_public")

@@ -4,8 +4,9 @@ Checks reach them with ``sub.probe("name")(...)`` (pass ``handle=True`` to get
 an object back as a handle). They build known models, loaders and optimizers
 that log what happens to them into one event log, and run a student function
 under observation. They return plain data; the grade is decided in the grader,
-which imports this same module to build identical objects and compute what a
-correct implementation gives.
+which computes what a correct implementation gives with its own references
+(``autograder/checks/reference/``), never with code that runs here: anything in
+this process is within reach of student code.
 
 Event log entries (lists):
   ["forward", training, grad_enabled, batch_size, device]   a ProbeModel forward
@@ -156,10 +157,7 @@ def make_batches(n: int, batch_size: int, seed: int, in_features: int = 4, class
 
 def training_setup(n: int = 37, batch_size: int = 8, seed: int = 0, lr: float = 0.1, hidden: int = 8,
                    val_n: int = 0, step_size: int = 1, gamma: float = 0.5, ctx=None) -> dict:
-    """Model, loaders, loss and optimizer (and a scheduler) built from a seed.
-
-    The grader calls this same function to compute what a correct loop gives.
-    """
+    """Model, loaders, loss and optimizer (and a scheduler) built from a seed."""
     model = ProbeModel(4, hidden, 3, seed=seed)
     optimizer = ProbeSGD(model.parameters(), lr=lr)
     out = {
@@ -172,32 +170,6 @@ def training_setup(n: int = 37, batch_size: int = 8, seed: int = 0, lr: float = 
     if val_n:
         out["val"] = ProbeLoader(make_batches(val_n, batch_size, seed + 2), "val")
     return out
-
-
-def reference_epoch(model, loader, loss_fn, optimizer) -> float:
-    """What train_one_epoch must do, for the grader's expected values."""
-    model.train()
-    total, count = 0.0, 0
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * x.shape[0]
-        count += x.shape[0]
-    return total / count
-
-
-def reference_evaluate(model, loader, loss_fn) -> dict:
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            logits = model(x)
-            total += loss_fn(logits, y).item() * x.shape[0]
-            correct += count_equal(logits.argmax(1), y)
-            count += x.shape[0]
-    return {"loss": total / count, "accuracy": correct / count}
 
 
 # --- observing student code -----------------------------------------------------------

@@ -1,11 +1,12 @@
 """Instruments for ex04 (the training loop) and ex05 (CPU and GPU).
 
-They run in the worker next to student code (``sub.probe("probes_ex04_05.name")``),
-build the known objects of ``probes.training_setup`` themselves, call one
-student function under observation and return plain data only: the result,
-the event log, the recorded moves, the parameters afterwards. The grader
-imports this same module to compute what a correct implementation gives
-(``reference_fit``, ``batch_losses``) on identical objects.
+They run in the worker next to student code (``sub.probe("probes_ex04_05.name")``). They only
+build inputs from what the grader sends (initial weights, batches, a learning rate), call one
+student function under observation and return raw results: the return value, the event log,
+the recorded moves, the state dict afterwards. Nothing here computes a correct answer: the
+grader does that itself, in ``autograder/checks/reference/ex04.py`` and ``ex05.py``, which the
+worker never receives. What only the worker can observe (the mode of the model in each
+forward, gradients enabled, .to(device) calls) may only take points away, never give them.
 """
 from __future__ import annotations
 
@@ -31,75 +32,64 @@ def devices_of(model) -> list:
     return sorted({str(p.device) for p in model.parameters()} | {str(b.device) for b in model.buffers()})
 
 
-def _setup(n, batch_size, seed, lr, hidden, val_n=0, step_size=1, gamma=0.5):
-    return probes.training_setup(n=n, batch_size=batch_size, seed=seed, lr=lr, hidden=hidden, val_n=val_n,
-                                 step_size=step_size, gamma=gamma)
-
-
 def _kwargs(device):
     return {} if device is None else {"device": device}
 
 
-# --- grader-side references -------------------------------------------------------
-def batch_losses(n: int, batch_size: int, seed: int, hidden: int = 8) -> list:
-    """(batch size, mean loss) of every batch for the untrained model of training_setup."""
-    s = _setup(n, batch_size, seed, 0.0, hidden)
-    model, out = s["model"], []
-    with torch.no_grad():
-        for x, y in s["train"]:
-            out.append((int(x.shape[0]), float(s["loss_fn"](model(x), y))))
-    return out
+class SentModel(nn.Module):
+    """A network built from the weights the grader sent: fc1 (-> bn) -> ReLU -> Dropout -> fc2.
+
+    It logs every forward (mode, grad enabled, batch size, device), backward and zero_grad into
+    the instruments' event log, for hints and for what only the worker can see."""
+
+    def __init__(self, state: dict, dropout: float = 0.0):
+        super().__init__()
+        hidden, in_features = state["fc1.weight"].shape
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.bn = nn.BatchNorm1d(hidden) if "bn.weight" in state else None
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden, state["fc2.weight"].shape[0])
+        self.load_state_dict(state)
+
+    def forward(self, x):
+        probes.log("forward", self.training, torch.is_grad_enabled(), int(x.shape[0]), str(x.device))
+        h = self.fc1(x.flatten(1))
+        if self.bn is not None:
+            h = self.bn(h)
+        out = self.fc2(self.drop(torch.relu(h)))
+        if out.requires_grad:
+            out.register_hook(probes._log_backward)
+        return out
+
+    def zero_grad(self, set_to_none: bool = True):
+        probes.log("zero")
+        super().zero_grad(set_to_none)
 
 
-def batch_accuracies(n: int, batch_size: int, seed: int, hidden: int = 8) -> list:
-    """(batch size, correct) per batch for the untrained model of training_setup."""
-    s = _setup(n, batch_size, seed, 0.0, hidden)
-    model, out = s["model"], []
-    with torch.no_grad():
-        for x, y in s["train"]:
-            out.append((int(x.shape[0]), probes.count_equal(model(x).argmax(1), y)))
-    return out
+def _loader(data, name):
+    return probes.ProbeLoader([(x, y) for x, y in data], name)
 
 
-def reference_fit(n: int, batch_size: int, seed: int, lr: float, val_n: int, epochs: int,
-                  scheduler: bool = True, hidden: int = 8, step_size: int = 1, gamma: float = 0.5) -> dict:
-    """What fit must return, computed with probes.reference_epoch / reference_evaluate."""
-    s = _setup(n, batch_size, seed, lr, hidden, val_n, step_size, gamma)
-    history = {"train_loss": [], "val_loss": [], "val_acc": [], "lr": []}
-    for _ in range(epochs):
-        history["lr"].append(s["optimizer"].param_groups[0]["lr"])
-        history["train_loss"].append(probes.reference_epoch(s["model"], s["train"], s["loss_fn"], s["optimizer"]))
-        val = probes.reference_evaluate(s["model"], s["val"], s["loss_fn"])
-        history["val_loss"].append(val["loss"])
-        history["val_acc"].append(val["accuracy"])
-        if scheduler:
-            s["scheduler"].step()
-    history["params"] = params_of(s["model"])
-    return history
-
-
-def reference_epoch_params(n: int, batch_size: int, seed: int, lr: float, hidden: int = 8) -> dict:
-    s = _setup(n, batch_size, seed, lr, hidden)
-    loss = probes.reference_epoch(s["model"], s["train"], s["loss_fn"], s["optimizer"])
-    return {"loss": loss, "params": params_of(s["model"])}
-
-
-# --- ex04: the student's loop under observation -----------------------------------
-def epoch_run(n=37, batch_size=8, seed=0, lr=0.1, hidden=8, device=None, start_mode="train", record=False,
-              epochs=1, ctx=None) -> dict:
-    """train_one_epoch on training_setup's objects (``epochs`` calls on the same model).
-
-    Returns result (the last return value), results (all of them), events (of
-    the last call), moves (with ``record``), params, param_devices, training.
-    """
-    s = _setup(n, batch_size, seed, lr, hidden)
-    model = s["model"]
+def _model(state, dropout, device, start_mode):
+    model = SentModel(state, dropout)
     if device is not None:
         model.to(device)
     model.train(start_mode == "train")
+    return model
+
+
+# --- ex04: the student's loop under observation -----------------------------------
+def epoch_run(state, train, lr=0.1, device=None, start_mode="train", record=False, epochs=1, ctx=None) -> dict:
+    """train_one_epoch on a network built from ``state`` and the batches ``train`` (``epochs``
+    calls on the same model). Returns result (the last return value), results (all of them),
+    events (of the last call), moves (with ``record``), params (the state afterwards),
+    param_devices, training."""
+    model = _model(state, 0.0, device, start_mode)
+    loader = _loader(train, "train")
+    optimizer = probes.ProbeSGD(model.parameters(), lr=lr)
     results, out = [], {}
     for _ in range(epochs):
-        out = probes.run("ex04_training.train_one_epoch", (model, s["train"], s["loss_fn"], s["optimizer"]),
+        out = probes.run("ex04_training.train_one_epoch", (model, loader, nn.CrossEntropyLoss(), optimizer),
                          _kwargs(device), record=record, ctx=ctx)
         results.append(out["result"])
     out["results"] = results
@@ -110,84 +100,60 @@ def epoch_run(n=37, batch_size=8, seed=0, lr=0.1, hidden=8, device=None, start_m
     return out
 
 
-def evaluate_run(n=37, batch_size=8, seed=0, hidden=8, device=None, start_mode="train", record=False,
-                 ctx=None) -> dict:
-    """evaluate on training_setup's model and its (unshuffled) train loader."""
-    s = _setup(n, batch_size, seed, 0.1, hidden)
-    model = s["model"]
-    if device is not None:
-        model.to(device)
-    model.train(start_mode == "train")
-    out = probes.run("ex04_training.evaluate", (model, s["train"], s["loss_fn"]), _kwargs(device),
-                     record=record, ctx=ctx)
+def evaluate_run(state, data, dropout=0.0, device=None, start_mode="train", record=False, ctx=None) -> dict:
+    """evaluate on a network built from ``state`` (with dropout ``dropout``) and the batches ``data``."""
+    model = _model(state, dropout, device, start_mode)
+    out = probes.run("ex04_training.evaluate", (model, _loader(data, "train"), nn.CrossEntropyLoss()),
+                     _kwargs(device), record=record, ctx=ctx)
     out["params"] = params_of(model)
     out["param_devices"] = devices_of(model)
     out.pop("calls", None)
     return out
 
 
-def _train_one_epoch(model, loader, loss_fn, optimizer, device="cpu"):
-    """A correct train_one_epoch, standing in for the student's while fit is checked."""
-    model.train()
-    total, count = 0.0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(y)
-        count += len(y)
-    return total / count
-
-
-def _evaluate(model, loader, loss_fn, device="cpu"):
-    """A correct evaluate, standing in for the student's while fit is checked."""
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            total += loss_fn(logits, y).item() * len(y)
-            correct += probes.count_equal(logits.argmax(1), y)
-            count += len(y)
-    return {"loss": total / count, "accuracy": correct / count}
+def fit_run(state, train, val, lr=0.1, epochs=3, scheduler=True, step_size=1, gamma=0.5, device=None,
+            log_dir=None, record=False, ctx=None) -> dict:
+    """fit on a network built from ``state``, the batches ``train`` and ``val``, ProbeSGD and a
+    ProbeStepLR (or None). The student's own train_one_epoch and evaluate are used."""
+    model = _model(state, 0.0, device, "train")
+    optimizer = probes.ProbeSGD(model.parameters(), lr=lr)
+    kwargs = _kwargs(device)
+    kwargs["scheduler"] = probes.ProbeStepLR(optimizer, step_size=step_size, gamma=gamma) if scheduler else None
+    if log_dir is not None:
+        kwargs["log_dir"] = log_dir
+    out = probes.run("ex04_training.fit", (model, _loader(train, "train"), _loader(val, "val"),
+                                           nn.CrossEntropyLoss(), optimizer, epochs), kwargs, record=record, ctx=ctx)
+    out["params"] = params_of(model)
+    out["param_devices"] = devices_of(model)
+    out.pop("calls", None)
+    return out
 
 
 @contextlib.contextmanager
-def _correct_helpers(ctx):
-    """fit is checked on its own: while it runs, the module's train_one_epoch and
-    evaluate are correct ones, so a mistake there costs points only in their checks."""
-    module = ctx.resolve(["module", "ex04_training"])
-    saved = {name: module.__dict__.get(name) for name in ("train_one_epoch", "evaluate")}
-    module.train_one_epoch, module.evaluate = _train_one_epoch, _evaluate
+def _savefig_as_svg():
+    """While plot_history runs: every Figure.savefig writes SVG, whatever format the code asks
+    for, so that the grader can read the curves' points (it parses the file itself)."""
+    from matplotlib.figure import Figure
+
+    original = Figure.savefig
+
+    def savefig(self, fname, *args, **kwargs):
+        kwargs["format"] = "svg"
+        return original(self, fname, *args, **kwargs)
+
+    Figure.savefig = savefig
     try:
         yield
     finally:
-        for name, value in saved.items():
-            setattr(module, name, value)
+        Figure.savefig = original
 
 
-def fit_run(n=37, batch_size=8, seed=0, lr=0.1, val_n=20, epochs=3, scheduler=True, hidden=8, step_size=1,
-            gamma=0.5, device=None, log_dir=None, record=False, isolate=True, ctx=None) -> dict:
-    """fit on training_setup's objects; the scheduler is ProbeStepLR or None.
-
-    With ``isolate`` the student's train_one_epoch and evaluate are replaced by
-    correct ones while fit runs (a fit that does the work itself is unaffected).
-    """
-    s = _setup(n, batch_size, seed, lr, hidden, val_n, step_size, gamma)
-    kwargs = _kwargs(device)
-    kwargs["scheduler"] = s["scheduler"] if scheduler else None
-    if log_dir is not None:
-        kwargs["log_dir"] = log_dir
-    with _correct_helpers(ctx) if isolate else contextlib.nullcontext():
-        out = probes.run("ex04_training.fit", (s["model"], s["train"], s["val"], s["loss_fn"], s["optimizer"], epochs),
-                         kwargs, record=record, ctx=ctx)
-    out["params"] = params_of(s["model"])
-    out["param_devices"] = devices_of(s["model"])
-    out.pop("calls", None)
-    return out
+def plot_run(history, path, svg=False, ctx=None) -> dict:
+    """plot_history(history, path); with ``svg`` the figure is saved as SVG."""
+    fn = ctx.resolve(["module", "ex04_training", "plot_history"])
+    with _savefig_as_svg() if svg else contextlib.nullcontext():
+        result = fn(history, path)
+    return {"result": result}
 
 
 # --- ex05 ---------------------------------------------------------------------------
@@ -241,14 +207,12 @@ def get_device_simulated(prefer=None, cuda=False, mps=False, ctx=None) -> dict:
             "type": type(result).__name__, "warnings": seen}
 
 
-def move_to_meta_run(ctx=None) -> dict:
+def move_to_meta_run(tensors, ctx=None) -> dict:
     """move_to(batch, "meta"): the meta device exists on every machine, so a tensor that stays on
     the CPU shows up even without a GPU. Returns, per tensor of the batch, where the returned one
     lives, whether it is the original object, and whether .to() was called on the original."""
     fn = ctx.resolve(["module", "ex05_device", "move_to"])
-    g = torch.Generator().manual_seed(17)
-    tensors = {"x": torch.randn(3, 2, generator=g), "y": torch.randint(0, 4, (3,), generator=g),
-               "z": torch.randn(5, generator=g), "w": torch.randn(2, 2, generator=g)}
+    tensors = {k: v.clone() for k, v in tensors.items()}  # x [3, 2], y [3], z [5], w [2, 2] from the grader
     for name, t in tensors.items():
         probes._TAGS[id(t)] = (("meta", name), t)
     module = nn.Linear(2, 3)
@@ -283,7 +247,7 @@ class _Marker:
     """A value move_to must hand back untouched (it has no .to)."""
 
 
-def move_to_run(device="cpu", ctx=None) -> dict:
+def move_to_run(tensors, device="cpu", ctx=None) -> dict:
     """move_to on a nested structure of tagged tensors, a module and plain values.
 
     Returns result (tensors come back with their device; the module as a
@@ -291,15 +255,7 @@ def move_to_run(device="cpu", ctx=None) -> dict:
     marker object, and the same for a bare tensor and a bare module.
     """
     fn = ctx.resolve(["module", "ex05_device", "move_to"])
-    g = torch.Generator().manual_seed(11)
-    tensors = {
-        "a": torch.randn(2, 3, generator=g),
-        "b": torch.randint(0, 9, (3,), generator=g),
-        "c": torch.randn(4, generator=g),
-        "d": torch.randn(1, 2, generator=g),
-        "e": torch.randn(5, generator=g),
-    }
-    originals = {k: v.clone() for k, v in tensors.items()}
+    tensors = {k: v.clone() for k, v in tensors.items()}  # a, b, c, d, e from the grader
     for name, t in tensors.items():
         probes._TAGS[id(t)] = (("move_to", name), t)
     module = nn.Linear(3, 2)
@@ -366,19 +322,17 @@ def move_to_run(device="cpu", ctx=None) -> dict:
         result["nested"]["model"] = "<module>"
     if isinstance(result, dict) and marker_back is not None:
         result["marker"] = "<marker>"
-    return {"result": result, "single": single, "moves": recorder.moves, "info": info,
-            "originals": originals}
+    return {"result": result, "single": single, "moves": recorder.moves, "info": info}
 
 
-def to_numpy_run(device="cpu", ctx=None) -> dict:
-    """to_numpy on a tensor that requires grad, on a non-leaf and on a plain tensor, on ``device``."""
+def to_numpy_run(base, plain, device="cpu", ctx=None) -> dict:
+    """to_numpy on a tensor that requires grad (``base``), on a non-leaf (``2 * base``) and on a
+    plain int64 tensor (``plain``), on ``device``; the grader sent the tensors."""
     fn = ctx.resolve(["module", "ex05_device", "to_numpy"])
-    g = torch.Generator().manual_seed(5)
-    base = torch.randn(3, 4, generator=g)
     leaf = base.clone().to(device).requires_grad_(True)
     nonleaf = leaf * 2.0
-    plain = torch.arange(6, dtype=torch.int64).reshape(2, 3).to(device)
-    out = {"expected": {"leaf": base, "nonleaf": base * 2.0, "plain": torch.arange(6).reshape(2, 3)}}
+    plain = plain.clone().to(device)
+    out = {}
     for name, t in (("leaf", leaf), ("nonleaf", nonleaf), ("plain", plain)):
         r = fn(t)
         out[name] = {"result": r, "type": f"{type(r).__module__}.{type(r).__name__}"}
@@ -386,7 +340,8 @@ def to_numpy_run(device="cpu", ctx=None) -> dict:
 
 
 def fit_iris_run(device="cpu", epochs=3, seed=0, record=False, ctx=None) -> dict:
-    """fit_iris_on(device, epochs, seed): its history, where the model lives, the batch moves."""
+    """fit_iris_on(device, epochs, seed): its history, the returned model's state dict (as data,
+    for the grader to evaluate itself), where the model lives, the batch moves."""
     fn = ctx.resolve(["module", "ex05_device", "fit_iris_on"])
     recorder = probes.CallRecorder() if record else None
     if recorder is not None:
@@ -398,45 +353,9 @@ def fit_iris_run(device="cpu", epochs=3, seed=0, record=False, ctx=None) -> dict
     model = result.get("model") if isinstance(result, dict) else None
     out["is_module"] = isinstance(model, nn.Module)
     out["param_devices"] = devices_of(model) if isinstance(model, nn.Module) else []
+    out["state"] = params_of(model) if isinstance(model, nn.Module) else None
     out["history"] = result.get("history") if isinstance(result, dict) else None
     if recorder is not None:
         # moves of untagged tensors: [["other", shape], device]
         out["moves"] = [m for m in recorder.moves if m[0] and m[0][0] == "other"]
-    if isinstance(model, nn.Module):
-        x = torch.randn(5, 4, generator=torch.Generator().manual_seed(seed + 1))
-        with torch.no_grad():
-            was = model.training
-            model.eval()
-            logits = model(x.to(next(model.parameters()).device))
-            model.train(was)
-        out["logits"] = logits
     return out
-
-
-# --- grader-side diagnosis: which mistake an event log points to --------------------
-def epoch_mistake(events: list, n_batches: int) -> str:
-    """The hint for a train_one_epoch whose parameters are not those of the reference.
-
-    Replays the optimizer's story: a backward onto gradients that were not
-    zeroed since the last one accumulates; a step without a backward since the
-    last step, or with a zero_grad between backward and step, updates nothing.
-    """
-    clean, pending, wiped = True, False, False
-    steps = 0
-    for event in events:
-        kind = event[0]
-        if kind == "zero":
-            clean = True
-            wiped = wiped or pending
-        elif kind == "backward":
-            if not clean:
-                return "hint.ex04_zero_grad"
-            clean, pending, wiped = False, True, False
-        elif kind == "step":
-            steps += 1
-            if not pending or wiped:
-                return "hint.ex04_step_order"
-            pending = False
-    if steps != n_batches:
-        return "hint.ex04_step_order"
-    return "hint.ex04_epoch_params"

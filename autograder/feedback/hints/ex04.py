@@ -118,4 +118,16 @@ HINTS = {
         "zh": "用 matplotlib 画曲线并用 fig.savefig(path) 保存为 PNG（无显示器环境：直接创建 "
               "matplotlib.figure.Figure，不要 plt.show()）；返回 Path(path)。",
     },
+    "hint.ex04_fit_helpers": {
+        "en": "fit's history comes from your train_one_epoch and evaluate, which do not give the right values yet "
+              "(see their own checks): fix them first, then fit's history follows.",
+        "zh": "fit 的 history 来自你的 train_one_epoch 和 evaluate，而它们目前给出的值还不对（见它们自己的检查）："
+              "先修正它们，fit 的 history 自然就对了。",
+    },
+    "hint.ex04_plot_curves": {
+        "en": "plot the values of the history you are given against the epoch: ax.plot(epochs, history[\"train_loss\"]) "
+              "and the same for \"val_loss\" (the loss panel) and \"val_acc\" (the accuracy panel), one point per epoch.",
+        "zh": "请把传入的 history 中的数值对 epoch 作图：ax.plot(epochs, history[\"train_loss\"])，"
+              "\"val_loss\" 也画在损失图中，\"val_acc\" 画在准确率图中，每个 epoch 一个点。",
+    },
 }

@@ -71,4 +71,10 @@ HINTS = {
         "zh": "在 iris 上训练后验证准确率应该很高：用训练集的统计量做缩放，在 logits 上用 nn.CrossEntropyLoss，"
               "优化器用 lr=0.01 的 Adam。",
     },
+    "hint.ex05_fit_iris_history": {
+        "en": "return the model that was trained and the history fit gave while training it: its last val_loss and "
+              "val_acc must be what that model gives on the validation split (scaled with the TRAIN statistics).",
+        "zh": "请返回训练过的那个模型，以及训练它时 fit 给出的 history：history 最后一个 epoch 的 val_loss 和 val_acc "
+              "必须与这个模型在验证集（用训练集统计量缩放）上的结果一致。",
+    },
 }
