@@ -95,12 +95,13 @@ def expect_saved(sub, given, states, with_optimizer, func="save_checkpoint"):
     """The file at ``given`` holds the states the grader sent; returns its object."""
     obj = load_file(read_file(sub, given, func, "hint.ex07_save_path"), given, func, "hint.ex07_save_contents")
     hint, call = "hint.ex07_save_contents", f"{func}('{given}', ...)"
-    parts = [("model.state_dict()", states["model"]), ("torch.get_rng_state()", states["rng"])]
+    parts = [("model.state_dict()", states["model"], hint), ("torch.get_rng_state()", states["rng"], "hint.ex07_rng")]
     if with_optimizer:
-        parts += [("optimizer.state_dict()", states["optimizer"]), ("scheduler.state_dict()", states["scheduler"])]
-    for what, value in parts:
+        parts += [("optimizer.state_dict()", states["optimizer"], "hint.ex07_optimizer_state"),
+                  ("scheduler.state_dict()", states["scheduler"], "hint.ex07_scheduler_state")]
+    for what, value, part_hint in parts:
         expect(ref.find(obj, value), Msg("cmp.number", got="not in the file", expected=f"{what} at the save"),
-               hint=hint, name=f"{call}: {what}")
+               hint=part_hint, name=f"{call}: {what}")
     for key, value in states["extra"].items():
         expect(ref.find_item(obj, key, value), Msg("cmp.number", got="not in the file", expected=f"{key}={value!r}"),
                hint=hint, name=f"{call}: extra value {key!r}")
