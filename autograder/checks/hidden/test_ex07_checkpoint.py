@@ -2,42 +2,48 @@
 
 Other paths, seeds and optimizers than the public checks, plus the two
 promises that need a whole scenario: an exact resume (dropout and the order
-drawn from the global RNG, Adam, a scheduler) and an atomic write (a save that
-fails halfway must leave the previous checkpoint untouched).
+drawn from the global RNG, Adam, a scheduler), compared with the grader's own
+straight run, and an atomic write (a save that fails halfway must leave the
+previous checkpoint untouched, byte for byte as the grader read it).
 """
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close
-from ..public.test_ex07_checkpoint import (check_export, check_load_model, expect_clear_error, expect_file,
-                                           expect_info, expect_optimizer_restored, expect_params, expect_refused,
-                                           expect_returned_path, load_failure, not_implemented, probe, saved)
+from ..public.test_ex07_checkpoint import (check_export, check_load_model, chosen, expect_clear_error, expect_info,
+                                           expect_optimizer_restored, expect_params, expect_refused,
+                                           expect_returned_path, expect_saved, load_failure, probe, read_file,
+                                           restore, send_save, not_implemented)
+from ..reference import ex07 as ref
 
 
-@check("ex07", "save_checkpoint", 1, en="save_checkpoint creates three missing folder levels and returns the Path",
-       zh="save_checkpoint 会创建三层缺失的目录，并返回 Path")
+@check("ex07", "save_checkpoint", 1, en="save_checkpoint creates three missing folder levels, returns the Path, and "
+       "the file holds the model, Adam's state, the scheduler, the epoch and the RNG state",
+       zh="save_checkpoint 会创建三层缺失的目录并返回 Path，文件中包含模型、Adam 的状态、调度器、epoch 和随机数状态")
 def test_save_checkpoint_nested_folders(sub):
     given = "experiments/iris/run_3/epoch_12.pt"
-    out = saved(sub, "save_checkpoint", path=given, seed=11, epoch=12, with_optimizer=True, kind="adam")
-    expect_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
+    states = chosen("adam", 11, 3, epoch=12, rng_seed=11)
+    out = send_save(sub, given, states, True)
+    expect_saved(sub, given, states, True)
     expect_returned_path(out["returned"], given, "save_checkpoint", "hint.ex07_save_path")
 
 
 @check("ex07", "load_checkpoint", 2, en="load_checkpoint restores the model, Adam's state and the scheduler, and "
        "returns the epoch with every extra value", zh="load_checkpoint 恢复模型、Adam 的状态和调度器，并返回 epoch 和所有额外的值")
 def test_load_checkpoint_restores_everything(sub):
+    old = chosen("adam", 12, 2, epoch=6, extra={"best_acc": 0.5, "tag": "draft", "losses": [1.2, 1.1], "step": 20},
+                 rng_seed=12)
     extra = {"best_acc": 0.75, "tag": "hidden", "losses": [0.9, 0.5], "step": 40}
-    out = probe(sub, "checkpoint_roundtrip", "load_checkpoint", path="ckpt_hidden/adam.pt", seed=12, epoch=11,
-                extra=extra, with_optimizer=True, kind="adam", train_steps=4)
-    expect_params(out["loaded"], out["saved"], "hint.ex07_load_model", "model after load_checkpoint")
-    expect_optimizer_restored(out, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
+    new = chosen("adam", 412, 4, epoch=11, extra=extra, rng_seed=412)
+    out = restore(sub, "ckpt_hidden/adam.pt", old, new, True)
+    expect_params(out["model"], new["model"], "hint.ex07_load_model", "model after load_checkpoint")
+    expect_optimizer_restored(out, new, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
     expect_info(out["info"], {"epoch": 11, **extra}, "load_checkpoint(...)")
 
 
 @check("ex07", "load_checkpoint", 1, en="a missing file in a missing folder raises FileNotFoundError naming the path",
-       zh="不存在的目录中的不存在文件会抛出 FileNotFoundError，并指明路径")
+       zh="不存在的目录中的不存在文件会抛出 FileNotFoundError，并指明路径", in_process="the exception load_checkpoint raises")
 def test_load_checkpoint_missing_file_hidden(sub):
     given = "no_such_run/deeper/best_model.pt"
-    out = probe(sub, "load_error", "load_checkpoint", path=given, prepare="missing")
-    not_implemented(out, "load_checkpoint")
+    out = load_failure(sub, given, "missing", seed=43)
     call = f"load_checkpoint('{given}', model)"
     expect(out["raised"], Msg("cmp.number", got="no exception", expected="FileNotFoundError"),
            hint="hint.ex07_missing", name=call)
@@ -49,19 +55,20 @@ def test_load_checkpoint_missing_file_hidden(sub):
 
 
 @check("ex07", "load_checkpoint", 1, en="a truncated checkpoint raises an error naming the path",
-       zh="被截断的检查点会抛出指明路径的错误")
+       zh="被截断的检查点会抛出指明路径的错误", in_process="the exception load_checkpoint raises")
 def test_load_checkpoint_truncated_file(sub):
     given = "ckpt_hidden/truncated_ckpt.pt"
-    out = load_failure(sub, given, "truncated")
+    out = load_failure(sub, given, "truncated", seed=44)
     expect_clear_error(out, "truncated_ckpt.pt", f"load_checkpoint('{given}', model)")
 
 
 @check("ex07", "load_checkpoint", 1, en="a checkpoint whose extra values hold an arbitrary object is refused: "
-       "its code never runs", zh="extra 中含有任意对象的检查点会被拒绝：其中的代码不会执行")
+       "its code never runs", zh="extra 中含有任意对象的检查点会被拒绝：其中的代码不会执行",
+       in_process="the exception load_checkpoint raises")
 def test_load_checkpoint_weights_only_hidden(sub):
     given = "downloads/shared_by_a_stranger.pt"
-    out = load_failure(sub, given, "payload")
-    expect_refused(out, f"load_checkpoint('{given}', model)")
+    out = load_failure(sub, given, "payload", seed=45)
+    expect_refused(sub, out, given, f"load_checkpoint('{given}', model)")
 
 
 RESUME_HINTS = (("model", "hint.ex07_load_model"), ("optimizer", "hint.ex07_optimizer_state"),
@@ -73,39 +80,54 @@ RESUME_HINTS = (("model", "hint.ex07_load_model"), ("optimizer", "hint.ex07_opti
        zh="恢复训练完全一致：训练 2 个 epoch、保存、新建对象、加载、再训练 2 个 epoch，与直接训练 4 个 epoch 相同"
           "（dropout、Adam、StepLR）")
 def test_resume_is_exact(sub):
-    out = probe(sub, "resume_run", "load_checkpoint", path="resume_hidden/last.pt", seed=13, before=2, after=2,
-                kind="adam")
+    run = {"lr": 0.02, "n": 48, "data_seed": 20}
+    old = chosen("adam", 13, 2, epoch=2, **run)
+    new = chosen("adam", 113, 2, epoch=2, extra_epochs=2, **run)  # the grader's straight run: 4 epochs
+    out = restore(sub, "resume_hidden/last.pt", old, new, True, after=2, fresh_seed=9, **run)
     hint = "hint.ex07_resume"
+    restored = {"model": ref.same_weights(out["model"], new["model"]),
+                "optimizer": ref.equal(out["optimizer"], new["optimizer"]),
+                "scheduler": ref.equal(out["scheduler"], new["scheduler"]), "rng": ref.equal(out["rng"], new["rng"])}
     for part, part_hint in RESUME_HINTS:
-        if not out["restored"][part]:
+        if not restored[part]:
             hint = part_hint
             break
-    for key, expected in out["straight"].items():
-        expect_close(out["resumed"].get(key), expected, hint=hint, name=f"{key} after 2 + 2 epochs", atol=1e-6,
-                     rtol=1e-5)
+    expect_params(out.get("resumed"), new["straight"], hint, "after 2 + 2 epochs", atol=1e-6, rtol=1e-5)
     expect_info(out["info"], {"epoch": 2}, "load_checkpoint(...)")
 
 
 @check("ex07", "save_checkpoint", 1, en="the write is atomic: a save that fails halfway leaves the previous "
-       "checkpoint byte for byte", zh="写入是原子的：中途失败的保存会让之前的检查点一个字节都不变")
+       "checkpoint byte for byte", zh="写入是原子的：中途失败的保存会让之前的检查点一个字节都不变",
+       in_process="the pickling error reaching the caller")
 def test_save_checkpoint_atomic(sub):
     given = "atomic_hidden/last.pt"
-    out = probe(sub, "atomic_run", "save_checkpoint", path=given)
+    first = chosen("momentum", 21, 1, epoch=1)
+    out = probe(sub, "atomic_save", "save_checkpoint", path=given, model_state=first["model"], epoch=1)
+    not_implemented(out, "save_checkpoint")
+    before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
+    obj = ref.load_bytes(before) if before else None
+    expect(obj is not None and ref.find(obj, first["model"]),
+           Msg("cmp.number", got="not in the file", expected="model.state_dict() at the save"),
+           hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
+    second = chosen("momentum", 22, 1, epoch=2)
+    out = probe(sub, "atomic_save", "save_checkpoint", path=given, model_state=second["model"], epoch=2, crash=True)
     not_implemented(out, "save_checkpoint")
     call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
-    expect(out["first_written"], Msg("cmp.number", got="no file", expected=f"a file at {given}"),
-           hint="hint.ex07_save_path", name=f"save_checkpoint('{given}', model, epoch=1)")
     expect(out["raised"], Msg("cmp.number", got="no exception", expected="the pickling error"),
            hint="hint.ex07_atomic_raise", name=call)
-    expect(out["unchanged"], Msg("cmp.number", got=f"{out['size_after']} bytes, changed" if out["exists_after"]
-                                 else "the file is gone", expected=f"the previous {out['size_before']} bytes"),
+    from ...engine import worker_files
+
+    try:
+        after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
+    except worker_files.UnsafeFile as exc:
+        after, gone = None, exc.reason
+    expect(after == before, Msg("cmp.number", got=f"{len(after)} bytes, changed" if after is not None
+                                else f"the file is {gone}", expected=f"the previous {len(before)} bytes"),
            hint="hint.ex07_atomic", name=call)
 
 
 @check("ex07", "export_model", 1, en="export_model / load_model round trip: eval mode, identical outputs",
        zh="export_model / load_model 往返：eval 模式，输出完全一致")
 def test_export_and_load_model_hidden(sub):
-    given = "exported_digits_mlp.pt"
-    out = probe(sub, "export_roundtrip", "export_model", path=given, seed=14)  # the student's export, then load
-    check_export(sub, given, 14, out)
-    check_load_model(sub, given, 14, out)
+    check_export(sub, "exported_digits_mlp.pt", 14)
+    check_load_model(sub, "exported_digits_mlp_reloaded.pt", 64)

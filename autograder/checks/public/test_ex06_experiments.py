@@ -11,10 +11,14 @@ from pathlib import Path
 
 import torch
 
+from ...engine import worker_files
 from ...engine.client import StudentError
 from ...engine.worker import probes_ex06_08 as px
 from ...feedback.catalog import Msg
-from ..api import run_probe, as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail
+from .. import svg_plot
+from ..api import (run_probe, as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail,
+                  hinted)
+from ..reference import ex06 as rx
 
 MODULE = "ex06_experiments"
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
@@ -210,6 +214,11 @@ def test_lr_trace_step_defaults(ex06):
 
 
 # --- run_experiment, lr_sweep, compare_optimizers -------------------------------------------------
+# The histories are judged by what the grader computes itself (checks/reference/ex06.py): the
+# worker records the networks the student's code trains (their initial weights, the batches
+# they saw in train mode, their final weights); the grader checks the initial weights against
+# the seed's, identifies every batch row in its own scaled iris, replays the training with the
+# optimizer and lr the call names, and evaluates the final weights on its validation split.
 def expect_history(history, epochs, func):
     """A dict of the four per-epoch lists, floats, ``epochs`` long."""
     expect(isinstance(history, dict) and set(HISTORY_KEYS) <= set(history),
@@ -237,10 +246,129 @@ def same_history(a, b) -> bool:
     return True
 
 
-@check("ex06", "run_experiment", 1, en="run_experiment returns the history: train_loss, val_loss, val_acc, lr, "
-       "one float per epoch", zh="run_experiment 返回 history：train_loss、val_loss、val_acc、lr，每个 epoch 一个 float")
-def test_run_experiment_history(ex06):
-    history = expect_history(ex06.run_experiment("sgd", 0.1, epochs=3), 3, "run_experiment('sgd', 0.1, epochs=3)")
+def call_text(func, args, kwargs):
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"{func}({', '.join(parts)})"
+
+
+def experiment(sub, func, *args, hint="hint.ex06_history", **kwargs):
+    """``func(*args, **kwargs)`` in the worker with the networks it trains recorded."""
+    with hinted(hint):
+        return run_probe(sub, "probes_ex06_08.experiment_run", f"{MODULE}.{func}", func=func, args=list(args),
+                         kwargs=kwargs)
+
+
+def model_of(out, index, count, call):
+    """The ``index``-th of the ``count`` networks the call trained."""
+    models = out.get("models") or []
+    expect(len(models) == count, Msg("cmp.number", got=f"{len(models)} network(s) run",
+                                     expected=f"{count} fresh MLP(4, [16], 3)"), hint="hint.ex06_model", name=call)
+    return models[index]
+
+
+def layers(state, call, what):
+    try:
+        return rx.layers_of(state)
+    except rx.NotAnMLP as exc:
+        fail(Msg("cmp.type", expected="MLP(4, [16], 3): Linear layers with ReLU between them", got=str(exc)),
+             hint="hint.ex06_model", name=f"{call}: {what}")
+
+
+def verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=False, seed_hint=None):
+    """The run behind ``history`` happened as the call says; returns the final weights (rebuilt).
+    ``seed_hint``: a function giving the hint for other initial weights (default: seed the model)."""
+    data = rx.iris(sub.data_dir)
+    start = layers(model["init"], call, "the initial weights")
+    if not rx.close(start, rx.initial_layers(seed), atol=1e-6, rtol=1e-5):
+        fail(Msg("cmp.number", got="other initial weights",
+                 expected=f"those of torch.manual_seed({seed}); MLP(4, [16], 3)"),
+             hint=seed_hint() if seed_hint else "hint.ex06_seed_model", name=f"{call}: the initial weights")
+    x_train, y_train = data["train"]
+    sizes = [int(n) for n in model.get("sizes") or []]
+    x = model.get("x")
+    expect(isinstance(x, torch.Tensor) and x.dim() == 2 and len(x) == sum(sizes) == len(x_train) * epochs,
+           Msg("cmp.number", got=f"{sum(sizes)} training samples seen",
+               expected=f"{len(x_train)} per epoch for {epochs} epoch(s)"), hint="hint.ex06_trained",
+           name=f"{call}: the batches the model was trained on")
+    rows = rx.identify(x, x_train)
+    if rows is None:
+        lo, hi = float(x.min()), float(x.max())
+        fail(Msg("cmp.number", got=f"inputs in [{lo:.4g}, {hi:.4g}], not rows of the scaled training split",
+                 expected="the min-max scaled iris training rows, in [0, 1]"), hint="hint.ex06_scaled",
+             name=f"{call}: the features the model is trained on")
+    batches = list(torch.split(x, sizes))
+    labels = list(torch.split(y_train[rows], sizes))
+    replayed = rx.replay(start, batches, labels, name, lr)
+    final = layers(model["final"], call, "the final weights")
+    if diverges:
+        finite = all(torch.isfinite(t).all() for pair in final for t in pair)
+        expect(not finite and not all(torch.isfinite(t).all() for pair in replayed for t in pair),
+               Msg("cmp.number", got="finite weights" if finite else "a run the grader does not diverge",
+                   expected=f"the weights of {name} at lr={lr} diverging"), hint="hint.ex06_trained", name=call)
+        return final
+    expect(rx.close(final, replayed, atol=1e-5, rtol=1e-4),
+           Msg("cmp.number", got="other final weights",
+               expected=f"the weights {epochs} epoch(s) of make_optimizer({name!r}, params, {lr}) give"),
+           hint="hint.ex06_trained", name=f"{call}: the trained weights")
+    val_loss, val_acc = rx.evaluate(final, *data["val"])
+    for key, value in (("val_loss", val_loss), ("val_acc", val_acc)):
+        got = as_float(history[key][-1], hint="hint.ex06_history", name=f"{call}['{key}'][-1]")
+        expect(math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-5),
+               Msg("cmp.number", got=f"{got:.6g}", expected=f"{value:.6g} (the trained weights on the validation split)"),
+               hint="hint.ex06_trained", name=f"{call}['{key}'][-1]")
+    return final
+
+
+def sweep_seed_hint(sub, name, lr, seed) -> str:
+    """Other initial weights in a sweep: does run_experiment itself start from the seed's weights?"""
+    try:
+        out = experiment(sub, "run_experiment", name, lr, epochs=1, seed=seed)
+        start = rx.layers_of((out.get("models") or [{}])[0].get("init"))
+    except Exception:  # noqa: BLE001 - only the hint is decided here
+        return "hint.ex06_seed_model"
+    return "hint.ex06_sweep" if rx.close(start, rx.initial_layers(seed), atol=1e-6, rtol=1e-5) else "hint.ex06_seed_model"
+
+
+def checked_runs(sub, func, keys, names_lrs, seed, n_epochs, args, kwargs):
+    """lr_sweep / compare_optimizers: {key: history} in order, each history that of a run verified."""
+    epochs = n_epochs
+    out = experiment(sub, func, *args, hint="hint.ex06_sweep", **kwargs)
+    call = call_text(func, args, kwargs)
+    result = out["result"]
+    expect(isinstance(result, dict), Msg("cmp.type", expected="dict", got=type(result).__name__),
+           hint="hint.ex06_sweep", name=call)
+    expect_equal(list(result), list(keys), hint="hint.ex06_sweep", name=f"{call} keys")
+    for i, (key, (name, lr)) in enumerate(zip(keys, names_lrs)):
+        history = expect_history(result[key], epochs, f"{call}[{key!r}]")
+        verify_run(sub, model_of(out, i, len(keys), call), name, lr, seed, epochs, history, f"{call}[{key!r}]",
+                   seed_hint=lambda: sweep_seed_hint(sub, name, lr, seed))
+    return result
+
+
+def run(sub, name, lr, epochs, seed=0, diverges=False, verify=True):
+    """run_experiment(name, lr, epochs=..., seed=...): its history (checked) and its network's final weights."""
+    kwargs = {"epochs": epochs, "seed": seed}
+    call = call_text("run_experiment", (name, lr), kwargs)
+    out = experiment(sub, "run_experiment", name, lr, hint="hint.ex06_diverge" if diverges else "hint.ex06_history",
+                     **kwargs)
+    if diverges:
+        history = out["result"]
+        expect(isinstance(history, dict) and {"train_loss", "val_loss"} <= set(history),
+               Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+                   got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
+               hint="hint.ex06_history", name=call)
+    else:
+        history = expect_history(out["result"], epochs, call)
+    model = model_of(out, 0, 1, call)
+    final = verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=diverges) if verify else None
+    return history, final, model
+
+
+@check("ex06", "run_experiment", 1, en="run_experiment returns the history of the training it did: train_loss, "
+       "val_loss, val_acc, lr, one float per epoch", zh="run_experiment 返回它实际训练的 history：train_loss、val_loss、"
+       "val_acc、lr，每个 epoch 一个 float")
+def test_run_experiment_history(sub):
+    history, _, _ = run(sub, "sgd", 0.1, 3)
     for value in history["lr"]:
         expect(math.isclose(as_float(value), 0.1, rel_tol=1e-9), Msg("cmp.number", got=value, expected=0.1),
                hint="hint.ex06_history", name="run_experiment('sgd', 0.1, epochs=3)['lr']")
@@ -248,10 +376,10 @@ def test_run_experiment_history(ex06):
 
 @check("ex06", "run_experiment", 1, en="the same seed gives the same history twice",
        zh="相同的 seed 两次得到完全相同的 history")
-def test_run_experiment_same_seed_same_history(ex06):
+def test_run_experiment_same_seed_same_history(sub):
     call = "run_experiment('momentum', 0.05, epochs=3, seed=1)"
-    a = expect_history(ex06.run_experiment("momentum", 0.05, epochs=3, seed=1), 3, call)
-    b = expect_history(ex06.run_experiment("momentum", 0.05, epochs=3, seed=1), 3, call)
+    a, _, _ = run(sub, "momentum", 0.05, 3, seed=1)
+    b, _, _ = run(sub, "momentum", 0.05, 3, seed=1)
     expect(same_history(a, b), Msg("cmp.number", got=f"val_loss {a['val_loss']} then {b['val_loss']}",
                                    expected="the same history both times"),
            hint="hint.ex06_seed_model", name=call)
@@ -259,60 +387,53 @@ def test_run_experiment_same_seed_same_history(ex06):
 
 @check("ex06", "lr_sweep", 0.5, en="lr_sweep returns {lr: history} in the order given",
        zh="lr_sweep 按给定顺序返回 {lr: history}")
-def test_sweep_keys(ex06):
-    sweep = ex06.lr_sweep([0.01, 0.1], epochs=2)
-    expect(isinstance(sweep, dict), Msg("cmp.type", expected="dict", got=type(sweep).__name__),
-           hint="hint.ex06_sweep", name="lr_sweep([0.01, 0.1], epochs=2)")
-    expect_equal(list(sweep), [0.01, 0.1], hint="hint.ex06_sweep", name="lr_sweep([0.01, 0.1], epochs=2) keys")
-    for lr, history in sweep.items():
-        expect_history(history, 2, f"lr_sweep(...)[{lr}]")
+def test_sweep_keys(sub):
+    checked_runs(sub, "lr_sweep", [0.01, 0.1], [("sgd", 0.01), ("sgd", 0.1)], 0, 2, ([0.01, 0.1],), {"epochs": 2})
 
 
 @check("ex06", "compare_optimizers", 0.5, en="compare_optimizers returns {name: history} in the order given",
        zh="compare_optimizers 按给定顺序返回 {name: history}")
-def test_compare_keys(ex06):
-    compared = ex06.compare_optimizers(["sgd", "adam"], epochs=2)
-    expect(isinstance(compared, dict), Msg("cmp.type", expected="dict", got=type(compared).__name__),
-           hint="hint.ex06_sweep", name="compare_optimizers(['sgd', 'adam'], epochs=2)")
-    expect_equal(list(compared), ["sgd", "adam"], hint="hint.ex06_sweep",
-                 name="compare_optimizers(['sgd', 'adam'], epochs=2) keys")
-    for name, history in compared.items():
-        expect_history(history, 2, f"compare_optimizers(...)[{name!r}]")
+def test_compare_keys(sub):
+    checked_runs(sub, "compare_optimizers", ["sgd", "adam"], [("sgd", 0.01), ("adam", 0.01)], 0, 2,
+                 (["sgd", "adam"],), {"epochs": 2})
 
 
 # --- plot_comparison and summarize -------------------------------------------------------------------
-def check_png(sub, ex06, results, metric, filename):
-    result = ex06.plot_comparison(results, metric, filename)
-    call = f"plot_comparison(results, {metric!r}, {filename!r})"
-    expect(isinstance(result, Path), Msg("cmp.type", expected="Path", got=type(result).__name__),
-           hint="hint.ex06_png", name=call)
-    file = sub.folder.work / filename
-    data = file.read_bytes() if file.is_file() else b""
-    expect(data[:8] == b"\x89PNG\r\n\x1a\n", Msg("cmp.number", got=repr(data[:8]) if data else "no file",
-                                                expected=f"a PNG file {filename}"), hint="hint.ex06_png", name=filename)
-    expect(len(data) > 2000, Msg("cmp.number", got=f"{len(data)} bytes", expected="a real figure (> 2000 bytes)"),
-           hint="hint.ex06_png", name=filename)
-    import matplotlib.image
+def check_plot(sub, ex06, results, metric, stem):
+    """plot_comparison to ``stem.png`` (a PNG whose header gives a figure's size) and to ``stem.svg``, whose
+    lines the grader reads: one per run of ``results``, following that run's ``metric``."""
+    for ext in (".png", ".svg"):
+        filename = stem + ext
+        call = f"plot_comparison(results, {metric!r}, {filename!r})"
+        with hinted("hint.ex06_png"):
+            result = run_probe(sub, "probes_ex06_08.plot_run", f"{MODULE}.plot_comparison", results=results,
+                               metric=metric, path=filename)["returned"]
+        expect(isinstance(result, Path), Msg("cmp.type", expected="Path", got=type(result).__name__),
+               hint="hint.ex06_png", name=call)
+        try:
+            data = worker_files.read_bytes(sub.folder.work, filename, limit=svg_plot.MAX_BYTES)
+        except worker_files.UnsafeFile as exc:
+            fail(Msg("cmp.number", got="no file" if exc.reason == "missing" else exc.reason,
+                     expected=f"a file {filename}"), hint="hint.ex06_png", name=call)
+        try:
+            if ext == ".png":
+                svg_plot.png_size(data)
+            else:
+                svg_plot.match_series(svg_plot.polylines(data), {k: h[metric] for k, h in results.items()})
+        except svg_plot.BadFile as exc:
+            fail(Msg("cmp.number", got=str(exc), expected="a figure with one line per run of the metric"),
+                 hint="hint.ex06_png" if ext == ".png" else "hint.ex06_plot_lines", name=call)
 
-    try:
-        pixels = matplotlib.image.imread(str(file))
-    except Exception as exc:  # a broken file
-        fail(Msg("cmp.number", got=f"unreadable ({type(exc).__name__})", expected="a PNG image"), hint="hint.ex06_png",
-             name=filename)
-    h, w = pixels.shape[:2]
-    expect(h >= 100 and w >= 100 and float(pixels[..., :3].std()) > 0.01,
-           Msg("cmp.number", got=f"{w}x{h} pixels", expected="a figure with lines on it"), hint="hint.ex06_png",
-           name=filename)
 
-
-@check("ex06", "plot_comparison", 1, en="plot_comparison writes a real PNG image and returns its Path",
-       zh="plot_comparison 写出真正的 PNG 图像并返回它的 Path")
+@check("ex06", "plot_comparison", 1, en="plot_comparison writes a real PNG image and returns its Path; saved as "
+       ".svg, its figure has one line per run of the metric", zh="plot_comparison 写出真正的 PNG 图像并返回它的 Path；"
+       "保存为 .svg 时，图中每个运行都有一条该指标的线")
 def test_plot_comparison_png(sub, ex06):
     results = {"sgd": {"train_loss": [1.1, 0.9, 0.8], "val_loss": [1.0, 0.9, 0.85], "val_acc": [0.3, 0.5, 0.6],
                        "lr": [0.1] * 3},
                "adam": {"train_loss": [1.0, 0.5, 0.3], "val_loss": [0.9, 0.5, 0.35], "val_acc": [0.4, 0.8, 0.9],
                         "lr": [0.1] * 3}}
-    check_png(sub, ex06, results, "val_acc", "comparison_public.png")
+    check_plot(sub, ex06, results, "val_acc", "comparison_public")
 
 
 def runs(finals, metric):

@@ -1,9 +1,13 @@
 """Public checks for ex08 (the digits end to end) and the MNIST bonus.
 
 Accuracy is computed here, never taken from the student: the worker sends
-back the student's X_test and the trained model's predictions on it; the
-grader identifies those rows in its own copy of scikit-learn's digits
-(pixels / 16) to get the true labels. No label is sent to the worker.
+back the trained model's state dict, the grader rebuilds the network from it
+(any MLP: Linear weight/bias pairs in key order, ReLU between them;
+``checks/reference/ex08.py``) and evaluates it on the test split it makes
+itself from its own copy of scikit-learn's digits (``reference_data.py``).
+The reported ``test_accuracy`` is compared with the rebuilt network's accuracy
+on the student's X_test, whose rows the grader identifies in its copy to get
+the true labels. No label is sent to the worker.
 
 The MNIST bonus checks exist only where the MNIST files exist: at the end of
 this module they are removed before collection when
@@ -16,10 +20,10 @@ from pathlib import Path
 import torch
 
 from ...engine.client import StudentError
-from ...engine.worker import probes_ex06_08 as px
 from ...feedback.catalog import Msg
 from ...grading import grade as grading
 from ..api import run_probe, SETTINGS, check, expect, expect_tensor, fail
+from ..reference import ex08 as px
 
 MODULE = "ex08_capstone"
 N_DIGITS = 1797
@@ -156,22 +160,54 @@ def expect_train_result(out, kwargs):
            hint="hint.ex08_train_result", name=f"{call}['model']")
 
 
+def network(out, kwargs, in_features=64):
+    """The returned model rebuilt in the grader from its state dict; fails unless it is an MLP of Linear layers."""
+    expect_train_result(out, kwargs)
+    try:
+        return px.linear_stack(out.get("state"), in_features, 10)
+    except px.NotAnMLP as exc:
+        fail(Msg("cmp.type", expected="an MLP: Linear layers (weight, bias) with ReLU between them",
+                 got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
+             name=f"{train_call(kwargs)}['model'].state_dict()")
+
+
+_SPLITS: dict = {}
+
+
+def grader_split(seed: int, test_size: float = 0.25):
+    if (seed, test_size) not in _SPLITS:
+        from ..reference_data import digits_split
+
+        _SPLITS[(seed, test_size)] = digits_split(seed, test_size)
+    return _SPLITS[(seed, test_size)]
+
+
 def grader_accuracy(out, kwargs):
-    """The accuracy of the returned model on the student's X_test, scored with the grader's labels."""
+    """The accuracy of the rebuilt network on the grader's own test split for the seed."""
+    layers = network(out, kwargs)
+    _, x_test, _, y_test = grader_split(kwargs.get("seed", 0))
+    return px.accuracy(layers, x_test, y_test)
+
+
+def accuracy_on_student_split(out, kwargs):
+    """The rebuilt network's accuracy on the student's X_test, scored with the grader's labels."""
     call = train_call(kwargs)
-    labels = identify(out["X_test"])
+    layers = network(out, kwargs)
+    x = out.get("X_test")
+    expect_tensor(x, hint="hint.ex08_scale", name=f"{call}: load_digits_split(seed).X_test")
+    expect(x.dim() == 2 and x.shape[1] == 64 and len(x) > 0,
+           Msg("cmp.shape", got=list(x.shape), expected=["n", 64]), hint="hint.ex08_split_shapes",
+           name=f"{call}: load_digits_split(seed).X_test")
+    labels = identify(x)
     unknown = sum(v is None for v in labels)
     expect(unknown == 0, Msg("cmp.number", got=f"{unknown} test rows are not a digit's pixels / 16",
                              expected="X_test rows = load_digits().data[i] / 16"),
            hint="hint.ex08_scale", name=f"{call}: load_digits_split(seed).X_test")
-    pred = out["pred"]
-    expect_tensor(pred, shape=[len(labels)], hint="hint.ex08_train_result", name=f"{call}['model'](X_test)")
-    return float((pred == torch.tensor(labels)).double().mean())
+    return px.accuracy(layers, x, torch.tensor(labels))
 
 
 def expect_accuracy(sub, kwargs):
     out = digits_run(sub, **kwargs)
-    expect_train_result(out, kwargs)
     acc = grader_accuracy(out, kwargs)
     expect(acc >= 0.95, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.95"), hint="hint.ex08_accuracy",
            name=f"{train_call(kwargs)}: test accuracy measured by the grader")
@@ -179,8 +215,7 @@ def expect_accuracy(sub, kwargs):
 
 def expect_reported_accuracy(sub, kwargs):
     out = digits_run(sub, **kwargs)
-    expect_train_result(out, kwargs)
-    acc = grader_accuracy(out, kwargs)
+    acc = accuracy_on_student_split(out, kwargs)
     value = out["test_accuracy"]
     if isinstance(value, torch.Tensor) or isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(Msg("cmp.type", expected="float", got=type(value).__name__ if not isinstance(value, torch.Tensor)
@@ -190,10 +225,10 @@ def expect_reported_accuracy(sub, kwargs):
            hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
 
 
-@check("ex08", "train_digits", 1, en="train_digits() returns {'model', 'history', 'test_accuracy'} with an nn.Module",
-       zh="train_digits() 返回 {'model', 'history', 'test_accuracy'}，其中 model 是 nn.Module")
+@check("ex08", "train_digits", 1, en="train_digits() returns {'model', 'history', 'test_accuracy'} with an MLP (nn.Module)",
+       zh="train_digits() 返回 {'model', 'history', 'test_accuracy'}，其中 model 是 MLP（nn.Module）")
 def test_train_digits_returns_dict(sub):
-    expect_train_result(digits_run(sub), {})
+    network(digits_run(sub), {})
 
 
 @check("ex08", "train_digits", 2, en="the model of train_digits() reaches >= 0.95 test accuracy (measured by the "
@@ -282,10 +317,14 @@ def mnist_accuracy(sub):
     expect(out["type"] == "dict" and set(keys) <= set(out["keys"]) and out["is_module"],
            Msg("cmp.type", expected="dict with keys " + ", ".join(keys) + " and an nn.Module",
                got=out["keys"] or out["type"]), hint="hint.mnist_train_result", name="train_mnist()")
-    labels = px.read_idx(sub.data_dir / "MNIST" / "raw" / px.MNIST_FILES[3]).to(torch.int64)
-    pred = out["pred"]
-    expect_tensor(pred, shape=[len(labels)], hint="hint.mnist_train_result", name="train_mnist()['model'](images)")
-    acc = float((pred.to(torch.int64) == labels).double().mean())
+    try:
+        layers = px.linear_stack(out.get("state"), 784, 10)
+    except px.NotAnMLP as exc:
+        fail(Msg("cmp.type", expected="an MLP: Linear layers (weight, bias) with ReLU between them",
+                 got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
+             name="train_mnist()['model'].state_dict()")
+    images, labels = px.mnist_test(sub.data_dir)
+    acc = px.accuracy(layers, images, labels)
     expect(acc >= 0.97, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.97"), hint="hint.mnist_accuracy",
            name="train_mnist(): test accuracy measured by the grader")
 

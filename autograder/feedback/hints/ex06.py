@@ -138,4 +138,23 @@ HINTS = {
         "zh": "返回 [(key, 最终值), ...]，最好的在前：准确率降序、损失升序，nan 放在最后"
               "（nan 与任何数比较都为 False，需要单独的排序键，例如 (math.isnan(v), ...)）。",
     },
+    "hint.ex06_plot_lines": {
+        "en": "draw one line per run with ax.plot(epochs, history[metric], label=str(key)): the metric given, every "
+              "run of results, and save with fig.savefig(path) so that the file name picks the format (.png, .svg).",
+        "zh": "每个运行用 ax.plot(epochs, history[metric], label=str(key)) 画一条线：画传入的指标、results 中的每个运行，"
+              "并用 fig.savefig(path) 保存，让文件名决定格式（.png、.svg）。",
+    },
+    "hint.ex06_model": {
+        "en": "run_experiment trains a fresh MLP(4, [16], 3) of ex03 (a stack of Linear layers with ReLU), built right "
+              "after torch.manual_seed(seed).",
+        "zh": "run_experiment 训练一个新建的 ex03 的 MLP(4, [16], 3)（由 Linear 层和 ReLU 组成），"
+              "并且在 torch.manual_seed(seed) 之后立即创建。",
+    },
+    "hint.ex06_trained": {
+        "en": "the history must be that of the training that happened: fit the model with make_optimizer(name, "
+              "model.parameters(), lr) on every training batch of each epoch, and report the validation loss and "
+              "accuracy of the weights you trained (fit's history).",
+        "zh": "history 必须来自真实发生的训练：用 make_optimizer(name, model.parameters(), lr) 在每个 epoch 的每个训练批量上"
+              "训练模型，并报告训练得到的权重的验证损失和准确率（fit 的 history）。",
+    },
 }

@@ -74,4 +74,15 @@ HINTS = {
         "en": "call model.eval() before returning from load_model: the model is for prediction, so dropout must be off.",
         "zh": "load_model 返回之前要调用 model.eval()：模型用于预测，dropout 必须关闭。",
     },
+    "hint.ex07_save_contents": {
+        "en": "the checkpoint file must hold, loadable with torch.load(weights_only=True): model.state_dict(), the "
+              "optimizer's and the scheduler's state_dict() when given, the epoch, every extra value and "
+              "torch.get_rng_state(), as they are at the moment of the save.",
+        "zh": "检查点文件必须能用 torch.load(weights_only=True) 读出，并包含保存那一刻的 model.state_dict()、"
+              "（传入时）优化器和调度器的 state_dict()、epoch、所有额外的值以及 torch.get_rng_state()。",
+    },
+    "hint.ex07_file_unsafe": {
+        "en": "write a regular file at the path given (not a link, not a folder), of a reasonable size.",
+        "zh": "请在给定路径写出一个普通文件（不是链接，也不是目录），大小要合理。",
+    },
 }

@@ -90,4 +90,10 @@ HINTS = {
         "zh": "返回的模型准确率不够：用 mnist_loaders 的归一化图像、批量 64、Adam（学习率 1e-3）训练 "
               "MLP(784, [256], 10) 共 epochs 个 epoch，并返回训练好的模型。",
     },
+    "hint.ex08_not_mlp": {
+        "en": "return the MLP you trained (ex03's MLP(64, list(hidden), 10)): the grader rebuilds it from "
+              "model.state_dict(), which must hold only its Linear layers' weights and biases, in order.",
+        "zh": "请返回你训练好的 MLP（ex03 的 MLP(64, list(hidden), 10)）：评分程序会根据 model.state_dict() 重建它，"
+              "其中只能按顺序包含各个 Linear 层的权重和偏置。",
+    },
 }

@@ -1,0 +1,89 @@
+"""The grader's side of ex08: a network rebuilt from the state dict train_digits (or
+train_mnist) returned, and evaluated by the grader on data it reads itself.
+
+Any MLP is accepted, whatever its attribute names: the state dict must be a sequence of
+``nn.Linear`` weight/bias pairs in key order (``[out, in]`` then ``[out]``), each layer's
+input the previous one's output, the first taking the flattened image and the last giving
+the 10 classes; ReLU between them (dropout has no parameters and is off in eval mode).
+"""
+from __future__ import annotations
+
+import torch
+
+
+class NotAnMLP(ValueError):
+    """The state dict is not a stack of Linear layers (why, in plain words)."""
+
+
+def linear_stack(state, in_features: int, out_features: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (weight, bias) pairs of the MLP behind ``state``; raises NotAnMLP."""
+    if not isinstance(state, dict) or not state:
+        raise NotAnMLP("no state_dict (no parameters)")
+    values = list(state.items())
+    if len(values) % 2:
+        raise NotAnMLP(f"{len(values)} tensors, not weight/bias pairs")
+    layers, width = [], in_features
+    for i in range(0, len(values), 2):
+        (wk, w), (bk, b) = values[i], values[i + 1]
+        if not (isinstance(w, torch.Tensor) and isinstance(b, torch.Tensor)) or w.dim() != 2 or b.dim() != 1:
+            raise NotAnMLP(f"'{wk}', '{bk}' are not a Linear layer's weight [out, in] and bias [out]")
+        if not (w.is_floating_point() and b.is_floating_point()):
+            raise NotAnMLP(f"'{wk}' is not a floating-point weight")
+        if w.shape[1] != width or w.shape[0] != b.shape[0]:
+            raise NotAnMLP(f"'{wk}' has shape {list(w.shape)}, a Linear layer taking {width} inputs was expected")
+        layers.append((w.detach().cpu().to(torch.float32), b.detach().cpu().to(torch.float32)))
+        width = w.shape[0]
+    if width != out_features:
+        raise NotAnMLP(f"the last layer gives {width} outputs, not {out_features}")
+    return layers
+
+
+def shapes(layers) -> list[list[int]]:
+    return [list(w.shape) for w, _ in layers]
+
+
+def logits(layers, x: torch.Tensor) -> torch.Tensor:
+    h = x.reshape(len(x), -1).to(torch.float32)
+    with torch.no_grad():
+        for i, (w, b) in enumerate(layers):
+            h = torch.nn.functional.linear(h, w, b)
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+    return h
+
+
+def accuracy(layers, x: torch.Tensor, y: torch.Tensor, batch: int = 2000) -> float:
+    correct = 0
+    for i in range(0, len(x), batch):
+        correct += int((logits(layers, x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
+    return correct / max(len(x), 1)
+
+
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+               "t10k-labels-idx1-ubyte")
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def read_idx(path) -> torch.Tensor:
+    """An uncompressed IDX file (2051 images, 2049 labels) of the grader's data folder as uint8."""
+    import struct
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic == 2051:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return torch.frombuffer(bytearray(data[16:16 + count * rows * cols]), dtype=torch.uint8).reshape(count, rows, cols)
+    if magic == 2049:
+        return torch.frombuffer(bytearray(data[8:8 + count]), dtype=torch.uint8).reshape(count)
+    raise ValueError(f"{path} is not an IDX file (magic {magic})")
+
+
+def mnist_test(data_dir):
+    """The t10k images normalized as SPEC.md says ([n, 784] float32) and their labels."""
+    from pathlib import Path
+
+    raw = Path(data_dir) / "MNIST" / "raw"
+    images = read_idx(raw / MNIST_FILES[2]).float().div(255.0)
+    labels = read_idx(raw / MNIST_FILES[3]).to(torch.int64)
+    return ((images - MNIST_MEAN) / MNIST_STD).reshape(len(images), -1), labels
