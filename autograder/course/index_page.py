@@ -253,6 +253,8 @@ def _changes(out: Path) -> str:
         return _none("no earlier run")
     rows = [r for r in rows if isinstance(r, dict)]
     when = f" ({e(since)})" if since else ""
+    if not rows and isinstance(data, dict) and "since" in data and not since:
+        return _none("no earlier run")  # the class's first recorded run: nothing to compare with
     if not rows:
         return _none(f"no changes since the last run{when}")
     body = "".join(
