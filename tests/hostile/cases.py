@@ -550,8 +550,8 @@ def forged_files_changed_nothing(run):
     shutil.rmtree(Path("/tmp") / run.ctx.mark("results"), ignore_errors=True)
 
 
-NOT_PROCESS = ("only bubblewrap stops this: under process isolation the worker runs as the grader's user "
-               "on the grader's file system and network (README.md, security section)")
+NOT_PROCESS = ("only bubblewrap stops all of this: without it the worker shares the grader's file system, so "
+               "it can still see which host paths exist and read /proc's command lines (README.md, security section)")
 ERRORS = {"error"}
 
 CASES = [
