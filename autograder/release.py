@@ -1,8 +1,10 @@
 """./grade.sh release OUT: the student bundle.
 
 It holds the stubs, the walkthrough notebook, the public checks, the engine,
-the data, grade.sh and the environment files, and a student README. It never
-holds solutions/, the hidden checks, the project's tests or CI.
+the data, grade.sh and the environment files, a student README and the
+handout in English and Chinese (HANDOUT.md, HANDOUT.zh-CN.md: every function
+students write, its signature, and the grading contract). It never holds
+solutions/, the hidden checks, the project's tests or CI.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md"]
+FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md", "HANDOUT.md", "HANDOUT.zh-CN.md"]
 FOLDERS = ["exercises", "data", "autograder"]
 # Instructor-only parts: hidden checks and the tools that need solutions/ or tests/.
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "audit*", "MNIST", "stubs.py", "release.py",

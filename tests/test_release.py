@@ -1,4 +1,4 @@
-"""The student bundle: no solution code, no hidden checks, no markers, and ./grade.sh works in it alone."""
+"""The student bundle: no solution code, no hidden checks, no markers, both handouts, and ./grade.sh works in it alone."""
 import os
 import re
 import subprocess
@@ -64,6 +64,20 @@ def test_bundle_holds_no_solutions_hidden_checks_or_markers(bundle):
             else:
                 leaked = [line for line in secrets if line in text]
                 assert not leaked, (path, leaked[:3])
+
+
+def test_bundle_ships_both_handouts_and_its_readme_points_to_them(bundle):
+    for name in ("HANDOUT.md", "HANDOUT.zh-CN.md"):
+        assert (bundle / name).is_file(), name
+        assert (bundle / name).read_bytes() == (ROOT / name).read_bytes(), name
+    readme = (bundle / "README.md").read_text(encoding="utf-8")
+    assert "HANDOUT.md" in readme and "HANDOUT.zh-CN.md" in readme
+    # What students read never sends them to the course's SPEC.md, which they do not get.
+    students_read = [bundle / n for n in ("README.md", "README.zh-CN.md", "HANDOUT.md", "HANDOUT.zh-CN.md")]
+    students_read += [p for p in (bundle / "exercises").rglob("*") if p.suffix in (".py", ".ipynb")]
+    students_read += list((bundle / "autograder" / "feedback").rglob("*.py"))
+    for path in students_read:
+        assert "SPEC.md" not in path.read_text(encoding="utf-8"), path
 
 
 def test_grade_sh_works_inside_the_bundle_on_its_own(bundle, tmp_path):

@@ -29,15 +29,18 @@ HINTS = {
         "zh": "没有使用传入的学习率：请把 lr=lr 传给优化器，不要依赖它的默认值。",
     },
     "hint.ex06_optimizer_class": {
-        "en": "the wrong optimizer class behind the name {name!r}: its steps look like {looks_like}, but SPEC.md asks "
-              "for {expected}.",
-        "zh": "名称 {name!r} 对应的优化器类不对：它的更新像是 {looks_like}，但 SPEC.md 要求的是 {expected}。",
+        "en": "the wrong optimizer class behind the name {name!r}: its steps look like {looks_like}, but the handout "
+              "(HANDOUT.md, ex06) asks for {expected}.",
+        "zh": "名称 {name!r} 对应的优化器类不对：它的更新像是 {looks_like}，但作业说明（HANDOUT.zh-CN.md，ex06）"
+              "要求的是 {expected}。",
     },
     "hint.ex06_optimizer_unknown": {
         "en": "the optimizer behind {name!r} does not step like {expected}: check the class this name builds and the "
-              "arguments it gets (lr, the defaults of SPEC.md, **kw).",
+              "arguments it gets: lr=lr, momentum=0.9 for \"momentum\" and no other defaults of your own (torch.optim's "
+              "own for the rest), then **kw on top of them.",
         "zh": "{name!r} 对应的优化器的更新与 {expected} 不一致：请检查这个名称创建的类以及传给它的参数"
-              "（lr、SPEC.md 规定的默认值、**kw）。",
+              "：lr=lr，\"momentum\" 使用 momentum=0.9，除此之外不要自己设默认值（其余用 torch.optim 自己的默认值），"
+              "最后用 **kw 覆盖它们。",
     },
     "hint.ex06_unknown_optimizer": {
         "en": "an unknown name must raise ValueError whose message lists every valid name "
@@ -46,9 +49,9 @@ HINTS = {
               "（sgd、momentum、adagrad、rmsprop、adam、adamw），不要返回 None，也不要退回到 SGD。",
     },
     "hint.ex06_scheduler_defaults": {
-        "en": "use SPEC.md's defaults: step = StepLR(step_size=50, gamma=0.5), multistep = MultiStepLR(milestones="
+        "en": "use these defaults: step = StepLR(step_size=50, gamma=0.5), multistep = MultiStepLR(milestones="
               "[50, 100, 160], gamma=0.5), exponential = ExponentialLR(gamma=0.9), cosine = CosineAnnealingLR(T_max=200).",
-        "zh": "请使用 SPEC.md 规定的默认值：step = StepLR(step_size=50, gamma=0.5)，multistep = MultiStepLR(milestones="
+        "zh": "请使用以下默认值：step = StepLR(step_size=50, gamma=0.5)，multistep = MultiStepLR(milestones="
               "[50, 100, 160], gamma=0.5)，exponential = ExponentialLR(gamma=0.9)，cosine = CosineAnnealingLR(T_max=200)。",
     },
     "hint.ex06_scheduler_kw": {
