@@ -64,9 +64,9 @@ def definitions(body):
     return out
 
 
-def handout_blocks(name):
+def handout_blocks(name, root=ROOT):
     """{module: [ast.Module, ...]}: each ```python block of the handout, under the module its heading names."""
-    text = (ROOT / name).read_text(encoding="utf-8")
+    text = (root / name).read_text(encoding="utf-8")
     blocks = {}
     for match in BLOCK.finditer(text):
         headings = [line for line in text[:match.start()].splitlines() if line.startswith("#")]
@@ -82,10 +82,10 @@ def handout_blocks(name):
     return blocks
 
 
-def shown(name):
+def shown(name, root=ROOT):
     """{module: {name: node}} of what the handout shows."""
     out = {}
-    for module, trees in handout_blocks(name).items():
+    for module, trees in handout_blocks(name, root).items():
         for tree in trees:
             for key, node in definitions(tree.body).items():
                 assert key not in out.setdefault(module, {}), f"{name}: {module}.{key} is shown twice"
@@ -103,9 +103,9 @@ def function_problem(where, stub: ast.FunctionDef, doc: ast.FunctionDef):
     return None
 
 
-def problems_of(handout):
+def problems_of(handout, root=ROOT):
     found = []
-    documented = shown(handout)
+    documented = shown(handout, root)
     stubs = {path.stem: definitions(ast.parse(path.read_text(encoding="utf-8")).body) for path in STUBS}
     for module, defs in stubs.items():
         mine = documented.get(module, {})
@@ -165,16 +165,12 @@ def test_both_handouts_show_the_same_signatures():
             assert ast.dump(node) == ast.dump(chinese[module][key]), f"{module}.{key} differs between the handouts"
 
 
-def test_a_changed_signature_or_a_missing_name_is_caught(tmp_path, monkeypatch):
-    """The test itself: a default changed in the handout, or a stub's new function, is reported."""
-    import test_handout as me
-
+def test_a_changed_signature_or_a_missing_name_is_caught(tmp_path):
+    """The test itself: a default changed in the handout, a name missing or one the stubs lack, is reported."""
     text = (ROOT / HANDOUTS[0]).read_text(encoding="utf-8")
     edited = text.replace("dim: int = -1", "dim: int = 1", 1).replace("def mae(", "def mean_abs_error(", 1)
     (tmp_path / HANDOUTS[0]).write_text(edited, encoding="utf-8")
-    monkeypatch.setattr(me, "ROOT", tmp_path)
-    monkeypatch.setattr(me, "STUBS", STUBS)
-    problems = "\n".join(problems_of(HANDOUTS[0]))
+    problems = "\n".join(problems_of(HANDOUTS[0], tmp_path))
     assert "ex01_gradient_descent.softmax: the handout shows def softmax(logits: torch.Tensor, dim: int=1)" in problems
     assert "ex01_gradient_descent.mae is missing" in problems
     assert "mean_abs_error is shown but exercises/ex01_gradient_descent.py does not define it" in problems
@@ -206,3 +202,14 @@ def test_the_student_docs_point_to_the_handout():
         assert "HANDOUT" in text, name
     for name in ("autograder/STUDENT_README.md", "README.zh-CN.md", *HANDOUTS):
         assert "SPEC" not in (ROOT / name).read_text(encoding="utf-8"), name
+
+
+@pytest.mark.parametrize("handout", HANDOUTS)
+def test_the_points_table_is_the_assignments(handout):
+    from autograder.assignment import BONUS, MAX_SCORE, POINTS
+
+    text = (ROOT / handout).read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (ex\d\d) \| `exercises/ex\d\d_\w+\.py` \| (\d+) \|$", text, re.M))
+    assert {ex: int(p) for ex, p in rows.items()} == POINTS
+    assert re.search(rf"^\| [^|]+ \| \| {MAX_SCORE} \|$", text, re.M)
+    assert re.search(rf"^\| MNIST [^|]+ \| `exercises/ex08_capstone.py` \| \+ {BONUS['mnist']} \|$", text, re.M)

@@ -1,4 +1,4 @@
-"""The student bundle: no solution code, no hidden checks, no markers, both handouts, and ./grade.sh works in it alone."""
+"""The student bundle: no solutions, hidden checks or markers; both handouts; ./grade.sh works in it alone."""
 import os
 import re
 import subprocess
