@@ -18,6 +18,7 @@ refused before anything is read or graded.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -51,6 +52,17 @@ class StudentFiles:
     files: dict = field(default_factory=dict)  # name -> bytes, or None when not a regular file
     problems: list = field(default_factory=list)  # why (part of) the submission could not be read
     source: str = ""  # the name the id was made from (folder, zip, Canvas prefix, Gradescope submitters)
+
+
+def submission_hash(student: StudentFiles, version: str) -> str:
+    """What was graded, with which checks (``version``): a result with this hash is up to date."""
+    h = hashlib.sha256(version.encode())
+    for name in sorted(student.files):
+        data = student.files[name]
+        h.update(name.encode() + b"\0" + (b"<not a file>" if data is None else hashlib.sha256(data).digest()))
+    for p in student.problems:
+        h.update(p.encode())
+    return h.hexdigest()
 
 
 class UnsafeArchive(ValueError):

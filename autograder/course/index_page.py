@@ -310,21 +310,6 @@ def render(out: Path) -> str:
             f"{body}\n</body></html>\n")
 
 
-def after_bulk(out_dir, students, args) -> Path:
-    """The end of a bulk run: the similarity of the class when ``--similarity`` is given, then
-    this page (last, so it shows everything the run wrote)."""
-    if getattr(args, "similarity", False):
-        from . import similarity
-
-        similarity.after_bulk(Path(out_dir), students, args)
-    elif getattr(args, "against", None) or getattr(args, "similarity_threshold", None) is not None:
-        print("grade.sh bulk: --against and --similarity-threshold need --similarity; similarity not run",
-              file=sys.stderr)
-    path = write(out_dir)
-    print(f"class page: {path}", file=sys.stderr)
-    return path
-
-
 def write(out_dir) -> Path:
     """Write DIR/index.html from what is in DIR; returns its path."""
     out = Path(out_dir)

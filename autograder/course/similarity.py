@@ -177,14 +177,6 @@ def compare(fa: Fingerprint, fb: Fingerprint) -> ModuleMatch:
                        mb / fb.token_coverage if fb.token_coverage else 0.0, sa, sb)
 
 
-def raw_slices(fp: Fingerprint, slices: np.ndarray) -> np.ndarray:
-    """Filtered-text slices mapped back onto the student's text (as compare_files does)."""
-    slices = slices.copy()
-    if slices.size and len(fp.offsets):
-        slices += fp.offsets[:, 1][np.clip(np.searchsorted(fp.offsets[:, 0], slices), 0, fp.offsets.shape[0] - 1)]
-    return np.clip(slices, 0, len(fp.raw_code))
-
-
 # --- submissions --------------------------------------------------------------------
 @dataclass
 class Submission:
@@ -409,16 +401,17 @@ def _add_to_summary(out: Path, result: dict) -> None:
     write_json(path, summary)
 
 
-def after_bulk(out: Path, students, args) -> None:
-    """``bulk ... --similarity``: the class just graded (bulk's StudentFiles), compared."""
-    threshold = THRESHOLD if args.similarity_threshold is None else args.similarity_threshold
+def after_bulk(out: Path, students, threshold: float | None = None, against=(), jobs: int = 1) -> None:
+    """``bulk ... --similarity``: the class just graded (bulk's StudentFiles), compared, and with
+    ``against`` (earlier terms)."""
+    threshold = THRESHOLD if threshold is None else threshold
     problem = missing_library() or check_threshold(threshold)
     if problem:
         print(f"grade.sh bulk: {problem.replace('--threshold', '--similarity-threshold')}; similarity not run",
               file=sys.stderr)
         return
     try:
-        result = write(Path(out), students, threshold, args.against or [], jobs=max(1, args.jobs))
+        result = write(Path(out), students, threshold, list(against or []), jobs=max(1, jobs))
     except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"grade.sh bulk: similarity not run: {exc}", file=sys.stderr)
         return
