@@ -134,6 +134,8 @@ def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: boo
     diff = torch.where(torch.isinf(e) & (g == e), torch.zeros_like(diff), diff)
     excess = diff - (atol + rtol * e.abs())
     excess = torch.nan_to_num(excess, nan=math.inf)
+    if equal_nan:  # the tolerance of an expected nan is nan too: a nan where one is expected matches
+        excess = torch.where(both_nan, torch.zeros_like(excess), excess)
     if (excess <= 0).all():
         return None
     worst = int(excess.argmax())
