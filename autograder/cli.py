@@ -2,7 +2,8 @@
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
-    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...] [--similarity] [--max-students N]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...]
+                    [--similarity] [--max-students N]
     ./grade.sh similarity INPUT --out DIR [--threshold X] [--against PAST ...]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle

@@ -154,7 +154,8 @@ def _read_file(path: Path) -> bytes | None:
 
 def _folder_files(folder: Path) -> dict[str, bytes | None]:
     """Files of a student's folder (directly or under exercises/ or one nested folder)."""
-    candidates = [folder, folder / "exercises", *[d for d in sorted(folder.iterdir()) if d.is_dir() and not d.is_symlink()]]
+    candidates = [folder, folder / "exercises",
+                  *[d for d in sorted(folder.iterdir()) if d.is_dir() and not d.is_symlink()]]
     for cand in candidates:
         if cand.is_dir() and any((cand / n).exists() or (cand / n).is_symlink() for n in FILENAMES):
             folder = cand

@@ -119,7 +119,8 @@ def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: boo
     if tuple(got.shape) != tuple(expected.shape):
         return Msg("cmp.shape", got=list(got.shape), expected=list(expected.shape))
     if dtype and got.dtype != expected.dtype:
-        return Msg("cmp.dtype", got=str(got.dtype).replace("torch.", ""), expected=str(expected.dtype).replace("torch.", ""))
+        return Msg("cmp.dtype", got=str(got.dtype).replace("torch.", ""),
+                   expected=str(expected.dtype).replace("torch.", ""))
     if got.numel() == 0:
         return None
     g = got.detach().to(torch.float64).reshape(-1)

@@ -68,7 +68,7 @@ def checks_of(result: dict) -> dict[str, str]:
 
 
 def _same_outcome(a: dict, b: dict) -> bool:
-    return a.get("score") == b.get("score") and a.get("checks") == b.get("checks") and a.get("status") == b.get("status")
+    return all(a.get(key) == b.get(key) for key in ("score", "checks", "status"))
 
 
 def diff(old: dict, new: dict) -> list[dict]:

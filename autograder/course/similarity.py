@@ -296,10 +296,12 @@ def csv_text(pairs: list[dict]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["student_a", "student_b", "score", "share_a", "share_b", "module"])
     for p in pairs:
-        w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{p['score']:.4f}", f"{p['share_a']:.4f}",
+        w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{p['score']:.4f}",
+                    f"{p['share_a']:.4f}",
                     f"{p['share_b']:.4f}", "all"])
         for m in sorted((m for m in p["modules"] if m["flagged"]), key=lambda m: (-m["score"], m["module"])):
-            w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{m['score']:.4f}", f"{m['share_a']:.4f}",
+            w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{m['score']:.4f}",
+                        f"{m['share_a']:.4f}",
                         f"{m['share_b']:.4f}", m["module"]])
     return buf.getvalue()
 

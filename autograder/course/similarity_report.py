@@ -127,7 +127,8 @@ def render_pair(data: dict, pair, sub_a, sub_b, threshold: float) -> str:
         "(mostly the stubs' docstrings) are cut to a few lines around each match.</p>",
     ]
     flagged = set(data["flagged_modules"])
-    shown = sorted((m for m in pair.modules if m.matched_a), key=lambda m: (m.module not in flagged, -m.score, m.module))
+    shown = sorted((m for m in pair.modules if m.matched_a),
+                   key=lambda m: (m.module not in flagged, -m.score, m.module))
     for m in shown:
         fa, fb = sub_a.modules[m.module], sub_b.modules[m.module]
         regions = m.slices_a.shape[1]

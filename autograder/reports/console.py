@@ -38,7 +38,8 @@ def _render(report, lang: str, folder: str = "exercises", command: str = "./grad
         bar = _bar(score, maximum)
         suffix = f"  ({h[3]})" if ex in BONUS else ""
         lines.append(f"{ex:<10} {_num(score):>4}/{_num(maximum):<3} {bar} {passed}/{len(mine)}{suffix}")
-    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}" + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
+    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}"
+                 + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
     for n in notes:
         lines.append("  * " + _indent(n))
     failures = [r for r in report.results if r.status != "passed"]
@@ -76,7 +77,8 @@ def _indent(text: str) -> str:
 def _next_step(failures, unwritten: dict, lang: str, folder: str = "exercises", command: str = "./grade.sh") -> str:
     """One sentence on what to do now: fix the first failure shown, else write the first missing
     function; in the folder that was graded, and then run ``command`` again."""
-    fixes = [r for r in failures if r.exercise not in unwritten or getattr(r.feedback[0], "key", "") != "not_implemented"]
+    fixes = [r for r in failures
+             if r.exercise not in unwritten or getattr(r.feedback[0], "key", "") != "not_implemented"]
     if fixes:
         first = fixes[0]
         return render(Msg("next_step.fix", func=first.function, path=_path(first.exercise, folder), command=command),

@@ -80,7 +80,8 @@ def expect_moved(moves, loader, n_batches, device_type, func):
 
 
 @check("ex04", "train_one_epoch", 1, en="train_one_epoch and evaluate move inputs and targets to the device "
-       "(and run on CUDA when there is a GPU)", zh="train_one_epoch 和 evaluate 把输入和标签移到 device 上（有 GPU 时在 CUDA 上实际运行）",
+       "(and run on CUDA when there is a GPU)",
+       zh="train_one_epoch 和 evaluate 把输入和标签移到 device 上（有 GPU 时在 CUDA 上实际运行）",
        in_process="the .to(device) call on each batch's inputs and targets")
 def test_batches_moved_to_device(sub):
     for device in ["cpu"] + (["cuda"] if cuda(sub) else []):

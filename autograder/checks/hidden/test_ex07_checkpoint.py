@@ -27,7 +27,8 @@ def test_save_checkpoint_nested_folders(sub):
 
 
 @check("ex07", "load_checkpoint", 2, en="load_checkpoint restores the model, Adam's state and the scheduler, and "
-       "returns the epoch with every extra value", zh="load_checkpoint 恢复模型、Adam 的状态和调度器，并返回 epoch 和所有额外的值")
+       "returns the epoch with every extra value",
+       zh="load_checkpoint 恢复模型、Adam 的状态和调度器，并返回 epoch 和所有额外的值")
 def test_load_checkpoint_restores_everything(sub):
     old = chosen("adam", 12, 2, epoch=6, extra={"best_acc": 0.5, "tag": "draft", "losses": [1.2, 1.1], "step": 20},
                  rng_seed=12)
@@ -40,7 +41,8 @@ def test_load_checkpoint_restores_everything(sub):
 
 
 @check("ex07", "load_checkpoint", 1, en="a missing file in a missing folder raises FileNotFoundError naming the path",
-       zh="不存在的目录中的不存在文件会抛出 FileNotFoundError，并指明路径", in_process="the exception load_checkpoint raises")
+       zh="不存在的目录中的不存在文件会抛出 FileNotFoundError，并指明路径",
+       in_process="the exception load_checkpoint raises")
 def test_load_checkpoint_missing_file_hidden(sub):
     given = "no_such_run/deeper/best_model.pt"
     out = load_failure(sub, given, "missing", seed=43)
