@@ -237,10 +237,13 @@ def run() -> None:
 def _prepare_keeper():
     """What a keeper does before it waits: start the worker for the run it will serve, and import
     what grading and its reports need. Returns that worker (a Spare)."""
-    from .grading import grade, plugin, runner  # noqa: F401
+    from .grading.grade import start_spare
+
+    spare = start_spare()  # first: the worker imports torch while we import the rest
+    from .grading import plugin, runner  # noqa: F401
     from .reports import console, files, gradescope  # noqa: F401
 
-    return grade.start_spare()
+    return spare
 
 
 def _keeper_run(argv: list[str], spare) -> int:
