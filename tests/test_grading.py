@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT, grade_json, run_grade
 
 from autograder.assignment import MAX_SCORE, MODULES, POINTS

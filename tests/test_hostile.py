@@ -19,7 +19,6 @@ import textwrap
 import time
 
 import pytest
-
 from hostile import cases
 from hostile.cases import CASES_BY_NAME, PARTIAL, TRICKS
 

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 from autograder.course import history

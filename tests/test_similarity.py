@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_grade
 
 from autograder.bulk.sources import StudentFiles

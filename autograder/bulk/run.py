@@ -51,10 +51,10 @@ def _warm(bulk_pid: int) -> None:
 
     die_with_parent()  # our parent is the forkserver
     threading.Thread(target=_end_with, args=(bulk_pid, os.getppid()), daemon=True).start()
-    import torch  # noqa: F401
-    import pytest  # noqa: F401
-
     from multiprocessing import util
+
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
 
     from ..engine.client import warm_grader
 

@@ -25,8 +25,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..reports.files import write_json, write_text
-from ..reports.files import spreadsheet_cell
+from ..reports.files import spreadsheet_cell, write_json, write_text
 
 RUN_FILE = re.compile(r"^(?P<counter>\d{6})-(?P<start>\d{8}T\d{6}Z)\.jsonl$")
 CHANGE_COLUMNS = ["student", "old_score", "new_score", "check", "old_status", "new_status", "reason"]

@@ -44,8 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from ..assignment import FILENAMES
-from ..reports.files import write_json, write_text
-from ..reports.files import spreadsheet_cell
+from ..reports.files import spreadsheet_cell, write_json, write_text
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = ROOT / "exercises"

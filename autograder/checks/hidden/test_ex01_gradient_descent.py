@@ -5,10 +5,16 @@ import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
 from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
-from ..public.test_ex01_gradient_descent import (MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted,
-                                                 is_close)
-from ..reference.ex01 import (ALLOWED_WORDS, CROSS_ENTROPY_WORDS, MODULE_FILE, SOFTMAX_WORDS, gradient_descent,
-                              minibatch_descent, mse_of)
+from ..public.test_ex01_gradient_descent import MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted, is_close
+from ..reference.ex01 import (
+    ALLOWED_WORDS,
+    CROSS_ENTROPY_WORDS,
+    MODULE_FILE,
+    SOFTMAX_WORDS,
+    gradient_descent,
+    minibatch_descent,
+    mse_of,
+)
 from ..source_rules import describe
 from ..source_rules import forbidden as forbidden_in_source
 

@@ -7,8 +7,20 @@ import torch
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal
 from ..public.test_ex01_gradient_descent import call_probe, gen, hinted
-from ..public.test_ex02_data import (MODULE, dataset, expect_items, expect_reads_split, expect_same_rows, expect_steps,
-                                     expect_tensor_dataset, expected_split, flat, loaders, scale, write_csv)
+from ..public.test_ex02_data import (
+    MODULE,
+    dataset,
+    expect_items,
+    expect_reads_split,
+    expect_same_rows,
+    expect_steps,
+    expect_tensor_dataset,
+    expected_split,
+    flat,
+    loaders,
+    scale,
+    write_csv,
+)
 from ..reference.ex02 import epoch_problem
 
 # 6 train, 3 val, 4 test rows, the splits interleaved

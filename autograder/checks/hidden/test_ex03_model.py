@@ -5,8 +5,18 @@ import torch
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal, expect_tensor
 from ..public.test_ex01_gradient_descent import call_probe, gen
-from ..public.test_ex03_model import (MODULE, expect_forward, expect_predict, expect_proba, expect_sizes, forward_hint,
-                                      init, mlp, predict, reference_forward)
+from ..public.test_ex03_model import (
+    MODULE,
+    expect_forward,
+    expect_predict,
+    expect_proba,
+    expect_sizes,
+    forward_hint,
+    init,
+    mlp,
+    predict,
+    reference_forward,
+)
 from ..public.test_ex03_model import expect_init as expect_init_stats
 from ..reference.ex03 import predict_logits
 

@@ -9,9 +9,19 @@ can only take a check's points away (``in_process``).
 """
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import raised, check, expect, expect_equal, expect_length, expect_number, fail
-from ..public.test_ex04_training import (FitRun, epoch_probe, evaluate_probe, evaluate_result, expect_float,
-                                         expect_history, expect_logged, expect_lrs, expect_plot, expect_state)
+from ..api import check, expect, expect_equal, expect_length, expect_number, raised
+from ..public.test_ex04_training import (
+    FitRun,
+    epoch_probe,
+    evaluate_probe,
+    evaluate_result,
+    expect_float,
+    expect_history,
+    expect_logged,
+    expect_lrs,
+    expect_plot,
+    expect_state,
+)
 from ..reference import ex04 as ref
 
 HIDDEN = 6  # a hidden width the public checks do not use

@@ -15,7 +15,6 @@ from ..api import check, expect, expect_close, hinted
 from ..public.test_ex05_device import expect_device, fit_iris, judged, machine, moved, numpy_run, probe
 from ..reference import ex05 as ref
 
-
 # --- get_device ---------------------------------------------------------------------------
 SIMULATED = {  # (cuda, mps) -> what get_device() picks
     (True, False): "cuda", (False, True): "mps", (True, True): "cuda", (False, False): "cpu"}

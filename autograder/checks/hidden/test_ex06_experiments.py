@@ -9,10 +9,22 @@ import math
 
 from ...feedback.catalog import Msg
 from ..api import as_float, check, expect, expect_equal
-from ..public.test_ex06_experiments import (HISTORY_KEYS, OPTIMIZERS, SCHEDULERS, check_lr_trace, check_optimizers,
-                                            check_plot, check_scheduler, checked_runs, expect_final_values,
-                                            expect_unknown_name_error, run, same_history,
-                                            summarize_hint, summarized)
+from ..public.test_ex06_experiments import (
+    HISTORY_KEYS,
+    OPTIMIZERS,
+    SCHEDULERS,
+    check_lr_trace,
+    check_optimizers,
+    check_plot,
+    check_scheduler,
+    checked_runs,
+    expect_final_values,
+    expect_unknown_name_error,
+    run,
+    same_history,
+    summarize_hint,
+    summarized,
+)
 from ..reference import ex06 as rx
 
 

@@ -7,11 +7,25 @@ straight run, and an atomic write (a save that fails halfway must leave the
 previous checkpoint untouched, byte for byte as the grader read it).
 """
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_close
-from ..public.test_ex07_checkpoint import (check_export, check_load_model, chosen, expect_clear_error, expect_info,
-                                           expect_optimizer_restored, expect_params, expect_refused,
-                                           expect_returned_path, expect_saved, load_failure, probe, read_file,
-                                           restore, send_save, not_implemented)
+from ..api import check, expect
+from ..public.test_ex07_checkpoint import (
+    check_export,
+    check_load_model,
+    chosen,
+    expect_clear_error,
+    expect_info,
+    expect_optimizer_restored,
+    expect_params,
+    expect_refused,
+    expect_returned_path,
+    expect_saved,
+    load_failure,
+    not_implemented,
+    probe,
+    read_file,
+    restore,
+    send_save,
+)
 from ..reference import ex07 as ref
 
 

@@ -5,8 +5,19 @@ import torch
 import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
-from ..api import (as_float, check, compare, hinted, run_probe, expect, expect_close, expect_length, expect_number,
-                   expect_tensor, fail)
+from ..api import (
+    as_float,
+    check,
+    compare,
+    expect,
+    expect_close,
+    expect_length,
+    expect_number,
+    expect_tensor,
+    fail,
+    hinted,
+    run_probe,
+)
 from ..reference.ex01 import autograd_grad, gradient_descent
 
 MODULE = "ex01_gradient_descent"

@@ -10,8 +10,14 @@ import torch
 
 from ...feedback.catalog import Msg
 from ..api import check, compare, expect, expect_close, expect_equal, expect_number, expect_tensor, fail
-from ..reference.ex03 import (init_layers, predict_logits, predict_weights, reference_forward, varies,
-                              well_formed_linears)
+from ..reference.ex03 import (
+    init_layers,
+    predict_logits,
+    predict_weights,
+    reference_forward,
+    varies,
+    well_formed_linears,
+)
 from .test_ex01_gradient_descent import call_probe, gen, is_close
 
 MODULE = "ex03_model"

@@ -16,8 +16,7 @@ from ...engine.client import StudentError
 from ...engine.worker import probes_ex06_08 as px
 from ...feedback.catalog import Msg
 from .. import svg_plot
-from ..api import (run_probe, as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail,
-                  hinted)
+from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail, hinted, run_probe
 from ..reference import ex06 as rx
 
 MODULE = "ex06_experiments"

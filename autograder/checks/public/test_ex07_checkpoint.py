@@ -19,7 +19,7 @@ import torch
 from ...engine import worker_files
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import run_probe, check, expect, expect_close, fail, raised
+from ..api import check, expect, expect_close, fail, raised, run_probe
 from ..reference import ex07 as ref
 
 MODULE = "ex07_checkpoint"

@@ -22,7 +22,7 @@ import torch
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
 from ...grading import grade as grading
-from ..api import run_probe, SETTINGS, check, expect, expect_tensor, fail
+from ..api import SETTINGS, check, expect, expect_tensor, fail, run_probe
 from ..reference import ex08 as px
 
 MODULE = "ex08_capstone"
