@@ -16,6 +16,3 @@ MAX_SCORE = sum(POINTS.values())
 EXERCISES = [*POINTS, *BONUS]
 FILENAMES = {f"{name}.py" for name in MODULES.values()}
 
-
-def module_of(exercise: str) -> str:
-    return MODULES.get(exercise, MODULES["ex08"])

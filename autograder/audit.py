@@ -41,7 +41,6 @@ import string
 import sys
 import tempfile
 import time
-from argparse import Namespace
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -340,9 +339,9 @@ def judge(hidden: Path, public: Path | None, items: list[Entry], where: dict, ca
 
 # --- running ----------------------------------------------------------------------------------
 def _bulk(klass: Path, out: Path, jobs: int, hidden: bool) -> Path:
-    from .bulk.run import main as bulk_main
+    from .bulk.run import grade_class
 
-    code = bulk_main(Namespace(input=str(klass), out=str(out), jobs=jobs, hidden=hidden, force=False, lang="en"))
+    code = grade_class(klass, out, jobs=jobs, hidden=hidden, lang="en")
     if code != 0:
         raise RuntimeError(f"bulk grading of the audit class {klass} failed")
     return out / "results"
@@ -404,12 +403,13 @@ def passed(verdict: dict) -> bool:
         all(e["accepted"] for v in verdict["catalogs"] for e in v["equivalents"])
 
 
-def main(args) -> int:
-    scope = getattr(args, "scope", None) or os.environ.get("DLGRADER_AUDIT_SCOPE") or "quick"
-    verdict = run_audit(getattr(args, "jobs", 2), scope)
+def main(jobs: int = 2, scope: str | None = None) -> int:
+    """./grade.sh audit [--jobs N] [--scope quick|full]; ``scope`` None: $DLGRADER_AUDIT_SCOPE, else quick."""
+    scope = scope or os.environ.get("DLGRADER_AUDIT_SCOPE") or "quick"
+    verdict = run_audit(jobs, scope)
     print("\n".join(report(verdict)))
     return 0 if passed(verdict) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(Namespace(jobs=2, scope=sys.argv[1] if len(sys.argv) > 1 else None)))
+    sys.exit(main(scope=sys.argv[1] if len(sys.argv) > 1 else None))

@@ -2,7 +2,8 @@
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
-    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...] [--similarity] [--max-students N]
+    ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...]
+                    [--similarity] [--max-students N]
     ./grade.sh similarity INPUT --out DIR [--threshold X] [--against PAST ...]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
@@ -16,32 +17,29 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+KEEPER = "--keeper"  # the first argument of the process warm.leave_keeper() starts (cli.run reads it)
 
 
-def _lang(value: str | None) -> str:
-    lang = (value or os.environ.get("DLGRADER_LANG") or "en").lower()
-    return "zh" if lang.startswith("zh") else "en"
-
-
-def cmd_grade(args) -> int:
-    from .engine import warm
-    from .engine.intake import IntakeError
+def cmd_grade(args, spare=None, self_check: bool = False) -> int:
+    """``spare``: a worker started ahead of this run (a keeper's, see engine/warm.py)."""
+    from .engine.intake import IntakeError, locate
     from .engine.sandbox import remove_abandoned_folders
+    from .feedback import language
     from .grading.grade import grade
     from .reports.console import render_report
     from .reports.files import write_json
     from .reports.gradescope import results_json
 
-    lang = _lang(args.lang)
+    lang = language(args.lang)
     remove_abandoned_folders()
-    spare = warm.prepared_spare()  # in a keeper: the worker it started ahead of this run
     try:
-        report = grade(Path(args.path), suite="hidden" if args.hidden else "public", select=args.select,
-                       spare=spare)
+        folder = locate(Path(args.path))
+        report = grade(folder, suite="hidden" if args.hidden else "public", select=args.select, spare=spare)
     except (IntakeError, FileNotFoundError) as exc:
         if spare is not None:
             spare.discard()
@@ -51,8 +49,18 @@ def cmd_grade(args) -> int:
         write_json(Path(args.json), report.to_json(lang))
     if args.gradescope:
         write_json(Path(args.gradescope), results_json(report, lang))
-    print(render_report(report, lang))
+    shown = os.path.relpath(folder) if self_check else str(Path(args.path) / folder.relative_to(args.path))
+    print(render_report(report, lang, folder=shown, command=again(args, lang, self_check)))
     return 0
+
+
+def again(args, lang: str, self_check: bool = False) -> str:
+    """The command that grades the same folder the same way again, as the report's last line says it."""
+    words = ["./grade.sh", *(["--lang", "zh"] if lang == "zh" else [])]
+    if not self_check:
+        words += ["grade", args.path, *(["--hidden"] if args.hidden else []),
+                  *(["-k", args.select] if args.select else [])]
+    return shlex.join(words)
 
 
 def cmd_stubs(args) -> int:
@@ -73,9 +81,20 @@ def cmd_stubs(args) -> int:
 
 
 def cmd_bulk(args) -> int:
-    from .bulk.run import main as bulk_main
+    from .bulk.run import grade_class
+    from .bulk.sources import shown
+    from .course.bulk_hooks import Course
+    from .feedback import language
 
-    return bulk_main(args)
+    try:
+        course = Course.from_args(args)  # roster and late options, checked before anything is read or graded
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        print(f"grade.sh bulk: {shown(str(exc))}", file=sys.stderr)
+        return 2
+    return grade_class(args.input, args.out, jobs=args.jobs, hidden=args.hidden, force=args.force,
+                       lang=language(args.lang), max_students=args.max_students, course=course,
+                       similarity=args.similarity, similarity_threshold=args.similarity_threshold,
+                       against=args.against)
 
 
 def cmd_similarity(args) -> int:
@@ -103,7 +122,7 @@ def cmd_gradescope(args) -> int:
 def cmd_audit(args) -> int:
     from .audit import main as audit_main
 
-    return audit_main(args)
+    return audit_main(jobs=args.jobs, scope=args.scope)
 
 
 INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
@@ -119,7 +138,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--hidden", action="store_true", help="grade with the hidden checks")
     g.add_argument("--json", metavar="FILE", help="write the JSON report here")
     g.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json here")
-    g.add_argument("--lang", choices=["en", "zh"], default=None)
+    g.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS, help="as the --lang before grade")
     g.add_argument("-k", dest="select", metavar="EXPR", help="only checks whose name matches (pytest -k)")
     g.set_defaults(func=cmd_grade)
 
@@ -133,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2)
     b.add_argument("--hidden", action="store_true")
     b.add_argument("--force", action="store_true", help="regrade everything")
-    b.add_argument("--lang", choices=["en", "zh"], default=None)
+    b.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS, help="as the --lang before bulk")
     lms = b.add_argument_group("LMS gradebook, late policy (see README: Into the LMS, Late submissions)")
     lms.add_argument("--roster", metavar="FILE",
                      help="Canvas gradebook export (Student, ID, SIS User ID, SIS Login ID, Section, ...): "
@@ -197,26 +216,53 @@ def run() -> None:
     when one waits (engine/warm.py), and leaves one for the next run. Once everything is
     written and printed, ``grade`` ends without tearing down torch's modules one by one
     (about a second the student would wait for)."""
+    from .engine import warm
+
     argv = sys.argv[1:]
+    if argv[:1] == [KEEPER]:  # started by warm.leave_keeper(): wait for the next run and grade it
+        warm.keep(float(argv[1]) * 60, prepare=_prepare_keeper, run=_keeper_run)
+        sys.exit(0)
     if parser().parse_args(argv).command not in (None, "grade"):
         sys.exit(main(argv))
     environment = dict(os.environ)  # as we found it: grading sets a few variables of its own
-    from .engine import warm
-
     code = warm.hand_over(argv)
     if code is None:
         code = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()
-    warm.leave_keeper(environment)
+    warm.leave_keeper(environment, [sys.executable, "-m", "autograder", KEEPER])
     os._exit(code)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _prepare_keeper():
+    """What a keeper does before it waits: start the worker for the run it will serve, and import
+    what grading and its reports need. Returns that worker (a Spare)."""
+    from .grading.grade import start_spare
+
+    spare = start_spare()  # first: the worker imports torch while we import the rest
+    from .grading import plugin, runner  # noqa: F401
+    from .reports import console, files, gradescope  # noqa: F401
+
+    return spare
+
+
+def _keeper_run(argv: list[str], spare) -> int:
+    """The one run a keeper serves: ``grade`` (or the self-check) only, with its spare worker."""
+    if parser().parse_args(argv).command not in (None, "grade"):
+        spare.discard()
+        return 2  # a keeper grades, nothing else
+    return main(argv, spare=spare)
+
+
+def main(argv: list[str] | None = None, spare=None) -> int:
+    """``spare``: a worker started ahead of a ``grade`` run (a keeper's)."""
     args = parser().parse_args(argv)
-    if args.command is None:  # the student's self-check
+    self_check = args.command is None
+    if self_check:  # the student's self-check
         args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else [])])
     try:
+        if args.command == "grade":
+            return cmd_grade(args, spare=spare, self_check=self_check)
         return args.func(args)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("autograder.") and args.command in INSTRUCTOR_COMMANDS:

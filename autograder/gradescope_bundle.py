@@ -43,7 +43,8 @@ export DLGRADER_KEEP_WARM=0  # one submission per container: no worker is kept f
 status=$?
 if [ ! -s "$AG/results/results.json" ]; then
   # The grader itself failed: say so instead of leaving Gradescope without results.
-  printf '{"score": 0, "output": "The autograder could not grade this submission (exit %s). Please contact the course staff."}\\n' "$status" \\
+  printf '{"score": 0, "output": "The autograder could not grade this submission (exit %s). '\\
+'Please contact the course staff."}\\n' "$status" \\
     > "$AG/results/results.json"
 fi
 """

@@ -1,4 +1,5 @@
-"""The keepers (autograder/engine/warm.py) that a benchmark's runs leave, ended at its end."""
+"""The keepers (autograder/engine/warm.py; python -m autograder --keeper MINUTES) that a benchmark's runs
+leave, ended at its end."""
 from __future__ import annotations
 
 
@@ -8,7 +9,8 @@ def end_keepers(tmpdir: str) -> None:
 
     for p in psutil.process_iter(["cmdline"]):
         try:
-            if "autograder.engine.warm" in " ".join(p.info["cmdline"] or []) and p.environ().get("TMPDIR") == tmpdir:
+            cmdline = p.info["cmdline"] or []
+            if "--keeper" in cmdline and "autograder" in cmdline and p.environ().get("TMPDIR") == tmpdir:
                 for q in [*p.children(recursive=True), p]:
                     q.kill()
         except psutil.Error:

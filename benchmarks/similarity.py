@@ -130,7 +130,7 @@ def throughput(n: int, jobs: int) -> None:
     sample = flagged[:20]
     for p in sample:
         render_pair(sim.pair_json(p, sim.THRESHOLD), p, by_id[p.student_a], by_id[p.student_b], sim.THRESHOLD)
-    w3, c3 = time.perf_counter(), cpu()
+    c3 = cpu()
     files = sum(len(s.modules) for s in subs)
     print(f"throughput: {n} submissions ({files} files), {compared} pairs, {jobs} jobs")
     print(f"  fingerprints: {w1 - w0:.1f} s wall, {c1 - c0:.1f} s CPU ({files / (c1 - c0):.0f} files per CPU-second)")

@@ -75,8 +75,8 @@ def move_to(obj: Any, device: str | torch.device) -> Any:
     ``dict``, ``list`` and ``tuple``; a namedtuple has ``_fields`` and is
     rebuilt with ``type(obj)(*items)``; ``copy.copy(d)`` keeps a dict's type.
     提示：用递归。先判断 ``torch.Tensor``/``nn.Module``，再判断 ``dict``、``list``、``tuple``；
-    namedtuple 有 ``_fields`` 属性，要用 ``type(obj)(*items)`` 重建；``copy.copy(d)`` 保留 dict 的类型。注意 ``Tensor.to``
-    返回新张量，原张量不变。
+    namedtuple 有 ``_fields`` 属性，要用 ``type(obj)(*items)`` 重建；``copy.copy(d)`` 保留 dict 的类型。
+    注意 ``Tensor.to`` 返回新张量，原张量不变。
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -47,7 +47,8 @@ def test_every_patch_applies_exactly_once(catalogs):
                         text = (audit.ROOT / spec["files"][file]).read_text(encoding="utf-8")
                     for find, replace in edits:
                         assert find != replace, f"{cat.name} {spec['id']}: a patch that changes nothing"
-                        assert text.count(find) == 1, f"{cat.name} {spec['id']}: {find[:60]!r} occurs {text.count(find)} times"
+                        assert text.count(find) == 1, \
+                            f"{cat.name} {spec['id']}: {find[:60]!r} occurs {text.count(find)} times"
                         text = text.replace(find, replace)
                     compile(text, f"{spec['id']}/{file}", "exec")
                 for file, source in spec.get("files", {}).items():

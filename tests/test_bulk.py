@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from conftest import GRADE, ROOT, run_grade
 
 from autograder.assignment import EXERCISES, MAX_SCORE

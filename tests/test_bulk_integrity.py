@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import GRADE, ROOT
 from hostile import bulk_cases as cases
 

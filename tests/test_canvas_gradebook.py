@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_grade
 
 from autograder.course.canvas import COLUMNS, read_roster

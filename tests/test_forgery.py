@@ -6,7 +6,6 @@ the fallback (DLGRADER_ISOLATION=process); the public suite, whose checks use th
 instruments on other data, under bubblewrap.
 """
 import pytest
-
 from conftest import bwrap_or_skip
 from hostile import forgery
 

@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT, grade_json, run_grade
 
 from autograder.assignment import MAX_SCORE, MODULES, POINTS
@@ -110,6 +109,7 @@ def test_missing_folder_is_a_clear_error_with_nonzero_exit(tmp_path):
 
 def test_a_folder_with_exercises_subfolder_is_found(tmp_path):
     (tmp_path / "exercises").mkdir()
-    (tmp_path / "exercises" / "ex01_gradient_descent.py").write_text((ROOT / "solutions" / "ex01_gradient_descent.py").read_text())
+    solution = (ROOT / "solutions" / "ex01_gradient_descent.py").read_text()
+    (tmp_path / "exercises" / "ex01_gradient_descent.py").write_text(solution)
     report, _ = grade_json(tmp_path, tmp_path, "-k", "ex01")
     assert report["exercises"]["ex01"]["score"] == POINTS["ex01"]

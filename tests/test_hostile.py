@@ -19,7 +19,6 @@ import textwrap
 import time
 
 import pytest
-
 from hostile import cases
 from hostile.cases import CASES_BY_NAME, PARTIAL, TRICKS
 
@@ -72,7 +71,8 @@ def check_case(case: cases.Case, run: cases.ClassRun) -> None:
     elif case.score is not None:
         assert got["score"] == case.score
     for where, text in case.feedback.items():
-        named = [t for t in mine.values() if t["exercise"] == where or (t["exercise"] == "ex01" and t["function"] == where)]
+        named = [t for t in mine.values()
+                 if t["exercise"] == where or (t["exercise"] == "ex01" and t["function"] == where)]
         assert named and all(text in t["feedback"] for t in named), [t["feedback"] for t in named]
     notes = "\n".join(got.get("notes", []))
     for text in case.notes:
@@ -143,7 +143,8 @@ def test_report_files_cannot_be_forged_and_no_process_outlives_grade(tmp_path, i
                 fh.write("\\n".join(targets))
         except OSError:
             pass
-        later = "import time\\ntime.sleep(3)\\nfor p in %r:\\n    open(p, 'w').write(%r)  # %s" % (targets, FORGED, MARK)
+        later = ("import time\\ntime.sleep(3)\\nfor p in %r:\\n    open(p, 'w').write(%r)  # %s"
+                 % (targets, FORGED, MARK))
         subprocess.Popen([sys.executable, "-c", later], start_new_session=True)
         if os.fork() == 0:
             if os.fork() == 0:

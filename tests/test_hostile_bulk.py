@@ -16,7 +16,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import GRADE, ROOT
 from hostile import cases
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-
 from conftest import ROOT, require_bwrap, run_grade
 
 from autograder.course import index_page

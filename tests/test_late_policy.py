@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_grade
 
 from autograder.bulk.sources import discover

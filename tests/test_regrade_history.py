@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 from autograder.course import history
@@ -41,7 +40,8 @@ def make_class(klass: Path) -> None:
 
     student("ana-stubs")
     student("ben-ex01", solved={"ex01"})
-    student("cho-summed-loss", solved={"ex01"}, extra="def mse(pred, target):\n    return ((pred - target) ** 2).sum()\n")
+    student("cho-summed-loss", solved={"ex01"},
+            extra="def mse(pred, target):\n    return ((pred - target) ** 2).sum()\n")
     student("dev-ex01-ex02", solved={"ex01", "ex02"})
 
 
@@ -223,7 +223,8 @@ def test_the_reason_of_each_change_and_a_run_file_never_replaced(tmp_path):
                            "tests": [{"exercise": "ex01", "name": "test_a", "status": outcome}]}}
 
     t0 = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
-    first = [entry("a", "f1", "c1", 1, "passed"), entry("b", "f1", "c1", 1, "passed"), entry("c", "f1", "c1", 1, "passed"),
+    first = [entry("a", "f1", "c1", 1, "passed"), entry("b", "f1", "c1", 1, "passed"),
+             entry("c", "f1", "c1", 1, "passed"),
              entry("d", "f1", "c1", 1, "passed")]
     assert history.record(tmp_path, first, t0, {"a", "b", "c", "d"})["rows"] == 0
     second = [entry("a", "f2", "c2", 0, "failed"),  # both differ: the submission is named

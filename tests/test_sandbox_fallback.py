@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, bwrap_or_skip, run_grade
 
 from autograder.engine import confine, sandbox, warm

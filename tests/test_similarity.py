@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_grade
 
 from autograder.bulk.sources import StudentFiles
 from autograder.course import similarity as sim
+from autograder.course.similarity_report import raw_slices
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -177,8 +177,8 @@ def test_scores_are_copydetect_s(checked):
             ours = sim.compare(a, b)
             _, (s1, s2), (r1, r2) = compare_files(a, b)
             assert ours.share_a == pytest.approx(s1) and ours.share_b == pytest.approx(s2)
-            assert np.array_equal(sim.raw_slices(a, ours.slices_a), r1)
-            assert np.array_equal(sim.raw_slices(b, ours.slices_b), r2)
+            assert np.array_equal(raw_slices(a, ours.slices_a), r1)
+            assert np.array_equal(raw_slices(b, ours.slices_b), r2)
 
 
 def test_a_class_name_does_not_shift_the_marked_region():
@@ -190,7 +190,7 @@ def test_a_class_name_does_not_shift_the_marked_region():
     class_at = fp.filtered_code.index("classO")
     # a region ending just before the class name (its "O"): copydetect alone maps it into the function
     region = np.array([[0], [class_at + len("class")]])
-    start, end = sim.raw_slices(fp, region)[:, 0]
+    start, end = raw_slices(fp, region)[:, 0]
     assert code[start:end].rstrip().endswith("class"), code[start:end]
 
 

@@ -67,13 +67,16 @@ def test_the_builtin_losses_are_found(code):
 
 @pytest.mark.parametrize("code", [
     '"""softmax by hand: no torch.softmax."""\nimport torch\n\ndef softmax(x, dim=-1):\n'
-    '    """Not torch.softmax."""\n    e = (x - x.amax(dim, keepdim=True)).exp()\n    return e / e.sum(dim, keepdim=True)\n',
+    '    """Not torch.softmax."""\n    e = (x - x.amax(dim, keepdim=True)).exp()\n'
+    '    return e / e.sum(dim, keepdim=True)\n',
     "def softmax(x, dim=-1):\n    return x\n\ndef cross_entropy(z, t):\n    return -softmax(z).log().mean()\n",
-    "def _log_softmax(z):\n    return z - z.exp().sum(1, keepdim=True).log()\n\ndef f(z):\n    return _log_softmax(z)\n",
+    "def _log_softmax(z):\n    return z - z.exp().sum(1, keepdim=True).log()\n\n"
+    "def f(z):\n    return _log_softmax(z)\n",
     "import torch.nn.functional as F\ndef binary_cross_entropy(p, t, eps=1e-7):\n"
     "    return F.binary_cross_entropy(p.clamp(eps, 1 - eps), t)\n",
     "__all__ = ['softmax', 'cross_entropy']\n",
-    "def softmax(x, dim=-1):\n    if x.dim() == 0:\n        raise ValueError('softmax needs at least one dimension')\n    return x\n",
+    "def softmax(x, dim=-1):\n    if x.dim() == 0:\n"
+    "        raise ValueError('softmax needs at least one dimension')\n    return x\n",
     "import torch\nif __name__ == '__main__':\n    x = torch.randn(3, 4)\n    print(torch.softmax(x, -1))\n",
     "import torch\nv = getattr(torch, 'float32')\n",
 ])

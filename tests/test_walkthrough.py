@@ -19,7 +19,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT
 
 NOTEBOOK = ROOT / "exercises" / "walkthrough.ipynb"

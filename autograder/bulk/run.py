@@ -27,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ..reports.files import write_json
-from .sources import MAX_STUDENTS, StudentFiles, discover, shown
+from .sources import MAX_STUDENTS, StudentFiles, discover, shown, submission_hash
 
 CHECKS_DIR = Path(__file__).resolve().parents[1] / "checks"
 
@@ -43,16 +43,6 @@ def grader_version(suite: str) -> str:
     return h.hexdigest()[:16]
 
 
-def submission_hash(student: StudentFiles, version: str) -> str:
-    h = hashlib.sha256(version.encode())
-    for name in sorted(student.files):
-        data = student.files[name]
-        h.update(name.encode() + b"\0" + (b"<not a file>" if data is None else hashlib.sha256(data).digest()))
-    for p in student.problems:
-        h.update(p.encode())
-    return h.hexdigest()
-
-
 # --- in the pool ------------------------------------------------------------------
 def _warm(bulk_pid: int) -> None:
     """Pool initializer: end with the bulk run (even on kill -9), and pay the imports once
@@ -61,10 +51,10 @@ def _warm(bulk_pid: int) -> None:
 
     die_with_parent()  # our parent is the forkserver
     threading.Thread(target=_end_with, args=(bulk_pid, os.getppid()), daemon=True).start()
-    import torch  # noqa: F401
-    import pytest  # noqa: F401
-
     from multiprocessing import util
+
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
 
     from ..engine.client import warm_grader
 
@@ -99,13 +89,11 @@ def _next_spare(start_next: bool):
     """The spare worker started during the previous submission (None the first time), and,
     when more submissions are to come, a new one, started now, that imports torch while this
     submission is graded."""
-    from ..engine import sandbox
-    from ..engine.client import Spare
-    from ..grading.grade import DATA_DIR
+    from ..grading.grade import start_spare
 
     taken = _SPARE.pop() if _SPARE else None
     if start_next:
-        _SPARE.append(Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation()))
+        _SPARE.append(start_spare())
     return taken
 
 
@@ -140,28 +128,36 @@ def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir
 
 
 # --- the driver -----------------------------------------------------------------------
-def main(args) -> int:
-    from ..cli import _lang
+def grade_class(input: str | Path, out: str | Path, *, jobs: int = 2, hidden: bool = False, force: bool = False,
+                lang: str = "en", max_students: int = MAX_STUDENTS, course=None, similarity: bool = False,
+                similarity_threshold: float | None = None, against=()) -> int:
+    """Grade a class: ``input``, a folder or zip of submissions, into the folder ``out``; the exit
+    status of ``./grade.sh bulk``. ``jobs`` grader processes; ``hidden``: the hidden checks;
+    ``force``: regrade what is already graded; ``lang``: the feedback's language ("en" or "zh");
+    ``max_students``: more submissions are refused before grading; ``course``: the LMS side
+    (course/bulk_hooks.py's Course: roster, late policy; None for none); ``similarity``: compare
+    the class for copied code afterwards (``similarity_threshold``, ``against`` earlier terms)."""
     from ..course.bulk_hooks import Course
 
-    lang = _lang(args.lang)
-    suite = "hidden" if args.hidden else "public"
-    out = Path(args.out)
-    max_students = getattr(args, "max_students", None) or MAX_STUDENTS
+    course = Course() if course is None else course
+    suite = "hidden" if hidden else "public"
+    out = Path(out)
     try:
-        course = Course.from_args(args)  # roster and late options, checked before grading
-        students, problems, keep = discover(Path(args.input), max_students=max_students)
+        students, problems, keep = discover(Path(input), max_students=max_students or MAX_STUDENTS)
     except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"grade.sh bulk: {shown(str(exc))}", file=sys.stderr)
         return 2
     try:
-        return _run(args, students, problems, out, suite, lang, course, keep)
+        code = _run(input, students, problems, out, suite, lang, course, keep, jobs=jobs, force=force)
+        if code == 0:
+            _after(out, students, jobs, similarity, similarity_threshold, against)
+        return code
     finally:
         if keep is not None:
             keep.cleanup()
 
 
-def _run(args, students, problems, out: Path, suite: str, lang: str, course, keep) -> int:
+def _run(input, students, problems, out: Path, suite: str, lang: str, course, keep, jobs: int, force: bool) -> int:
     from ..engine.sandbox import remove_abandoned_folders
     from .outputs import write_outputs
 
@@ -173,7 +169,7 @@ def _run(args, students, problems, out: Path, suite: str, lang: str, course, kee
     for s in students:
         digest = submission_hash(s, version)
         previous = out / "results" / f"{s.student}.json"
-        if not args.force and previous.exists():
+        if not force and previous.exists():
             try:
                 if json.loads(previous.read_text()).get("hash") == digest:
                     done += 1
@@ -183,17 +179,17 @@ def _run(args, students, problems, out: Path, suite: str, lang: str, course, kee
         todo.append((s, digest))
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
-    print(f"{len(students)} submissions: {done} already graded, {len(todo)} to grade with {args.jobs} jobs",
+    print(f"{len(students)} submissions: {done} already graded, {len(todo)} to grade with {jobs} jobs",
           file=sys.stderr)
     t0 = time.monotonic()
     try:
-        _grade_all(todo, suite, lang, out, max(1, args.jobs))
+        _grade_all(todo, suite, lang, out, max(1, jobs))
     except RuntimeError as exc:
         print(f"grade.sh bulk: {exc}", file=sys.stderr)
         return 2
     keep_names = {s.student for s in students}
     summary = write_outputs(out, keep_names, lang, input_problems=problems,
-                            late=course.late_for(args.input, keep, students))
+                            late=course.late_for(input, keep, students))
     course.finish(out, students, version, suite, graded={s.student for s, _ in todo})
     for student, lines in summary["submission_problems"].items():
         for line in lines:
@@ -201,9 +197,22 @@ def _run(args, students, problems, out: Path, suite: str, lang: str, course, kee
     print(f"graded {len(todo)} in {time.monotonic() - t0:.1f} s; mean {summary['score']['mean']:.1f}, "
           f"median {summary['score']['median']:.1f} of {summary['max_score']}; gradebook: {out / 'gradebook.csv'}",
           file=sys.stderr)
-    from ..course import index_page  # copied code (with --similarity), then DIR/index.html: keep last
-    index_page.after_bulk(out, students, args)
     return 0
+
+
+def _after(out: Path, students, jobs: int, similarity: bool, threshold: float | None, against) -> None:
+    """The end of a run: the similarity of the class when asked for, then DIR/index.html (last, so
+    that the TA's page shows everything the run wrote)."""
+    from ..course import index_page
+
+    if similarity:
+        from ..course import similarity as copied_code
+
+        copied_code.after_bulk(out, students, threshold=threshold, against=against, jobs=jobs)
+    elif against or threshold is not None:
+        print("grade.sh bulk: --against and --similarity-threshold need --similarity; similarity not run",
+              file=sys.stderr)
+    print(f"class page: {index_page.write(out)}", file=sys.stderr)
 
 
 def _pool_process(conn, bulk_pid: int) -> None:

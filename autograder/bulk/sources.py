@@ -18,6 +18,7 @@ refused before anything is read or graded.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -51,6 +52,17 @@ class StudentFiles:
     files: dict = field(default_factory=dict)  # name -> bytes, or None when not a regular file
     problems: list = field(default_factory=list)  # why (part of) the submission could not be read
     source: str = ""  # the name the id was made from (folder, zip, Canvas prefix, Gradescope submitters)
+
+
+def submission_hash(student: StudentFiles, version: str) -> str:
+    """What was graded, with which checks (``version``): a result with this hash is up to date."""
+    h = hashlib.sha256(version.encode())
+    for name in sorted(student.files):
+        data = student.files[name]
+        h.update(name.encode() + b"\0" + (b"<not a file>" if data is None else hashlib.sha256(data).digest()))
+    for p in student.problems:
+        h.update(p.encode())
+    return h.hexdigest()
 
 
 class UnsafeArchive(ValueError):
@@ -142,7 +154,8 @@ def _read_file(path: Path) -> bytes | None:
 
 def _folder_files(folder: Path) -> dict[str, bytes | None]:
     """Files of a student's folder (directly or under exercises/ or one nested folder)."""
-    candidates = [folder, folder / "exercises", *[d for d in sorted(folder.iterdir()) if d.is_dir() and not d.is_symlink()]]
+    candidates = [folder, folder / "exercises",
+                  *[d for d in sorted(folder.iterdir()) if d.is_dir() and not d.is_symlink()]]
     for cand in candidates:
         if cand.is_dir() and any((cand / n).exists() or (cand / n).is_symlink() for n in FILENAMES):
             folder = cand

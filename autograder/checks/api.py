@@ -119,7 +119,8 @@ def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: boo
     if tuple(got.shape) != tuple(expected.shape):
         return Msg("cmp.shape", got=list(got.shape), expected=list(expected.shape))
     if dtype and got.dtype != expected.dtype:
-        return Msg("cmp.dtype", got=str(got.dtype).replace("torch.", ""), expected=str(expected.dtype).replace("torch.", ""))
+        return Msg("cmp.dtype", got=str(got.dtype).replace("torch.", ""),
+                   expected=str(expected.dtype).replace("torch.", ""))
     if got.numel() == 0:
         return None
     g = got.detach().to(torch.float64).reshape(-1)
@@ -134,6 +135,8 @@ def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: boo
     diff = torch.where(torch.isinf(e) & (g == e), torch.zeros_like(diff), diff)
     excess = diff - (atol + rtol * e.abs())
     excess = torch.nan_to_num(excess, nan=math.inf)
+    if equal_nan:  # the tolerance of an expected nan is nan too: a nan where one is expected matches
+        excess = torch.where(both_nan, torch.zeros_like(excess), excess)
     if (excess <= 0).all():
         return None
     worst = int(excess.argmax())

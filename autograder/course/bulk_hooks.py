@@ -1,7 +1,8 @@
 """What a bulk run does for the LMS: the late policy, the Canvas gradebook, the regrade record.
 
-bulk/run.py calls, in order: ``Course.from_args(args)`` before grading (bad options end the run
-before anything is graded), ``course.late_for(...)`` for the gradebook's late columns, and
+The CLI reads the options with ``Course.from_args(args)`` before grading (bad options end the run
+before anything is graded) and hands the Course to bulk/run.py's grade_class, which calls
+``course.late_for(...)`` for the gradebook's late columns, and
 ``course.finish(...)`` once the gradebook, summary, feedback and plots are written.
 """
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Course:
 
     def finish(self, out: Path, students, version: str, suite: str, graded: set[str]) -> None:
         from ..bulk.outputs import load_results
-        from ..bulk.run import submission_hash
+        from ..bulk.sources import submission_hash
 
         out = Path(out)
         rows = {r["student"]: r for r in load_results(out, {s.student for s in students})}

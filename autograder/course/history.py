@@ -25,8 +25,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..reports.files import write_json, write_text
-from ..reports.files import spreadsheet_cell
+from ..reports.files import spreadsheet_cell, write_json, write_text
 
 RUN_FILE = re.compile(r"^(?P<counter>\d{6})-(?P<start>\d{8}T\d{6}Z)\.jsonl$")
 CHANGE_COLUMNS = ["student", "old_score", "new_score", "check", "old_status", "new_status", "reason"]
@@ -68,7 +67,7 @@ def checks_of(result: dict) -> dict[str, str]:
 
 
 def _same_outcome(a: dict, b: dict) -> bool:
-    return a.get("score") == b.get("score") and a.get("checks") == b.get("checks") and a.get("status") == b.get("status")
+    return all(a.get(key) == b.get(key) for key in ("score", "checks", "status"))
 
 
 def diff(old: dict, new: dict) -> list[dict]:

@@ -14,7 +14,6 @@ import html
 import io
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -77,7 +76,8 @@ def _none(text: str) -> str:
 def _scores(out: Path, summary: dict) -> str:
     score = summary.get("score", {})
     facts = [f"<span>students: <strong>{e(summary.get('students', 0))}</strong></span>",
-             f"<span>mean: <strong>{_num(score.get('mean', 0), '.1f')}</strong> / {e(summary.get('max_score', ''))}</span>",
+             f"<span>mean: <strong>{_num(score.get('mean', 0), '.1f')}</strong> / "
+             f"{e(summary.get('max_score', ''))}</span>",
              f"<span>median: <strong>{_num(score.get('median', 0), '.1f')}</strong></span>"]
     body = [f'<p class="facts">{"".join(facts)}</p>']
     if summary.get("not_graded"):
@@ -224,13 +224,15 @@ def _late(out: Path) -> str:
     late = [s for s in students if (s.get("late_hours") or 0) > 0 or (s.get("penalty") or 0) > 0 or s.get("note")
             or not s.get("submitted")]
     policy = data.get("policy") or {}
-    policy_text = ", ".join(f"{e(k)} {e(v)}" for k, v in sorted(policy.items())) if isinstance(policy, dict) else e(policy)
+    policy_text = (", ".join(f"{e(k)} {e(v)}" for k, v in sorted(policy.items())) if isinstance(policy, dict)
+                   else e(policy))
     head = f"<p>Deadline {e(data.get('deadline'))}; policy: {policy_text or 'none'}.</p>"
     if not late:
         return head + _none(f"no late submissions ({len(students)} on time)")
     rows = "".join(
         f'<tr class="late"><td>{e(s.get("student"))}</td><td>{e(s.get("submitted") or "no time")}</td>'
-        f'<td class="num">{_num(s.get("late_hours") or 0, ".1f")}</td><td class="num">{_num(s.get("penalty") or 0)}</td>'
+        f'<td class="num">{_num(s.get("late_hours") or 0, ".1f")}</td>'
+        f'<td class="num">{_num(s.get("penalty") or 0)}</td>'
         f'<td class="num">{_num(s.get("raw_score"))}</td><td class="num">{_num(s.get("final_score"))}</td>'
         f'<td>{e(s.get("note") or "")}</td></tr>'
         for s in sorted(late, key=lambda s: str(s.get("student"))))
@@ -274,7 +276,8 @@ def _students(out: Path, book: list[dict]) -> str:
     for r in book:
         student = r.get("student", "")
         fb = out / "feedback" / f"{student}.md"
-        link = f'<a href="feedback/{e(quote(student))}.md">feedback</a>' if fb.exists() else '<span class="none">none</span>'
+        link = (f'<a href="feedback/{e(quote(student))}.md">feedback</a>' if fb.exists()
+                else '<span class="none">none</span>')
         rows.append(f'<tr class="student"><td>{e(student)}</td><td class="num">{_num(r.get("score"))} / '
                     f'{e(r.get("max_score"))}</td><td>{e(r.get("status"))}</td><td>{link}</td></tr>')
     return ('<table id="student-table"><thead><tr><th>student</th><th>score</th><th>status</th><th>feedback</th>'
@@ -308,21 +311,6 @@ def render(out: Path) -> str:
             f"<h1>Class results</h1>\n<nav>{nav}</nav>\n"
             f"{also}\n"
             f"{body}\n</body></html>\n")
-
-
-def after_bulk(out_dir, students, args) -> Path:
-    """The end of a bulk run: the similarity of the class when ``--similarity`` is given, then
-    this page (last, so it shows everything the run wrote)."""
-    if getattr(args, "similarity", False):
-        from . import similarity
-
-        similarity.after_bulk(Path(out_dir), students, args)
-    elif getattr(args, "against", None) or getattr(args, "similarity_threshold", None) is not None:
-        print("grade.sh bulk: --against and --similarity-threshold need --similarity; similarity not run",
-              file=sys.stderr)
-    path = write(out_dir)
-    print(f"class page: {path}", file=sys.stderr)
-    return path
 
 
 def write(out_dir) -> Path:

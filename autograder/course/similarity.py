@@ -44,8 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from ..assignment import FILENAMES
-from ..reports.files import write_json, write_text
-from ..reports.files import spreadsheet_cell
+from ..reports.files import spreadsheet_cell, write_json, write_text
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = ROOT / "exercises"
@@ -177,14 +176,6 @@ def compare(fa: Fingerprint, fb: Fingerprint) -> ModuleMatch:
                        mb / fb.token_coverage if fb.token_coverage else 0.0, sa, sb)
 
 
-def raw_slices(fp: Fingerprint, slices: np.ndarray) -> np.ndarray:
-    """Filtered-text slices mapped back onto the student's text (as compare_files does)."""
-    slices = slices.copy()
-    if slices.size and len(fp.offsets):
-        slices += fp.offsets[:, 1][np.clip(np.searchsorted(fp.offsets[:, 0], slices), 0, fp.offsets.shape[0] - 1)]
-    return np.clip(slices, 0, len(fp.raw_code))
-
-
 # --- submissions --------------------------------------------------------------------
 @dataclass
 class Submission:
@@ -304,10 +295,12 @@ def csv_text(pairs: list[dict]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["student_a", "student_b", "score", "share_a", "share_b", "module"])
     for p in pairs:
-        w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{p['score']:.4f}", f"{p['share_a']:.4f}",
+        w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{p['score']:.4f}",
+                    f"{p['share_a']:.4f}",
                     f"{p['share_b']:.4f}", "all"])
         for m in sorted((m for m in p["modules"] if m["flagged"]), key=lambda m: (-m["score"], m["module"])):
-            w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{m['score']:.4f}", f"{m['share_a']:.4f}",
+            w.writerow([spreadsheet_cell(p["student_a"]), spreadsheet_cell(p["student_b"]), f"{m['score']:.4f}",
+                        f"{m['share_a']:.4f}",
                         f"{m['share_b']:.4f}", m["module"]])
     return buf.getvalue()
 
@@ -409,16 +402,17 @@ def _add_to_summary(out: Path, result: dict) -> None:
     write_json(path, summary)
 
 
-def after_bulk(out: Path, students, args) -> None:
-    """``bulk ... --similarity``: the class just graded (bulk's StudentFiles), compared."""
-    threshold = THRESHOLD if args.similarity_threshold is None else args.similarity_threshold
+def after_bulk(out: Path, students, threshold: float | None = None, against=(), jobs: int = 1) -> None:
+    """``bulk ... --similarity``: the class just graded (bulk's StudentFiles), compared, and with
+    ``against`` (earlier terms)."""
+    threshold = THRESHOLD if threshold is None else threshold
     problem = missing_library() or check_threshold(threshold)
     if problem:
         print(f"grade.sh bulk: {problem.replace('--threshold', '--similarity-threshold')}; similarity not run",
               file=sys.stderr)
         return
     try:
-        result = write(Path(out), students, threshold, args.against or [], jobs=max(1, args.jobs))
+        result = write(Path(out), students, threshold, list(against or []), jobs=max(1, jobs))
     except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"grade.sh bulk: similarity not run: {exc}", file=sys.stderr)
         return

@@ -73,10 +73,19 @@ def _whole_words(code: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
+def raw_slices(fp, slices):
+    """Filtered-text slices of a Fingerprint (course/similarity.py) mapped back onto the student's
+    text (as copydetect's compare_files does)."""
+    import numpy as np
+
+    slices = slices.copy()
+    if slices.size and len(fp.offsets):
+        slices += fp.offsets[:, 1][np.clip(np.searchsorted(fp.offsets[:, 0], slices), 0, fp.offsets.shape[0] - 1)]
+    return np.clip(slices, 0, len(fp.raw_code))
+
+
 def _marked(fp, slices, truncate: int = 8) -> str:
     from copydetect.utils import highlight_overlap
-
-    from .similarity import raw_slices
 
     if slices.size == 0:
         return html.escape(fp.raw_code)
@@ -118,7 +127,8 @@ def render_pair(data: dict, pair, sub_a, sub_b, threshold: float) -> str:
         "(mostly the stubs' docstrings) are cut to a few lines around each match.</p>",
     ]
     flagged = set(data["flagged_modules"])
-    shown = sorted((m for m in pair.modules if m.matched_a), key=lambda m: (m.module not in flagged, -m.score, m.module))
+    shown = sorted((m for m in pair.modules if m.matched_a),
+                   key=lambda m: (m.module not in flagged, -m.score, m.module))
     for m in shown:
         fa, fb = sub_a.modules[m.module], sub_b.modules[m.module]
         regions = m.slices_a.shape[1]

@@ -28,8 +28,8 @@ from __future__ import annotations
 import json
 import os
 import resource
-import signal
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass

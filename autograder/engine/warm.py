@@ -14,6 +14,10 @@ files, and ends. Each keeper serves one run; an unused one ends after
 The caller that is interrupted (Ctrl-C) or killed takes the keeper's grading
 with it.
 
+This module knows nothing of the command line: the CLI hands it the command that starts a
+keeper (``leave_keeper``), and the keeper it starts hands ``keep`` what to prepare and what to
+run for its one caller.
+
 The socket lives in a folder of this user's own (``dlgrader.warm-UID`` in the
 temporary folder, mode 0700; a folder that anyone else owns or can write is not
 used), and the keeper serves only its own user, never a grader's worker or what one started
@@ -45,7 +49,6 @@ ROOT = PACKAGE_DIR.parent
 DEFAULT_MINUTES = 15.0
 ENV_PREFIXES = ("DLGRADER_", "PYTEST_", "PYTHON", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "LC_")
 ENV_NAMES = ("LANG", "PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "MPLBACKEND", "TORCH_HOME", "XDG_CACHE_HOME")
-_PREPARED: list = []  # in a keeper: the worker started for the run it will serve
 
 
 def minutes() -> float:
@@ -89,11 +92,6 @@ def socket_path() -> Path | None:
     return path if path is not None and len(os.fsencode(path)) < 100 else None  # sockaddr_un's limit
 
 
-def prepared_spare():
-    """The worker this keeper started for the run it serves (None outside a keeper)."""
-    return _PREPARED.pop() if _PREPARED else None
-
-
 # --- the caller's side ------------------------------------------------------------------
 def hand_over(argv: list[str]) -> int | None:
     """Have a waiting keeper run ``grade`` with this command line, on our working folder and our
@@ -127,15 +125,16 @@ def hand_over(argv: list[str]) -> int | None:
     return 2
 
 
-def leave_keeper(environment: dict[str, str]) -> None:
-    """Start a keeper for the next run, in ``environment`` (the caller's as it started: the
-    socket's name depends on it). It ends at once when one is already waiting. Detached: its
-    own session, no inherited descriptors, its output to /dev/null."""
+def leave_keeper(environment: dict[str, str], command: list[str]) -> None:
+    """Start a keeper for the next run: ``command`` followed by the minutes it waits, a process
+    that calls ``keep``; in ``environment`` (the caller's as it started: the socket's name
+    depends on it). It ends at once when one is already waiting. Detached: its own session, no
+    inherited descriptors, its output to /dev/null."""
     wait = minutes()
     if wait <= 0 or own_folder() is None:
         return
     try:
-        subprocess.Popen([sys.executable, "-m", "autograder.engine.warm", str(wait)], cwd=ROOT, env=environment,
+        subprocess.Popen([*command, str(wait)], cwd=ROOT, env=environment,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
     except OSError:
@@ -264,27 +263,25 @@ def _end_when_caller_leaves(conn: socket.socket) -> None:
     os._exit(130)
 
 
-def _warm_up():
-    """What every grade run pays before its first check, paid now."""
-    from . import sandbox
-    from .client import Spare, warm_grader
-    from ..grading.grade import DATA_DIR
+def _warm_up(prepare):
+    """What every grade run pays before its first check, paid now: ``prepare()`` (the worker for
+    the run, returned), torch, pytest and the grader's side of the protocol."""
+    from .client import warm_grader
 
-    _PREPARED.append(Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation()))
+    spare = prepare()
     import pytest  # noqa: F401
     import torch  # noqa: F401
 
     warm_grader()
-    from .. import cli  # noqa: F401
-    from ..grading import plugin, runner  # noqa: F401
-    from ..reports import console, files, gradescope  # noqa: F401
+    return spare
 
 
-def _wait_for_caller(listener: socket.socket, wait_seconds: float):
-    """(connection, its two streams, its request), or None when nobody came in time."""
+def _wait_for_caller(listener: socket.socket, wait_seconds: float, spare):
+    """(connection, its two streams, its request), or None when nobody came in time (or the
+    spare worker ended meanwhile)."""
     deadline = time.monotonic() + wait_seconds
     listener.settimeout(1.0)
-    while time.monotonic() < deadline and _PREPARED and _PREPARED[0].process.alive():
+    while time.monotonic() < deadline and spare.process.alive():
         try:
             conn, _ = listener.accept()
         except socket.timeout:
@@ -309,7 +306,10 @@ def _wait_for_caller(listener: socket.socket, wait_seconds: float):
     return None
 
 
-def keep(wait_seconds: float) -> None:
+def keep(wait_seconds: float, prepare, run) -> None:
+    """Be the keeper: listen, ``prepare()`` (it returns the spare worker for the run to serve),
+    wait up to ``wait_seconds`` for one caller, and serve it with ``run(argv, spare)``, which
+    returns the caller's exit status."""
     path = socket_path()
     if path is None:
         return
@@ -318,34 +318,29 @@ def keep(wait_seconds: float) -> None:
         return
     inode = os.lstat(path).st_ino
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    served = None
+    served = spare = None
     try:
-        _warm_up()
-        served = _wait_for_caller(listener, wait_seconds)
+        spare = _warm_up(prepare)
+        served = _wait_for_caller(listener, wait_seconds, spare)
     finally:
         _unlink_if_ours(path, inode)  # one run only: the next caller grades by itself
         listener.close()
-        if served is None:
-            while _PREPARED:
-                _PREPARED.pop().discard()
+        if served is None and spare is not None:
+            spare.discard()
     if served is not None:
-        serve(*served)
+        serve(*served, run=run, spare=spare)
 
 
-def serve(conn: socket.socket, fds: list[int], request: dict) -> None:
-    """Grade as the caller asked, on its streams and in its folder; send the exit status."""
-    from .. import cli
-
+def serve(conn: socket.socket, fds: list[int], request: dict, run, spare) -> None:
+    """Run as the caller asked (``run(argv, spare)``), on its streams and in its folder; send the
+    exit status."""
     for target, fd in zip((1, 2), fds):
         os.dup2(fd, target)
         os.close(fd)
     threading.Thread(target=_end_when_caller_leaves, args=(conn,), daemon=True).start()
     try:
         os.chdir(request["cwd"])
-        argv = [str(a) for a in request["argv"]]
-        if cli.parser().parse_args(argv).command not in (None, "grade"):
-            raise SystemExit(2)  # a keeper grades, nothing else
-        code = cli.main(argv)
+        code = run([str(a) for a in request["argv"]], spare)
     except SystemExit as exc:  # argparse's own errors
         code = exc.code if isinstance(exc.code, int) else 2
     except BaseException:  # noqa: BLE001 - the caller must hear back; the traceback goes to its stderr
@@ -360,10 +355,3 @@ def serve(conn: socket.socket, fds: list[int], request: dict) -> None:
     except OSError:
         pass
     os._exit(0)
-
-
-if __name__ == "__main__":  # python -m autograder.engine.warm MINUTES, started by leave_keeper()
-    sys.path.insert(0, str(ROOT))
-    from autograder.engine import warm  # the package's module, whose _PREPARED cli.py reads
-
-    warm.keep(float(sys.argv[1]) * 60)

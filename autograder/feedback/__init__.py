@@ -1,4 +1,4 @@
 """Feedback for students: one catalog of messages in English and Chinese."""
-from .catalog import Msg, render, LANGUAGES
+from .catalog import LANGUAGES, Msg, language, render
 
-__all__ = ["Msg", "render", "LANGUAGES"]
+__all__ = ["Msg", "render", "LANGUAGES", "language"]

@@ -9,9 +9,17 @@ tests/test_catalog.py fails when a language is missing or a key is unused.
 from __future__ import annotations
 
 import numbers
+import os
 import re
 
 LANGUAGES = ("en", "zh")
+
+
+def language(value: str | None = None) -> str:
+    """The feedback language: ``value`` (``--lang``) when given, else $DLGRADER_LANG, else English;
+    any ``zh...`` (zh, zh_CN, zh-CN.UTF-8) is Chinese, anything else English."""
+    lang = (value or os.environ.get("DLGRADER_LANG") or "en").lower()
+    return "zh" if lang.startswith("zh") else "en"
 
 MESSAGES: dict[str, dict[str, str]] = {
     # --- outcomes of running student code -------------------------------
@@ -42,12 +50,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "next_step.write": {
         "en": "Next: open {path}, write {func} (its docstring says the shapes, what to return, and a hint), "
-              "then run ./grade.sh again.",
-        "zh": "下一步：打开 {path}，完成 {func}（文档字符串写明了形状、返回值和提示），然后再次运行 ./grade.sh。",
+              "then run {command} again.",
+        "zh": "下一步：打开 {path}，完成 {func}（文档字符串写明了形状、返回值和提示），然后再次运行 {command}。",
     },
     "next_step.fix": {
-        "en": "Next: fix the first line above ({func} in {path}), then run ./grade.sh again.",
-        "zh": "下一步：先修正上面第一行指出的问题（{path} 中的 {func}），然后再次运行 ./grade.sh。",
+        "en": "Next: fix the first line above ({func} in {path}), then run {command} again.",
+        "zh": "下一步：先修正上面第一行指出的问题（{path} 中的 {func}），然后再次运行 {command}。",
     },
     "intake.ignored": {
         "en": "{name} was not graded: only the exNN_*.py files of the assignment are.",

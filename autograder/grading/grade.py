@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from ..engine import sandbox
-from ..engine.client import Submission
+from ..engine.client import Spare, Submission
 from ..engine.intake import Intake, collect
 from .results import Report
 
@@ -31,3 +31,9 @@ def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | N
         sub.close()
     return Report(results=results, isolation=sub.isolation, suite=suite, notes=intake.notes,
                   seconds=time.monotonic() - t0)
+
+
+def start_spare() -> Spare:
+    """A worker started now, in an empty folder, for the next grade() of this process (bulk
+    grading's pool, the keeper): it imports torch while the grader does something else."""
+    return Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation())

@@ -129,7 +129,8 @@ def explain(exc: BaseException, function: str, limits) -> tuple[str, list]:
         if exc.reason == "missing":
             return "error", [Msg("module_missing", module=exc.module)]
         if exc.reason == "import":
-            fb = [Msg("module_import", module=exc.module, exc=exc.info.get("type", "?"), message=exc.info.get("message", ""))]
+            fb = [Msg("module_import", module=exc.module, exc=exc.info.get("type", "?"),
+                      message=exc.info.get("message", ""))]
             if exc.info.get("where"):
                 fb.append(Msg("where", where=exc.info["where"]))
             return "error", fb

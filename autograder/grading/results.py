@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from ..assignment import BONUS, EXERCISES, MAX_SCORE, POINTS
 from ..feedback.catalog import Msg, cut, render
 
-STATUSES = ("passed", "failed", "error", "timeout")
 # However much a submission makes its checks say (a result with a million keys, an exception
 # message of megabytes), feedback is cut to these, saying how much was left out.
 CHECK_CHARS = 2_000  # one check's feedback
@@ -116,6 +115,3 @@ class Report:
             ],
         }
 
-
-def note(key: str, **params) -> Msg:
-    return Msg(key, **params)

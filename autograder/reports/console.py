@@ -1,6 +1,8 @@
 """What a student sees in the terminal: one row per exercise, the total, one line per failure."""
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from ..assignment import BONUS, MAX_SCORE, MODULES
 from ..feedback.catalog import Msg, clean, render
 
@@ -13,14 +15,16 @@ HEAD = {
 MARK = {"passed": "ok", "failed": "x", "error": "!", "timeout": "T"}
 
 
-def render_report(report, lang: str = "en", color: bool = False) -> str:
+def render_report(report, lang: str = "en", folder: str = "exercises", command: str = "./grade.sh") -> str:
     """The report as printed; without control characters or escape sequences whatever the
     submission made its feedback say (catalog.clean), and with every line of feedback
-    indented, so that none can pass for a row of the table or the total."""
-    return clean(_render(report, lang))
+    indented, so that none can pass for a row of the table or the total. ``folder``: the
+    graded folder as the student names it; ``command``: what grades it again (both are in the
+    closing "Next:" line)."""
+    return clean(_render(report, lang, folder, command))
 
 
-def _render(report, lang: str) -> str:
+def _render(report, lang: str, folder: str = "exercises", command: str = "./grade.sh") -> str:
     h = HEAD.get(lang, HEAD["en"])
     notes, feedback = report.texts(lang)  # cleaned and cut (see Report.texts)
     text_of = {id(r): t for r, t in zip(report.results, feedback)}
@@ -34,7 +38,8 @@ def _render(report, lang: str) -> str:
         bar = _bar(score, maximum)
         suffix = f"  ({h[3]})" if ex in BONUS else ""
         lines.append(f"{ex:<10} {_num(score):>4}/{_num(maximum):<3} {bar} {passed}/{len(mine)}{suffix}")
-    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}" + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
+    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}"
+                 + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
     for n in notes:
         lines.append("  * " + _indent(n))
     failures = [r for r in report.results if r.status != "passed"]
@@ -60,7 +65,7 @@ def _render(report, lang: str) -> str:
         lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {_indent(text_of[id(r)])}")
     for ex, names in unwritten.items():
         lines.append(f"  [ ] {ex} " + h[7].format(names=", ".join(names)))
-    lines.append(_next_step(failures, unwritten, lang))
+    lines.append(_next_step(failures, unwritten, lang, folder, command))
     lines.append(f"({h[5]}: {report.isolation})")
     return "\n".join(lines)
 
@@ -69,18 +74,21 @@ def _indent(text: str) -> str:
     return text.replace("\n", "\n      ")
 
 
-def _next_step(failures, unwritten: dict, lang: str) -> str:
-    """One sentence on what to do now: fix the first failure shown, else write the first missing function."""
-    fixes = [r for r in failures if r.exercise not in unwritten or getattr(r.feedback[0], "key", "") != "not_implemented"]
+def _next_step(failures, unwritten: dict, lang: str, folder: str = "exercises", command: str = "./grade.sh") -> str:
+    """One sentence on what to do now: fix the first failure shown, else write the first missing
+    function; in the folder that was graded, and then run ``command`` again."""
+    fixes = [r for r in failures
+             if r.exercise not in unwritten or getattr(r.feedback[0], "key", "") != "not_implemented"]
     if fixes:
         first = fixes[0]
-        return render(Msg("next_step.fix", func=first.function, path=_path(first.exercise)), lang)
+        return render(Msg("next_step.fix", func=first.function, path=_path(first.exercise, folder), command=command),
+                      lang)
     ex, names = next(iter(unwritten.items()))
-    return render(Msg("next_step.write", func=names[0], path=_path(ex)), lang)
+    return render(Msg("next_step.write", func=names[0], path=_path(ex, folder), command=command), lang)
 
 
-def _path(exercise: str) -> str:
-    return f"exercises/{MODULES.get(exercise, MODULES['ex08'])}.py"  # the MNIST bonus lives in ex08
+def _path(exercise: str, folder: str = "exercises") -> str:
+    return str(PurePath(folder) / f"{MODULES.get(exercise, MODULES['ex08'])}.py")  # the MNIST bonus lives in ex08
 
 
 def _num(x: float) -> str:

@@ -1,10 +1,9 @@
 """Writing report files atomically: a temporary file in the same folder, then a rename."""
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 

@@ -5,10 +5,16 @@ import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
 from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
-from ..public.test_ex01_gradient_descent import (MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted,
-                                                 is_close)
-from ..reference.ex01 import (ALLOWED_WORDS, CROSS_ENTROPY_WORDS, MODULE_FILE, SOFTMAX_WORDS, gradient_descent,
-                              minibatch_descent, mse_of)
+from ..public.test_ex01_gradient_descent import MODULE, call_probe, expect_grad, expect_loss, fit, gen, hinted, is_close
+from ..reference.ex01 import (
+    ALLOWED_WORDS,
+    CROSS_ENTROPY_WORDS,
+    MODULE_FILE,
+    SOFTMAX_WORDS,
+    gradient_descent,
+    minibatch_descent,
+    mse_of,
+)
 from ..source_rules import describe
 from ..source_rules import forbidden as forbidden_in_source
 
@@ -135,11 +141,13 @@ def test_cross_entropy_by_hand(sub, ex01):
     per_sample = F.cross_entropy(logits, target, reduction="none")
     expect_loss(lambda: ex01.cross_entropy(logits, target), per_sample.mean(), per_sample, "hint.ex01_ce_formula",
                 "cross_entropy(logits, target)")
-    expect_by_hand(sub, CROSS_ENTROPY_WORDS, "cross_entropy", [logits, target], ("cross_entropy", "softmax", "nll_loss"),
+    expect_by_hand(sub, CROSS_ENTROPY_WORDS, "cross_entropy", [logits, target],
+                   ("cross_entropy", "softmax", "nll_loss"),
                    "hint.ex01_ce_by_hand", "the loss written by hand", "cross_entropy(logits, target)")
 
 
-@check("ex01", "binary_cross_entropy", 1, en="binary_cross_entropy clamps probabilities of exactly 0 and 1 to [eps, 1-eps]",
+@check("ex01", "binary_cross_entropy", 1,
+       en="binary_cross_entropy clamps probabilities of exactly 0 and 1 to [eps, 1-eps]",
        zh="binary_cross_entropy 把恰好为 0 和 1 的概率截断到 [eps, 1-eps]")
 def test_binary_cross_entropy_clamps(ex01):
     # with eps=1e-7, 1 - eps is not exact in float32: p = 1 with target 0 only for eps=1e-3
@@ -171,11 +179,13 @@ def test_mse_mae_2d(ex01):
     pred, target = torch.randn(2, 3, 5, generator=gen(26)) * 1.5
     for func, ref, hint in (("mse", F.mse_loss, "hint.ex01_mse"), ("mae", F.l1_loss, "hint.ex01_mae")):
         per_element = ref(pred, target, reduction="none")
-        expect_loss(lambda: getattr(ex01, func)(pred, target), per_element.mean(), per_element, hint, f"{func}(pred, target)")
+        expect_loss(lambda: getattr(ex01, func)(pred, target), per_element.mean(), per_element, hint,
+                    f"{func}(pred, target)")
 
 
 # --- gradient descent ---------------------------------------------------------------
-@check("ex01", "linear_regression_grad", 2, en="linear_regression_grad equals autograd for 13 samples, 5 features, b = -2",
+@check("ex01", "linear_regression_grad", 2,
+       en="linear_regression_grad equals autograd for 13 samples, 5 features, b = -2",
        zh="13 个样本、5 个特征、b = -2 时 linear_regression_grad 与 autograd 相等")
 def test_linear_regression_grad_other_shapes(ex01):
     g = gen(27)
@@ -248,7 +258,8 @@ def test_fit_minibatch_steps(ex01):
                  name="losses")
 
 
-@check("ex01", "fit_linear_regression", 1, en="mini-batch fit: it learns, same seed same result, another seed another result",
+@check("ex01", "fit_linear_regression", 1,
+       en="mini-batch fit: it learns, same seed same result, another seed another result",
        zh="小批量训练：能学到规律；相同的 seed 结果相同，不同的 seed 结果不同")
 def test_fit_minibatch_seed(ex01):
     X, y = data(24, 3, seed=31)

@@ -7,8 +7,20 @@ import torch
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal
 from ..public.test_ex01_gradient_descent import call_probe, gen, hinted
-from ..public.test_ex02_data import (MODULE, dataset, expect_items, expect_reads_split, expect_same_rows, expect_steps,
-                                     expect_tensor_dataset, expected_split, flat, loaders, scale, write_csv)
+from ..public.test_ex02_data import (
+    MODULE,
+    dataset,
+    expect_items,
+    expect_reads_split,
+    expect_same_rows,
+    expect_steps,
+    expect_tensor_dataset,
+    expected_split,
+    flat,
+    loaders,
+    scale,
+    write_csv,
+)
 from ..reference.ex02 import epoch_problem
 
 # 6 train, 3 val, 4 test rows, the splits interleaved
@@ -37,7 +49,8 @@ def test_minmax_stats_other_data(ex02):
     expect_close(hi, x.amax(dim=0), hint="hint.ex02_minmax_stats", name="hi")
 
 
-@check("ex02", "minmax_scale", 1, en="minmax_scale of unseen samples: values outside [0, 1] kept, zero range divided by 1",
+@check("ex02", "minmax_scale", 1,
+       en="minmax_scale of unseen samples: values outside [0, 1] kept, zero range divided by 1",
        zh="minmax_scale 缩放新样本：超出 [0, 1] 的值保留，取值范围为 0 的特征除以 1")
 def test_minmax_scale_unseen(ex02):
     stats = (torch.tensor([0.0, -1.0, 3.0, 2.0]), torch.tensor([2.0, 1.0, 3.0, 6.0]))
@@ -103,12 +116,14 @@ def test_iris_missing_file(sub):
     expect("FileNotFoundError" in out["mro"],
            Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_missing_file", name="IrisDataset('no_such_folder/iris_gone.csv', 'train')")
-    expect(path in out["message"], Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {path}"),
+    expect(path in out["message"],
+           Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {path}"),
            hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
 
 
 # --- TensorDataset and DataLoaders ------------------------------------------------------------
-@check("ex02", "to_tensor_dataset", 1, en="to_tensor_dataset turns int64 pixels and uint8 labels into float32 and int64",
+@check("ex02", "to_tensor_dataset", 1,
+       en="to_tensor_dataset turns int64 pixels and uint8 labels into float32 and int64",
        zh="to_tensor_dataset 把 int64 像素和 uint8 标签变成 float32 和 int64",
        in_process="isinstance(ds, TensorDataset), seen in the worker")
 def test_to_tensor_dataset_other_dtypes(sub):
@@ -125,13 +140,15 @@ def expect_train_epochs(out, batch_size=8):
     epochs.update({f"same seed again, epoch {i + 1}": e for i, e in enumerate(again[:2])})
     for name, batches in epochs.items():
         problem = epoch_problem(batches, SIZES[0], batch_size)
-        expect(problem is None, Msg("cmp.number", got=problem, expected=f"{SIZES[0]} samples once each in batches of 8"),
+        expect(problem is None,
+               Msg("cmp.number", got=problem, expected=f"{SIZES[0]} samples once each in batches of 8"),
                hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
     expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
     return epochs["epoch 1"], epochs["epoch 2"], again
 
 
-@check("ex02", "make_loaders", 1, en="the training order is the same for the same seed, epoch by epoch (own torch.Generator)",
+@check("ex02", "make_loaders", 1,
+       en="the training order is the same for the same seed, epoch by epoch (own torch.Generator)",
        zh="相同的 seed 给出相同的训练顺序，每个 epoch 都一样（使用自己的 torch.Generator）")
 def test_train_order_same_seed(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
@@ -172,8 +189,10 @@ def test_val_test_in_order(sub):
 def test_no_sample_dropped(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
     train = out["batches"]["train"]
-    expect_equal(sorted(flat(train)), list(range(SIZES[0])), hint="hint.ex02_no_drop", name="samples of loaders['train']")
-    expect_equal([len(b) for b in train], [8, 8, 8, 8, 5], hint="hint.ex02_no_drop", name="batch sizes of loaders['train']")
+    expect_equal(sorted(flat(train)), list(range(SIZES[0])), hint="hint.ex02_no_drop",
+                 name="samples of loaders['train']")
+    expect_equal([len(b) for b in train], [8, 8, 8, 8, 5], hint="hint.ex02_no_drop",
+                 name="batch sizes of loaders['train']")
 
 
 @check("ex02", "make_loaders", 1, en="val and test also use the batch_size given: 13 and 11 samples in batches of 8",

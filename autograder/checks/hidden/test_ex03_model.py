@@ -5,8 +5,18 @@ import torch
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal, expect_tensor
 from ..public.test_ex01_gradient_descent import call_probe, gen
-from ..public.test_ex03_model import (MODULE, expect_forward, expect_predict, expect_proba, expect_sizes, forward_hint,
-                                      init, mlp, predict, reference_forward)
+from ..public.test_ex03_model import (
+    MODULE,
+    expect_forward,
+    expect_predict,
+    expect_proba,
+    expect_sizes,
+    forward_hint,
+    init,
+    mlp,
+    predict,
+    reference_forward,
+)
 from ..public.test_ex03_model import expect_init as expect_init_stats
 from ..reference.ex03 import predict_logits
 
@@ -51,7 +61,8 @@ def test_forward_no_softmax(sub):
     out = mlp(sub, 5, [12], 3, x, "hint.ex03_logits", seed=3)
     y = out["outputs"][0]
     expect(not (bool((y >= 0).all()) and torch.allclose(y.sum(dim=1), torch.ones(8), atol=1e-4)),
-           Msg("cmp.number", got="rows of probabilities", expected="raw logits"), hint="hint.ex03_logits", name="model(x)")
+           Msg("cmp.number", got="rows of probabilities", expected="raw logits"), hint="hint.ex03_logits",
+           name="model(x)")
     expect_forward(y, x, out["linears"])
 
 
@@ -106,7 +117,8 @@ def test_init_xavier(sub):
     expect_init(sub, "xavier", seed=8)
 
 
-@check("ex03", "init_weights", 1, en="an unknown scheme ('uniform') raises ValueError", zh="未知的方案（'uniform'）会抛出 ValueError")
+@check("ex03", "init_weights", 1, en="an unknown scheme ('uniform') raises ValueError",
+       zh="未知的方案（'uniform'）会抛出 ValueError")
 def test_init_unknown_scheme(sub):
     sizes = ((256, 128),)  # an init_weights that always raises earns nothing: kaiming must work first
     out, sent = init(sub, sizes, "kaiming", 2, "hint.ex03_init_kaiming")
@@ -165,7 +177,8 @@ def expect_proba_of_eval(result, x, weights, hint):
     expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
 
 
-@check("ex03", "predict_proba", 1, en="predict_proba of a model with dropout in train mode gives its eval-mode probabilities",
+@check("ex03", "predict_proba", 1,
+       en="predict_proba of a model with dropout in train mode gives its eval-mode probabilities",
        zh="对处于训练模式、带 dropout 的模型，predict_proba 给出 eval 模式下的概率")
 def test_predict_proba_eval_mode(sub):
     x = torch.randn(12, 4, generator=gen(77))
@@ -173,7 +186,8 @@ def test_predict_proba_eval_mode(sub):
     expect_proba_of_eval(out.get("result"), x, weights, "hint.ex03_eval_mode")
 
 
-@check("ex03", "predict_proba", 1, en="predict_proba is right and restores the model's mode (train stays train, eval stays eval)",
+@check("ex03", "predict_proba", 1,
+       en="predict_proba is right and restores the model's mode (train stays train, eval stays eval)",
        zh="predict_proba 结果正确，并恢复模型原来的模式（train 仍为 train，eval 仍为 eval）",
        in_process="model.training after the call, seen in the worker")
 def test_predict_proba_restores_mode(sub):

@@ -9,9 +9,19 @@ can only take a check's points away (``in_process``).
 """
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import raised, check, expect, expect_equal, expect_length, expect_number, fail
-from ..public.test_ex04_training import (FitRun, epoch_probe, evaluate_probe, evaluate_result, expect_float,
-                                         expect_history, expect_logged, expect_lrs, expect_plot, expect_state)
+from ..api import check, expect, expect_equal, expect_length, expect_number, raised
+from ..public.test_ex04_training import (
+    FitRun,
+    epoch_probe,
+    evaluate_probe,
+    evaluate_result,
+    expect_float,
+    expect_history,
+    expect_logged,
+    expect_lrs,
+    expect_plot,
+    expect_state,
+)
 from ..reference import ex04 as ref
 
 HIDDEN = 6  # a hidden width the public checks do not use
@@ -80,7 +90,8 @@ def expect_moved(moves, loader, n_batches, device_type, func):
 
 
 @check("ex04", "train_one_epoch", 1, en="train_one_epoch and evaluate move inputs and targets to the device "
-       "(and run on CUDA when there is a GPU)", zh="train_one_epoch 和 evaluate 把输入和标签移到 device 上（有 GPU 时在 CUDA 上实际运行）",
+       "(and run on CUDA when there is a GPU)",
+       zh="train_one_epoch 和 evaluate 把输入和标签移到 device 上（有 GPU 时在 CUDA 上实际运行）",
        in_process="the .to(device) call on each batch's inputs and targets")
 def test_batches_moved_to_device(sub):
     for device in ["cpu"] + (["cuda"] if cuda(sub) else []):

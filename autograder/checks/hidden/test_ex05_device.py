@@ -15,7 +15,6 @@ from ..api import check, expect, expect_close, hinted
 from ..public.test_ex05_device import expect_device, fit_iris, judged, machine, moved, numpy_run, probe
 from ..reference import ex05 as ref
 
-
 # --- get_device ---------------------------------------------------------------------------
 SIMULATED = {  # (cuda, mps) -> what get_device() picks
     (True, False): "cuda", (False, True): "mps", (True, True): "cuda", (False, False): "cpu"}
@@ -28,7 +27,8 @@ def simulated(sub, prefer, cuda, mps):
 
 
 @check("ex05", "get_device", 1, en="get_device() picks cuda, else mps, else cpu on machines with and without them "
-       "(availability simulated)", zh="在有或没有 cuda、mps 的机器上（模拟可用性），get_device() 依次选择 cuda、mps、cpu")
+       "(availability simulated)",
+       zh="在有或没有 cuda、mps 的机器上（模拟可用性），get_device() 依次选择 cuda、mps、cpu")
 def test_get_device_auto_simulated(sub):
     for (cuda, mps), expected in SIMULATED.items():
         machine_name = f"cuda {'available' if cuda else 'absent'}, mps {'available' if mps else 'absent'}"
@@ -38,7 +38,8 @@ def test_get_device_auto_simulated(sub):
 
 
 @check("ex05", "get_device", 1, en="get_device('cuda') and get_device('mps') fall back to cpu with a UserWarning "
-       "where they are not available", zh="get_device('cuda') 和 get_device('mps') 在不可用时退回 cpu 并发出 UserWarning")
+       "where they are not available",
+       zh="get_device('cuda') 和 get_device('mps') 在不可用时退回 cpu 并发出 UserWarning")
 def test_get_device_fallback(sub):
     for name in ("cuda", "mps"):  # a machine without accelerators, simulated
         call = f"get_device({name!r}) on a machine without cuda and mps"
@@ -70,7 +71,8 @@ def test_move_to_moves_every_tensor(sub):
     device = "cuda" if machine(sub)["cuda"] else "cpu"
     out = moved(sub, device)
     targets = {tuple(tag): dev for tag, dev in out["moves"]}
-    where = {"a": "['x']", "b": "['pair'][0]", "c": "['pair'][1][0]", "d": "['nested']['deep'][0]['t']", "e": " (a bare tensor)"}
+    where = {"a": "['x']", "b": "['pair'][0]", "c": "['pair'][1][0]", "d": "['nested']['deep'][0]['t']",
+             "e": " (a bare tensor)"}
     for key, path in where.items():
         dev = targets.get(("move_to", key))
         expect(dev is not None and dev.split(":")[0] == device,
@@ -177,7 +179,8 @@ def test_to_numpy_other_tensors(sub):
 
 # --- fit_iris_on --------------------------------------------------------------------------
 @check("ex05", "fit_iris_on", 1, en="fit_iris_on puts the model and every training batch on the device "
-       "(and trains on CUDA where there is a GPU)", zh="fit_iris_on 把模型和每个训练批量放到指定设备上（有 GPU 时在 CUDA 上训练）",
+       "(and trains on CUDA where there is a GPU)",
+       zh="fit_iris_on 把模型和每个训练批量放到指定设备上（有 GPU 时在 CUDA 上训练）",
        in_process="the devices of the model's parameters and the .to(device) calls on the batches")
 def test_fit_iris_on_device(sub):
     # without a GPU, "cpu:0" stands for another device: a batch left to fit's default "cpu" shows
@@ -214,13 +217,15 @@ def test_fit_iris_on_seeded(sub):
     def same(a, b):
         return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
-    expect(same(runs["first"], runs["again"]), Msg("cmp.number", got="two different models", expected="the same model twice"),
+    expect(same(runs["first"], runs["again"]),
+           Msg("cmp.number", got="two different models", expected="the same model twice"),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=3) twice")
     expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got="the same model", expected="another model"),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=4)")
 
 
-@check("ex05", "fit_iris_on", 1, en="fit_iris_on('cpu', epochs=40) lowers the training loss and reaches 0.8 validation accuracy",
+@check("ex05", "fit_iris_on", 1,
+       en="fit_iris_on('cpu', epochs=40) lowers the training loss and reaches 0.8 validation accuracy",
        zh="fit_iris_on('cpu', epochs=40) 降低训练损失，验证准确率达到 0.8")
 def test_fit_iris_on_learns(sub):
     out = fit_iris(sub, "cpu", epochs=40, seed=1)

@@ -9,10 +9,22 @@ import math
 
 from ...feedback.catalog import Msg
 from ..api import as_float, check, expect, expect_equal
-from ..public.test_ex06_experiments import (HISTORY_KEYS, OPTIMIZERS, SCHEDULERS, check_lr_trace, check_optimizers,
-                                            check_plot, check_scheduler, checked_runs, expect_final_values,
-                                            expect_unknown_name_error, run, same_history,
-                                            summarize_hint, summarized)
+from ..public.test_ex06_experiments import (
+    HISTORY_KEYS,
+    OPTIMIZERS,
+    SCHEDULERS,
+    check_lr_trace,
+    check_optimizers,
+    check_plot,
+    check_scheduler,
+    checked_runs,
+    expect_final_values,
+    expect_unknown_name_error,
+    run,
+    same_history,
+    summarize_hint,
+    summarized,
+)
 from ..reference import ex06 as rx
 
 
@@ -27,7 +39,8 @@ def test_make_optimizer_with_weight_decay(sub):
 
 
 @check("ex06", "make_scheduler", 1, en="make_scheduler's keyword arguments override the defaults "
-       "(step_size, gamma, milestones, T_max)", zh="make_scheduler 的关键字参数会覆盖默认值（step_size、gamma、milestones、T_max）")
+       "(step_size, gamma, milestones, T_max)",
+       zh="make_scheduler 的关键字参数会覆盖默认值（step_size、gamma、milestones、T_max）")
 def test_make_scheduler_kw_override(sub):
     check_scheduler(sub, "step", 0.2, 40, {"step_size": 7, "gamma": 0.3})
     check_scheduler(sub, "multistep", 0.2, 40, {"milestones": [5, 12, 30], "gamma": 0.2})
@@ -132,7 +145,9 @@ def test_summarize_loss_and_nan(ex06):
     check_ranking(ex06, accs, "val_acc", ["momentum", "rmsprop", "sgd"], "summarize(results, 'val_acc')")
 
 
-@check("ex06", "plot_comparison", 1, en="plot_comparison writes a real PNG image of a metric with nan values; saved as .svg, one line per run follows its values",
+@check("ex06", "plot_comparison", 1,
+       en="plot_comparison writes a real PNG image of a metric with nan values; saved as .svg, one line per run "
+          "follows its values",
        zh="plot_comparison 为含 nan 的指标写出真正的 PNG 图像；保存为 .svg 时，每个运行的线都与其数值一致")
 def test_plot_comparison_png_with_nan(sub, ex06):
     nan = float("nan")

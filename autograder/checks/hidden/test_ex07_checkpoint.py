@@ -7,11 +7,25 @@ straight run, and an atomic write (a save that fails halfway must leave the
 previous checkpoint untouched, byte for byte as the grader read it).
 """
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_close
-from ..public.test_ex07_checkpoint import (check_export, check_load_model, chosen, expect_clear_error, expect_info,
-                                           expect_optimizer_restored, expect_params, expect_refused,
-                                           expect_returned_path, expect_saved, load_failure, probe, read_file,
-                                           restore, send_save, not_implemented)
+from ..api import check, expect
+from ..public.test_ex07_checkpoint import (
+    check_export,
+    check_load_model,
+    chosen,
+    expect_clear_error,
+    expect_info,
+    expect_optimizer_restored,
+    expect_params,
+    expect_refused,
+    expect_returned_path,
+    expect_saved,
+    load_failure,
+    not_implemented,
+    probe,
+    read_file,
+    restore,
+    send_save,
+)
 from ..reference import ex07 as ref
 
 
@@ -27,7 +41,8 @@ def test_save_checkpoint_nested_folders(sub):
 
 
 @check("ex07", "load_checkpoint", 2, en="load_checkpoint restores the model, Adam's state and the scheduler, and "
-       "returns the epoch with every extra value", zh="load_checkpoint 恢复模型、Adam 的状态和调度器，并返回 epoch 和所有额外的值")
+       "returns the epoch with every extra value",
+       zh="load_checkpoint 恢复模型、Adam 的状态和调度器，并返回 epoch 和所有额外的值")
 def test_load_checkpoint_restores_everything(sub):
     old = chosen("adam", 12, 2, epoch=6, extra={"best_acc": 0.5, "tag": "draft", "losses": [1.2, 1.1], "step": 20},
                  rng_seed=12)
@@ -40,7 +55,8 @@ def test_load_checkpoint_restores_everything(sub):
 
 
 @check("ex07", "load_checkpoint", 1, en="a missing file in a missing folder raises FileNotFoundError naming the path",
-       zh="不存在的目录中的不存在文件会抛出 FileNotFoundError，并指明路径", in_process="the exception load_checkpoint raises")
+       zh="不存在的目录中的不存在文件会抛出 FileNotFoundError，并指明路径",
+       in_process="the exception load_checkpoint raises")
 def test_load_checkpoint_missing_file_hidden(sub):
     given = "no_such_run/deeper/best_model.pt"
     out = load_failure(sub, given, "missing", seed=43)

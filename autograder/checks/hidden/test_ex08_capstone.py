@@ -7,11 +7,25 @@ where the MNIST files are not in the data folder.
 import torch
 
 from ...feedback.catalog import Msg
-from ..api import check, expect, run_probe
-from ..public.test_ex08_capstone import (N_DIGITS, data_dir, digits_run, expect_accuracy, network, expect_missing_mnist_error,
-                                         expect_mnist_batches, expect_normalized, expect_reported_accuracy,
-                                         expect_scaled_digits, expect_split_shapes, expect_stratified, mnist_accuracy,
-                                         mnist_loaders_out, mnist_present, split)
+from ..api import check, expect
+from ..public.test_ex08_capstone import (
+    N_DIGITS,
+    data_dir,
+    digits_run,
+    expect_accuracy,
+    expect_missing_mnist_error,
+    expect_mnist_batches,
+    expect_normalized,
+    expect_reported_accuracy,
+    expect_scaled_digits,
+    expect_split_shapes,
+    expect_stratified,
+    mnist_accuracy,
+    mnist_loaders_out,
+    mnist_present,
+    network,
+    split,
+)
 from ..reference import ex08 as px
 
 SEED, TEST_SIZE = 11, 0.3
@@ -123,7 +137,8 @@ def test_mnist_loaders_batch_size_and_sizes(sub):
 
 
 @check("mnist", "train_mnist", 3, en="the model of train_mnist() reaches >= 0.97 test accuracy on the 10000 test "
-       "images (measured by the grader)", zh="train_mnist() 训练的模型在 10000 张测试图像上准确率 >= 0.97（由评分程序测量）")
+       "images (measured by the grader)",
+       zh="train_mnist() 训练的模型在 10000 张测试图像上准确率 >= 0.97（由评分程序测量）")
 def test_train_mnist_accuracy_hidden(sub):
     mnist_accuracy(sub)
 

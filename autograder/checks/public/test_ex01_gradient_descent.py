@@ -5,7 +5,19 @@ import torch
 import torch.nn.functional as F
 
 from ...feedback.catalog import Msg
-from ..api import as_float, check, compare, hinted, run_probe, expect, expect_close, expect_length, expect_number, expect_tensor, fail
+from ..api import (
+    as_float,
+    check,
+    compare,
+    expect,
+    expect_close,
+    expect_length,
+    expect_number,
+    expect_tensor,
+    fail,
+    hinted,
+    run_probe,
+)
 from ..reference.ex01 import autograd_grad, gradient_descent
 
 MODULE = "ex01_gradient_descent"
@@ -157,7 +169,8 @@ def test_smooth_l1_matches_torch(ex01):
 
 
 # --- gradient descent -----------------------------------------------------------------
-@check("ex01", "linear_regression_grad", 2, en="linear_regression_grad equals the autograd gradient (8 samples, 3 features)",
+@check("ex01", "linear_regression_grad", 2,
+       en="linear_regression_grad equals the autograd gradient (8 samples, 3 features)",
        zh="linear_regression_grad 与 autograd 算出的梯度相等（8 个样本，3 个特征）")
 def test_linear_regression_grad(ex01):
     g = gen(7)

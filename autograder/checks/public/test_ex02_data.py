@@ -22,7 +22,8 @@ def dataset(sub, csv_path, split, stats=None):
 
 def expect_items(items, hint):
     """Every ds[i] is (x float32 [4], y int64 0-dim); returns them stacked."""
-    expect(isinstance(items, list), Msg("cmp.type", expected="items", got=type(items).__name__), hint=hint, name="ds[i]")
+    expect(isinstance(items, list), Msg("cmp.type", expected="items", got=type(items).__name__), hint=hint,
+           name="ds[i]")
     for i, item in enumerate(items):
         expect(isinstance(item, (tuple, list)) and len(item) == 2,
                Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint=hint, name=f"ds[{i}]")
@@ -139,7 +140,8 @@ def test_iris_items(sub):
     expect_same_rows(got, expected_split(ROWS, "train"), "hint.ex02_read_rows", "train split")
 
 
-@check("ex02", "IrisDataset", 1, en="with stats, the features are min-max scaled", zh="给定 stats 时，特征经过 min-max 缩放")
+@check("ex02", "IrisDataset", 1, en="with stats, the features are min-max scaled",
+       zh="给定 stats 时，特征经过 min-max 缩放")
 def test_iris_scaled_with_stats(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     raw = expected_split(ROWS, "train")
@@ -154,7 +156,8 @@ def expect_reads_split(sub, path, rows, split):
     expect_same_rows(got, expected_split(rows, split), "hint.ex02_read_rows", f"{split} split")
 
 
-@check("ex02", "IrisDataset", 1, en="an unknown split ('training') raises ValueError", zh="未知的划分（'training'）会抛出 ValueError")
+@check("ex02", "IrisDataset", 1, en="an unknown split ('training') raises ValueError",
+       zh="未知的划分（'training'）会抛出 ValueError")
 def test_iris_unknown_split(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "train")  # a dataset that always raises earns nothing
@@ -183,7 +186,8 @@ def expect_tensor_dataset(sub, X, y):
            hint="hint.ex02_tensor_dataset", name="to_tensor_dataset(X, y)")
 
 
-@check("ex02", "to_tensor_dataset", 2, en="to_tensor_dataset turns float64/int32 arrays into float32 features, int64 labels",
+@check("ex02", "to_tensor_dataset", 2,
+       en="to_tensor_dataset turns float64/int32 arrays into float32 features, int64 labels",
        zh="to_tensor_dataset 把 float64/int32 数组变成 float32 特征和 int64 标签",
        in_process="isinstance(ds, TensorDataset), seen in the worker")
 def test_to_tensor_dataset(sub):
@@ -192,7 +196,8 @@ def test_to_tensor_dataset(sub):
     expect_tensor_dataset(sub, X, y)
 
 
-@check("ex02", "make_loaders", 2, en="make_loaders returns train/val/test loaders that yield every sample once in batches of 16",
+@check("ex02", "make_loaders", 2,
+       en="make_loaders returns train/val/test loaders that yield every sample once in batches of 16",
        zh="make_loaders 返回 train/val/test 三个加载器，以 16 为批量把每个样本各给出一次")
 def test_make_loaders(sub):
     sizes = (40, 13, 11)

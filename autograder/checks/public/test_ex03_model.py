@@ -10,8 +10,14 @@ import torch
 
 from ...feedback.catalog import Msg
 from ..api import check, compare, expect, expect_close, expect_equal, expect_number, expect_tensor, fail
-from ..reference.ex03 import (init_layers, predict_logits, predict_weights, reference_forward, varies,
-                              well_formed_linears)
+from ..reference.ex03 import (
+    init_layers,
+    predict_logits,
+    predict_weights,
+    reference_forward,
+    varies,
+    well_formed_linears,
+)
 from .test_ex01_gradient_descent import call_probe, gen, is_close
 
 MODULE = "ex03_model"
@@ -47,7 +53,8 @@ def expect_forward(got, x, linears, name="model(x)"):
     problem = compare(got, expected)
     if problem is not None:
         fail(problem, hint=forward_hint(got, x, linears), name=name)
-    expect(varies(expected), Msg("cmp.number", got="the same logits for every sample", expected="logits that depend on x"),
+    expect(varies(expected),
+           Msg("cmp.number", got="the same logits for every sample", expected="logits that depend on x"),
            hint="hint.ex03_forward", name=name)
 
 
@@ -83,7 +90,8 @@ def expect_init(out, sizes, sent, scheme, hint, rtol):
     after = out.get("after") if isinstance(out, dict) else None
     expect(isinstance(after, list) and len(after) == len(sizes)
            and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in after),
-           Msg("cmp.type", expected="the layers' weights", got=type(after).__name__), hint=hint, name="init_weights(model)")
+           Msg("cmp.type", expected="the layers' weights", got=type(after).__name__), hint=hint,
+           name="init_weights(model)")
     for i, ((fan_in, fan_out), (w0, b0), (w, b)) in enumerate(zip(sizes, sent, after)):
         name = f"Linear({fan_in}, {fan_out}) weight std"
         expect_tensor(w, shape=[fan_out, fan_in], hint=hint, name=f"weight of layer {i}")
@@ -120,7 +128,8 @@ def test_mlp_output_shape(sub):
     expect_forward(out["outputs"][0], x, out["linears"])  # a tensor of the right shape alone earns nothing
 
 
-@check("ex03", "MLP", 1, en="MLP(64, [32], 10) flattens [6, 1, 8, 8] images", zh="MLP(64, [32], 10) 会把 [6, 1, 8, 8] 的图像展平")
+@check("ex03", "MLP", 1, en="MLP(64, [32], 10) flattens [6, 1, 8, 8] images",
+       zh="MLP(64, [32], 10) 会把 [6, 1, 8, 8] 的图像展平")
 def test_mlp_flattens_images(sub):
     x = torch.rand(6, 1, 8, 8, generator=gen(61))
     out = mlp(sub, 64, [32], 10, x, "hint.ex03_flatten")
@@ -156,7 +165,8 @@ def test_mlp_forward_relu(sub):
 
 
 # --- init_weights and count_parameters -------------------------------------------------------------
-@check("ex03", "init_weights", 1, en="init_weights gives every nn.Linear kaiming weights (std sqrt(2/fan_in)) and a zero bias",
+@check("ex03", "init_weights", 1,
+       en="init_weights gives every nn.Linear kaiming weights (std sqrt(2/fan_in)) and a zero bias",
        zh="init_weights 让每个 nn.Linear 的权重符合 kaiming（标准差 sqrt(2/fan_in)），偏置为 0")
 def test_init_weights_zero_biases(sub):
     sizes = ((256, 128), (128, 64))  # large enough for the std to be measured within 10%
@@ -174,7 +184,8 @@ def test_count_parameters(sub):
 
 
 # --- predictions ------------------------------------------------------------------------------
-@check("ex03", "predict_proba", 2, en="predict_proba returns [6, 3] probabilities: the softmax of the logits, rows sum to 1",
+@check("ex03", "predict_proba", 2,
+       en="predict_proba returns [6, 3] probabilities: the softmax of the logits, rows sum to 1",
        zh="predict_proba 返回 [6, 3] 的概率：logits 的 softmax，每行之和为 1")
 def test_predict_proba(sub):
     x = torch.randn(6, 4, generator=gen(65))

@@ -108,7 +108,8 @@ def helpers_hint(sub) -> str:
         want = ref.epoch(state, data, 0.1)
         ok = compare(torch.tensor(float(out["result"]) if isinstance(out["result"], (int, float)) else math.nan),
                      torch.tensor(want["loss"]), atol=1e-5, rtol=1e-4) is None
-        ok = ok and all(compare(out["params"].get(k), v, atol=1e-5, rtol=1e-4) is None for k, v in want["state"].items())
+        ok = ok and all(compare(out["params"].get(k), v, atol=1e-5, rtol=1e-4) is None
+                        for k, v in want["state"].items())
         out, state, data = evaluate_probe(sub, 91, 16, 8)
         want = ref.evaluate(state, data)
         result = out["result"] if isinstance(out["result"], dict) else {}
@@ -191,7 +192,8 @@ def expect_plot(sub, ex04, history: dict, name: str, hint="hint.ex04_png"):
     except plots.NotAPlot as exc:
         fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint=hint, name=f"{name}.png")
     taken = set()
-    for key, what in (("train_loss", "train loss"), ("val_loss", "validation loss"), ("val_acc", "validation accuracy")):
+    for key, what in (("train_loss", "train loss"), ("val_loss", "validation loss"),
+                      ("val_acc", "validation accuracy")):
         found = plots.find_curve(curves, history[key], taken)
         expect(found is not None, Msg("cmp.number", got=f"no curve that follows history['{key}']",
                                       expected=f"a curve of the {what} against the epoch"),
@@ -260,7 +262,8 @@ def test_fit_history_keys_and_lengths(sub):
     expect_history(sub, history, run.expected, scheduled=True)
 
 
-@check("ex04", "fit", 1, en="fit works without a scheduler and keeps the lr", zh="没有 scheduler 时 fit 也能运行，学习率保持不变")
+@check("ex04", "fit", 1, en="fit works without a scheduler and keeps the lr",
+       zh="没有 scheduler 时 fit 也能运行，学习率保持不变")
 def test_fit_without_scheduler(sub):
     run = FitRun(seed=6, n=32, batch_size=8, lr=0.05, val_n=16, epochs=2, scheduler=False)
     try:
@@ -274,7 +277,8 @@ def test_fit_without_scheduler(sub):
     expect_history(sub, history, run.expected, keys=("train_loss",))
 
 
-@check("ex04", "fit", 2, en="fit(log_dir=...) writes a TensorBoard event file", zh="fit(log_dir=...) 写出 TensorBoard 事件文件")
+@check("ex04", "fit", 2, en="fit(log_dir=...) writes a TensorBoard event file",
+       zh="fit(log_dir=...) 写出 TensorBoard 事件文件")
 def test_fit_writes_tensorboard_events(sub):
     run = FitRun(seed=7, n=24, batch_size=8, lr=0.1, val_n=8, epochs=2, scheduler=True)
     _, history = run.run(sub, log_dir="tb_public")

@@ -16,8 +16,7 @@ from ...engine.client import StudentError
 from ...engine.worker import probes_ex06_08 as px
 from ...feedback.catalog import Msg
 from .. import svg_plot
-from ..api import (run_probe, as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail,
-                  hinted)
+from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail, hinted, run_probe
 from ..reference import ex06 as rx
 
 MODULE = "ex06_experiments"
@@ -100,7 +99,8 @@ def check_optimizers(sub, names, lr, seed, shapes, steps, kw=None):
 
 @check("ex06", "make_optimizer", 2, en="each name builds the right optimizer: 5 steps on a quadratic match "
        "torch.optim (sgd, momentum=0.9, adagrad, rmsprop, adam, adamw)",
-       zh="每个名称都创建正确的优化器：在二次函数上走 5 步，与 torch.optim 一致（sgd、momentum=0.9、adagrad、rmsprop、adam、adamw）")
+       zh="每个名称都创建正确的优化器：在二次函数上走 5 步，与 torch.optim 一致"
+          "（sgd、momentum=0.9、adagrad、rmsprop、adam、adamw）")
 def test_make_optimizer_matches_torch(sub):
     check_optimizers(sub, OPTIMIZERS, lr=0.1, seed=1, shapes=((3, 4), (4,)), steps=5)
 
@@ -207,7 +207,8 @@ def check_lr_trace(ex06, name, base_lr, epochs, kw=None, default_args=False):
 
 
 @check("ex06", "lr_trace", 1, en="lr_trace('step') gives 200 floats, the lr at the start of each epoch (0.1, then "
-       "halved every 50)", zh="lr_trace('step') 返回 200 个 float，即每个 epoch 开始时的学习率（0.1，每 50 个 epoch 减半）")
+       "halved every 50)",
+       zh="lr_trace('step') 返回 200 个 float，即每个 epoch 开始时的学习率（0.1，每 50 个 epoch 减半）")
 def test_lr_trace_step_defaults(ex06):
     check_lr_trace(ex06, "step", 0.1, 200, default_args=True)
     check_lr_trace(ex06, "exponential", 0.5, 6)
@@ -314,7 +315,8 @@ def verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=False
     for key, value in (("val_loss", val_loss), ("val_acc", val_acc)):
         got = as_float(history[key][-1], hint="hint.ex06_history", name=f"{call}['{key}'][-1]")
         expect(math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-5),
-               Msg("cmp.number", got=f"{got:.6g}", expected=f"{value:.6g} (the trained weights on the validation split)"),
+               Msg("cmp.number", got=f"{got:.6g}",
+                   expected=f"{value:.6g} (the trained weights on the validation split)"),
                hint="hint.ex06_trained", name=f"{call}['{key}'][-1]")
     return final
 
@@ -326,7 +328,8 @@ def sweep_seed_hint(sub, name, lr, seed) -> str:
         start = rx.layers_of((out.get("models") or [{}])[0].get("init"))
     except Exception:  # noqa: BLE001 - only the hint is decided here
         return "hint.ex06_seed_model"
-    return "hint.ex06_sweep" if rx.close(start, rx.initial_layers(seed), atol=1e-6, rtol=1e-5) else "hint.ex06_seed_model"
+    same_start = rx.close(start, rx.initial_layers(seed), atol=1e-6, rtol=1e-5)
+    return "hint.ex06_sweep" if same_start else "hint.ex06_seed_model"
 
 
 def checked_runs(sub, func, keys, names_lrs, seed, n_epochs, args, kwargs):
@@ -365,7 +368,8 @@ def run(sub, name, lr, epochs, seed=0, diverges=False, verify=True):
 
 
 @check("ex06", "run_experiment", 1, en="run_experiment returns the history of the training it did: train_loss, "
-       "val_loss, val_acc, lr, one float per epoch", zh="run_experiment 返回它实际训练的 history：train_loss、val_loss、"
+       "val_loss, val_acc, lr, one float per epoch",
+       zh="run_experiment 返回它实际训练的 history：train_loss、val_loss、"
        "val_acc、lr，每个 epoch 一个 float")
 def test_run_experiment_history(sub):
     history, _, _ = run(sub, "sgd", 0.1, 3)

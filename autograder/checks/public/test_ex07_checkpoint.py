@@ -19,7 +19,7 @@ import torch
 from ...engine import worker_files
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import run_probe, check, expect, expect_close, fail, raised
+from ..api import check, expect, expect_close, fail, raised, run_probe
 from ..reference import ex07 as ref
 
 MODULE = "ex07_checkpoint"
@@ -105,7 +105,8 @@ def expect_saved(sub, given, states, with_optimizer, func="save_checkpoint"):
     for key, value in states["extra"].items():
         expect(ref.find_item(obj, key, value), Msg("cmp.number", got="not in the file", expected=f"{key}={value!r}"),
                hint=hint, name=f"{call}: extra value {key!r}")
-    expect(ref.find(obj, states["epoch"]), Msg("cmp.number", got="not in the file", expected=f"epoch={states['epoch']}"),
+    expect(ref.find(obj, states["epoch"]),
+           Msg("cmp.number", got="not in the file", expected=f"epoch={states['epoch']}"),
            hint=hint, name=f"{call}: epoch")
     return obj
 
@@ -163,7 +164,8 @@ def expect_optimizer_restored(out, new, hint_opt, hint_sched):
            Msg("cmp.number", got="another optimizer state", expected="the checkpoint's optimizer.state_dict()"),
            hint=hint_opt, name="optimizer.state_dict() after load_checkpoint")
     expect(ref.equal(out["scheduler"], new["scheduler"]),
-           Msg("cmp.number", got=f"last_epoch {out['scheduler'].get('last_epoch') if isinstance(out['scheduler'], dict) else '?'}",
+           Msg("cmp.number",
+               got=f"last_epoch {out['scheduler'].get('last_epoch') if isinstance(out['scheduler'], dict) else '?'}",
                expected=f"last_epoch {new['scheduler']['last_epoch']}"), hint=hint_sched,
            name="scheduler.state_dict() after load_checkpoint")
 
@@ -312,7 +314,8 @@ def check_export(sub, given, seed):
     state = export_state(seed)
     out = probe(sub, "export_run", "export_model", path=given, model_state=state)
     expect_returned_path(out["returned"], given, "export_model", "hint.ex07_export")
-    obj = load_file(read_file(sub, given, "export_model", "hint.ex07_export"), given, "export_model", "hint.ex07_export")
+    obj = load_file(read_file(sub, given, "export_model", "hint.ex07_export"), given, "export_model",
+                    "hint.ex07_export")
     expect(isinstance(obj, dict) and list(map(str, obj)) == list(state) and ref.equal(obj, state),
            Msg("cmp.number", got=sorted(map(str, obj)) if isinstance(obj, dict) else type(obj).__name__,
                expected=f"model.state_dict() with keys {list(state)}"), hint="hint.ex07_export", name=given)

@@ -22,7 +22,7 @@ import torch
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
 from ...grading import grade as grading
-from ..api import run_probe, SETTINGS, check, expect, expect_tensor, fail
+from ..api import SETTINGS, check, expect, expect_tensor, fail, run_probe
 from ..reference import ex08 as px
 
 MODULE = "ex08_capstone"
@@ -225,7 +225,8 @@ def expect_reported_accuracy(sub, kwargs):
            hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
 
 
-@check("ex08", "train_digits", 1, en="train_digits() returns {'model', 'history', 'test_accuracy'} with an MLP (nn.Module)",
+@check("ex08", "train_digits", 1,
+       en="train_digits() returns {'model', 'history', 'test_accuracy'} with an MLP (nn.Module)",
        zh="train_digits() 返回 {'model', 'history', 'test_accuracy'}，其中 model 是 MLP（nn.Module）")
 def test_train_digits_returns_dict(sub):
     network(digits_run(sub), {})

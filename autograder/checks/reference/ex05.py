@@ -99,4 +99,5 @@ def scores(layers: list, data: tuple) -> dict:
         out = logits(layers, x)
         if not torch.isfinite(out).all():
             return {"loss": float("nan"), "accuracy": 0.0}
-        return {"loss": float(nn.functional.cross_entropy(out, y)), "accuracy": float((out.argmax(1) == y).double().mean())}
+        return {"loss": float(nn.functional.cross_entropy(out, y)),
+                "accuracy": float((out.argmax(1) == y).double().mean())}

@@ -73,7 +73,8 @@ def read_idx(path) -> torch.Tensor:
     magic, count = struct.unpack(">II", data[:8])
     if magic == 2051:
         rows, cols = struct.unpack(">II", data[8:16])
-        return torch.frombuffer(bytearray(data[16:16 + count * rows * cols]), dtype=torch.uint8).reshape(count, rows, cols)
+        pixels = bytearray(data[16:16 + count * rows * cols])
+        return torch.frombuffer(pixels, dtype=torch.uint8).reshape(count, rows, cols)
     if magic == 2049:
         return torch.frombuffer(bytearray(data[8:8 + count]), dtype=torch.uint8).reshape(count)
     raise ValueError(f"{path} is not an IDX file (magic {magic})")

@@ -235,19 +235,5 @@ def state(obj, ctx=None) -> dict:
     return obj.state_dict()
 
 
-def describe(obj, ctx=None) -> dict:
-    """Class, module and plain attributes of an object (an optimizer, a scheduler, a dataset)."""
-    info = {"class": type(obj).__name__, "module": type(obj).__module__,
-            "mro": [c.__name__ for c in type(obj).__mro__]}
-    if isinstance(obj, torch.optim.Optimizer):
-        info["defaults"] = {k: v for k, v in obj.defaults.items() if isinstance(v, (int, float, bool, str, tuple, type(None)))}
-        info["groups"] = [{k: v for k, v in g.items() if k != "params" and isinstance(v, (int, float, bool, str, tuple, type(None)))}
-                          for g in obj.param_groups]
-    if isinstance(obj, nn.Module):
-        info["training"] = obj.training
-        info["modules"] = [type(m).__name__ for m in obj.modules()]
-    return info
-
-
 def cuda_available(ctx=None) -> bool:
     return torch.cuda.is_available()

@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 
-
 # --- helpers ------------------------------------------------------------------------
 def _student(ctx, module: str, name: str):
     return ctx.resolve(["module", module, name])

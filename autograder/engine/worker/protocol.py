@@ -372,6 +372,3 @@ def read_frame(stream) -> tuple[dict, dict]:
     head_len, blob_len = parse_sizes(read_exact(stream, 12))
     return parse_body(read_exact(stream, head_len), read_exact(stream, blob_len))
 
-
-def is_finite_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
