@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ..checks import api
+from ..checks import api, source_rules
 from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
 from ..feedback.catalog import Msg
 from .results import CheckResult
@@ -182,6 +182,33 @@ class GraderPlugin:
 
     def pytest_configure(self, config):
         config.stash[api.SUBMISSION] = self.submission
+
+    # checks that watch the worker ------------------------------------------------------
+    def tampering(self):
+        """(file, Finding) of the first construction, in any module of the submission, that can
+        alter what the worker observes (source_rules.tampering), or None. Read once, with ast."""
+        if not hasattr(self, "_tampering"):
+            self._tampering = None
+            for name in sorted(self.submission.files):
+                found = source_rules.tampering(self.submission.files[name])
+                if found:
+                    self._tampering = (name, found[0])
+                    break
+        return self._tampering
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        """A check marked ``in_process`` also rests on what the worker observed while student code
+        ran; while any module can alter that observation, the check fails without running: forging
+        it then gains nothing over the same code without the forgery."""
+        marker = item.get_closest_marker("check")
+        if marker is None or not marker.kwargs.get("in_process"):
+            return
+        found = self.tampering()
+        if found is not None:
+            name, finding = found
+            raise api.CheckFailed(Msg("in_process_tampering", file=name, line=finding.line or "-",
+                                      what=finding.what))
 
     # collection ------------------------------------------------------------------
     def pytest_collection_modifyitems(self, items):
