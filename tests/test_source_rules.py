@@ -143,6 +143,7 @@ def test_the_audit_catalogs_never_tamper():
     "def f(g):\n    g.__code__ = None\n", "import torch\nk = torch.nn.Module.__subclasses__()\n",
     "def f(m):\n    return m.forward.__self__\n", "def f(g):\n    g.__defaults__ = (1,)\n",
     "def f(o):\n    object.__setattr__(o, 'training', False)\n",
+    "import torch.nn.functional as F\nvars(F)['softmax'] = None\n", "def f(x):\n    vars(type(x))\n",
     # sys
     "import sys\nm = sys.modules\n", "import sys\nsys.settrace(None)\n", "import sys\nsys.setprofile(None)\n",
     "import sys\nsys.addaudithook(print)\n", "from sys import modules\n",
@@ -176,7 +177,7 @@ def test_the_audit_catalogs_never_tamper():
     "def f(space):\n    return space['EVENTS']\n", "def f(model):\n    model.seen.clear()\n",
     "def f(rec):\n    rec.moves.append(1)\n", "def f(w):\n    w.handle = None\n",
     # code that runs after the function returned
-    "import threading\n", "import _thread\n", "import signal\n", "import multiprocessing\n",
+    "import threading\n", "import _thread\n", "import torch.multiprocessing as mp\n", "import signal\n", "import multiprocessing\n",
     "from concurrent.futures import ThreadPoolExecutor\n", "import pdb\n",
     # the main guard is skipped only when it cannot run
     "__name__ = '__main__'\nif __name__ == '__main__':\n    import gc\n",

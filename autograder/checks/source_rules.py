@@ -39,11 +39,11 @@ Tampering
 ---------
 ``tampering(source)`` finds the constructions that can alter what the worker *observes* while
 student code runs: what a check marked ``in_process`` rests on besides the grader's own values
-(``grading/plugin.py`` fails such a check while any module of the submission has one). It is
-narrower than ``reflection=True``: ``os`` (``os.replace``, ``os.makedirs``, ``os.path``), ``io``,
-``tempfile``, ``shutil``, ``pathlib``, ``getattr`` with a constant name and ``self.x = ...`` are
-what correct solutions use, and stay clean. The same skips apply (docstrings, bare strings, the
-``__main__`` block). Each rule, and why:
+(``grading/plugin.py`` turns the pass of such a check into a failure while any module of the
+submission has one). It is narrower than ``reflection=True``: ``os`` (``os.replace``,
+``os.makedirs``, ``os.path``), ``io``, ``tempfile``, ``shutil``, ``pathlib``, ``getattr`` with a
+constant name and ``self.x = ...`` are what correct solutions use, and stay clean. The same
+skips apply (docstrings, bare strings, the ``__main__`` block). Each rule, and why:
 
 - frames and tracebacks (``sys._getframe``, ``f_back``, ``f_globals``, ``f_locals``, ``tb_frame``,
   ``gi_frame``, ``__traceback__``, ``sys.exc_info``): the caller's frame is the instrument's, and
@@ -53,8 +53,9 @@ what correct solutions use, and stay clean. The same skips apply (docstrings, ba
   ``Worker``, its descriptors, the recorder) by search or by a computed name;
 - function internals and namespaces (``__globals__``, ``__closure__``, ``__code__``,
   ``__defaults__``, ``__kwdefaults__``, ``__self__``, ``__func__``, ``__wrapped__``, ``__dict__``,
-  ``__subclasses__``, ``__setattr__``/``__delattr__``): from an object the instruments hand over
-  (``type(model).forward``) to the instruments' globals, or around an attribute's own rules;
+  ``__subclasses__``, ``__setattr__``/``__delattr__``; ``vars()`` of an import or of what a call
+  returned): from an object the instruments hand over (``type(model).forward``) to the
+  instruments' globals, or around an attribute's own rules;
 - ``sys.modules``, ``sys.settrace``/``setprofile``/``addaudithook``/``monitoring``,
   ``sys.meta_path``: modules replaced by name, code run on every line or call of the instruments;
 - ``getattr``/``setattr``/``delattr``/``hasattr`` with a computed name (every rule above could be
@@ -84,7 +85,7 @@ what correct solutions use, and stay clean. The same skips apply (docstrings, ba
   ``"CallRecorder"``...; attributes that are the instruments' records, ``.seen``, ``.moves``,
   ``.EVENTS``, ``._TAGS``, ``.handle``, ``.instruments``, on anything but ``self``/``cls``): no
   exercise needs them, and a model the instruments built keeps its record in ``model.seen``;
-- ``threading``, ``_thread``, ``concurrent``, ``signal``, ``multiprocessing``, ``faulthandler``,
+- ``threading``, ``_thread``, ``concurrent``, ``signal``, ``multiprocessing`` (torch's too), ``faulthandler``,
   ``pdb``/``bdb``/``trace``/``profile``: code that runs after the function returned, while the
   instrument is still looking (a thread that puts ``model.training`` back, a signal handler).
 
@@ -406,7 +407,8 @@ TAMPER_MODULES = frozenset({
     "gc", "ctypes", "_ctypes", "cffi", "inspect", "builtins", "__builtin__", "importlib", "imp", "runpy", "pkgutil",
     "zipimport", "threading", "_thread", "signal", "multiprocessing", "concurrent", "subprocess", "_posixsubprocess",
     "pty", "posix", "nt", "_io", "fcntl", "mmap", "pdb", "bdb", "trace", "cProfile", "profile", "_testcapi",
-    "faulthandler", "torch._C", "torch.overrides", "torch.library", "torch.utils._python_dispatch",
+    "faulthandler", "torch.multiprocessing", "torch._C", "torch.overrides", "torch.library",
+    "torch.utils._python_dispatch",
     "autograder", "submission.probes", "probes", "probes_ex01_03", "probes_ex04_05", "probes_ex06_08", "protocol",
     "worker_main",
 })
@@ -643,6 +645,9 @@ class _Tampering:
                 self.add(node, f"{dotted}(<a descriptor>)")
         if name == "type" and len(node.args) == 3:
             self.add(node, "type(name, bases, namespace)")
+        if name == "vars" and node.args and (self._imported(node.args[0]) or isinstance(node.args[0], ast.Call)
+                                             or _chain_has_call(node.args[0])):
+            self.add(node, f"vars({_show(node.args[0]) if not isinstance(node.args[0], ast.Call) else '...'})")
 
     def _int_like(self, node) -> bool:
         if isinstance(node, ast.Constant):

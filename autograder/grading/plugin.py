@@ -196,19 +196,21 @@ class GraderPlugin:
                     break
         return self._tampering
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
-        """A check marked ``in_process`` also rests on what the worker observed while student code
-        ran; while any module can alter that observation, the check fails without running: forging
-        it then gains nothing over the same code without the forgery."""
+    def watched_but_tampered(self, item):
+        """The failure of a check marked ``in_process`` that passed while a module of the submission
+        can alter what the worker observes (source_rules.tampering), else None. Such a check also
+        rests on what the worker observed while student code ran; it may only take a point away,
+        so while that observation cannot be trusted it gives none: forging the observation gains
+        nothing over the same code without the forgery. A check that fails on its own keeps its
+        own outcome and feedback."""
         marker = item.get_closest_marker("check")
         if marker is None or not marker.kwargs.get("in_process"):
-            return
+            return None
         found = self.tampering()
-        if found is not None:
-            name, finding = found
-            raise api.CheckFailed(Msg("in_process_tampering", file=name, line=finding.line or "-",
-                                      what=finding.what))
+        if found is None:
+            return None
+        name, finding = found
+        return api.CheckFailed(Msg("in_process_tampering", file=name, line=finding.line or "-", what=finding.what))
 
     # collection ------------------------------------------------------------------
     def pytest_collection_modifyitems(self, items):
@@ -255,7 +257,11 @@ class GraderPlugin:
         if call.when == "teardown" and call.excinfo is None:
             return
         if call.when == "call" and call.excinfo is None and report.passed and not hasattr(report, "wasxfail"):
-            result.status, result.feedback = "passed", []
+            tampered = self.watched_but_tampered(item)
+            if tampered is None:
+                result.status, result.feedback = "passed", []
+            else:
+                result.status, result.feedback = explain(tampered, result.function, self.submission.limits)
             return
         if result.status == "passed" and call.when == "teardown":
             exc = call.excinfo.value

@@ -4,6 +4,7 @@ Each plain twin is a solution that is wrong in ONE respect only, a respect that 
 can see (gd_step updates its inputs in place, to_tensor_dataset builds its own Dataset,
 predict_proba keeps gradients on, fit steps the scheduler before validation, move_to skips
 tensors already on the device, load_checkpoint raises a bare Exception); its values are right.
+Each case's other modules are the untouched stubs, which keeps the class quick to grade.
 The trick is the same code plus a realistic way to change what the worker observes: a patched
 Tensor method or torch function, the instrument's globals reached through the caller's frame or
 a method's ``__globals__``, the recorder reached through torch's mode stack. Without the guard
@@ -152,25 +153,25 @@ CASES = [
     Case("in_process_gd_step_detach_patched", "ex01",
          "gd_step updates w and b in place and patches Tensor.detach so the instrument's copies show the old values",
          trick={EX01: patched(EX01, GD_OLD, GD_FORGED)}, plain={EX01: patched(EX01, GD_OLD, GD_IN_PLACE)},
-         base="solutions", suites=HIDDEN),
+         suites=HIDDEN),
     Case("in_process_tensor_dataset_frame_globals", "ex02",
          "to_tensor_dataset builds its own Dataset and replaces TensorDataset in the caller's frame globals",
          trick={EX02: patched(EX02, TD_OLD, TD_FORGED) + PAIRS}, plain={EX02: patched(EX02, TD_OLD, TD_PLAIN) + PAIRS},
-         base="solutions", suites=HIDDEN),
+         suites=HIDDEN),
     Case("in_process_predict_proba_grad_patched", "ex03",
          "predict_proba keeps gradients on (and detaches) while torch.is_grad_enabled is patched to say False",
          trick={EX03: patched(EX03, PROBA_OLD, PROBA_FORGED)}, plain={EX03: patched(EX03, PROBA_OLD, PROBA_PLAIN)},
-         base="solutions", suites=HIDDEN),
+         suites=HIDDEN),
     Case("in_process_fit_event_log_reordered", "ex04",
          "fit steps the scheduler before validation, then moves the logged step to after it through __globals__",
          trick={EX04: patched(EX04, FIT_OLD, FIT_FORGED)}, plain={EX04: patched(EX04, FIT_OLD, FIT_PLAIN)},
-         base="solutions", suites=HIDDEN),
+         suites=HIDDEN),
     Case("in_process_move_to_recorder_edited", "ex05",
          "move_to skips tensors already on the device and writes the .to() calls into the worker's recorder",
          trick={EX05: patched(EX05, MOVE_OLD, MOVE_FORGED)}, plain={EX05: patched(EX05, MOVE_OLD, MOVE_PLAIN)},
-         base="solutions", suites=HIDDEN),
+         suites=HIDDEN),
     Case("in_process_load_error_frame_globals", "ex07",
          "load_checkpoint raises a bare Exception for a missing file and rewrites the instrument's description of it",
          trick={EX07: patched(EX07, LOAD_OLD, LOAD_FORGED)}, plain={EX07: patched(EX07, LOAD_OLD, LOAD_PLAIN)},
-         base="solutions", suites=HIDDEN),
+         suites=HIDDEN),
 ]
