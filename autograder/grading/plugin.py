@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ..checks import api
+from ..checks import api, source_rules
 from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
 from ..feedback.catalog import Msg
 from .results import CheckResult
@@ -184,6 +184,35 @@ class GraderPlugin:
     def pytest_configure(self, config):
         config.stash[api.SUBMISSION] = self.submission
 
+    # checks that watch the worker ------------------------------------------------------
+    def tampering(self):
+        """(file, Finding) of the first construction, in any module of the submission, that can
+        alter what the worker observes (source_rules.tampering), or None. Read once, with ast."""
+        if not hasattr(self, "_tampering"):
+            self._tampering = None
+            for name in sorted(self.submission.files):
+                found = source_rules.tampering(self.submission.files[name])
+                if found:
+                    self._tampering = (name, found[0])
+                    break
+        return self._tampering
+
+    def watched_but_tampered(self, item):
+        """The failure of a check marked ``in_process`` that passed while a module of the submission
+        can alter what the worker observes (source_rules.tampering), else None. Such a check also
+        rests on what the worker observed while student code ran; it may only take a point away,
+        so while that observation cannot be trusted it gives none: forging the observation gains
+        nothing over the same code without the forgery. A check that fails on its own keeps its
+        own outcome and feedback."""
+        marker = item.get_closest_marker("check")
+        if marker is None or not marker.kwargs.get("in_process"):
+            return None
+        found = self.tampering()
+        if found is None:
+            return None
+        name, finding = found
+        return api.CheckFailed(Msg("in_process_tampering", file=name, line=finding.line or "-", what=finding.what))
+
     # collection ------------------------------------------------------------------
     def pytest_collection_modifyitems(self, items):
         for item in items:
@@ -229,7 +258,11 @@ class GraderPlugin:
         if call.when == "teardown" and call.excinfo is None:
             return
         if call.when == "call" and call.excinfo is None and report.passed and not hasattr(report, "wasxfail"):
-            result.status, result.feedback = "passed", []
+            tampered = self.watched_but_tampered(item)
+            if tampered is None:
+                result.status, result.feedback = "passed", []
+            else:
+                result.status, result.feedback = explain(tampered, result.function, self.submission.limits)
             return
         if result.status == "passed" and call.when == "teardown":
             exc = call.excinfo.value
