@@ -28,6 +28,9 @@ bubblewrap and the fallback ``landlock+seccomp``, and each witness states what b
 Only where the fallback is weaker (Landlock or seccomp alone, or none: ``STOPS_ESCAPES``) is the
 submission left out (it would write into the data and home folders) and its cases skipped.
 
+The submission ``grader_killer`` sends SIGKILL to its parent at import: neither level lets it
+reach the grader process (it is left out where the fallback would let it, ``left_out``).
+
 The submission ``tensorboard_flood`` writes 80 MB of event files while the check that reads
 TensorBoard logs runs: the reader's limits cut it short within the submission's budget.
 """
@@ -527,6 +530,12 @@ def zip_corrupt(ctx: Ctx) -> bytes:
     return bytes(data)
 
 
+# PARTIAL that sends SIGKILL to its parent at import. Under bubblewrap that parent is bubblewrap's
+# own pid 1 in the worker's PID namespace, which ignores it; under the fallback it is the grader
+# process, and Landlock's signal scope (ABI 6) or the worker's other user refuse it.
+# tests/test_bulk_integrity.py grades it as a plain child process, where it ends its grader.
+KILL_PARENT = "import os\nos.kill(os.getppid(), 9)\n"
+
 # Every submission of the class: name -> builder(ctx) returning {file: bytes | Symlink} or zip bytes.
 STUDENTS: dict[str, Callable[[Ctx], dict | bytes]] = {
     # well-behaved: PARTIAL, the baseline of the tricks; it must get in the class exactly the
@@ -560,6 +569,7 @@ STUDENTS: dict[str, Callable[[Ctx], dict | bytes]] = {
     "zip_corrupt": zip_corrupt,
     "escapes": escapes,
     "tensorboard_flood": tensorboard_flood,
+    "grader_killer": lambda ctx: {"ex01_gradient_descent.py": (KILL_PARENT + PARTIAL).encode()},
 }
 WELL_BEHAVED = (BASELINE,)
 # The levels that stop every escape: a weaker fallback (Landlock or seccomp alone, or a plain
@@ -569,6 +579,30 @@ ESCAPES = "escapes"
 STOPS_ESCAPES = {"bwrap", "landlock+seccomp"}
 ESCAPES_NOT_STOPPED = ("this machine's fallback ({level}) does not stop every escape: only bubblewrap and "
                        "landlock+seccomp do (README.md, security section)")
+KILLER = "grader_killer"
+KILLER_NOT_STOPPED = ("this machine's fallback ({level}) lets a worker signal its grader (no Landlock signal "
+                      "scope, ABI 6, and the grader is not root): tests/test_bulk_integrity.py grades that")
+
+
+def stops_signals(isolation: str) -> bool:
+    """Whether a worker's SIGKILL to its parent is stopped at this level of ISOLATION_ENV."""
+    if isolation == "bwrap":
+        return True
+    from autograder.engine import confine, sandbox
+
+    chosen = sandbox.confinement()
+    return chosen["user"] is not None or (chosen["landlock"] and confine.landlock_abi() >= 6)
+
+
+def left_out(isolation: str) -> dict[str, str]:
+    """The students left out of the class at this level, with the reason."""
+    level = reported_isolation(isolation)
+    out = {}
+    if level not in STOPS_ESCAPES:
+        out[ESCAPES] = ESCAPES_NOT_STOPPED.format(level=level)
+    if not stops_signals(isolation):
+        out[KILLER] = KILLER_NOT_STOPPED.format(level=level)
+    return out
 
 
 def write_student(klass: Path, name: str, content) -> None:
@@ -587,9 +621,7 @@ def write_student(klass: Path, name: str, content) -> None:
 
 
 def students_for(isolation: str) -> list[str]:
-    if reported_isolation(isolation) in STOPS_ESCAPES:
-        return list(STUDENTS)
-    return [s for s in STUDENTS if s != ESCAPES]
+    return [s for s in STUDENTS if s not in left_out(isolation)]
 
 
 # --- the expected outcomes ------------------------------------------------------------------
@@ -644,6 +676,19 @@ def nothing_unpacked(run):
 def forged_files_changed_nothing(run):
     # Under process isolation the worker may write to the grader's /tmp: remove what it left.
     shutil.rmtree(Path("/tmp") / run.ctx.mark("results"), ignore_errors=True)
+
+
+def the_grader_killer_is_graded(run):
+    """Under bubblewrap ex01 is graded as the baseline's; under the fallback importing it raises
+    PermissionError, so every ex01 check errs. Either way the class went on (test_hostile_bulk.py)."""
+    ex01 = [t for t in run.results[KILLER]["tests"] if t["exercise"] == "ex01"]
+    if run.ctx.isolation == "bwrap":
+        ref = [t for t in run.results[BASELINE]["tests"] if t["exercise"] == "ex01"]
+        assert [(t["name"], t["status"], t["points"]) for t in ex01] == \
+            [(t["name"], t["status"], t["points"]) for t in ref]
+    else:
+        assert ex01 and all(t["status"] == "error" and "PermissionError" in t["feedback"] for t in ex01), \
+            [(t["name"], t["status"], t["feedback"][:120]) for t in ex01]
 
 
 def tensorboard_flood_is_cut_short(run):
@@ -746,6 +791,10 @@ CASES = [
          f"event files of {TB_FLOOD_MB} MB (1.7 million scalar records) beside them: the check that reads them "
          "fails at the 16 MB limit, the rest of ex04 passes, and the submission is graded within its budget",
          BASELINE, modules={"ex04": {"passed", "failed"}}, score=None, after=tensorboard_flood_is_cut_short),
+    Case("kill_the_grader_at_import", KILLER, "ex01 sends SIGKILL to its parent at import: the grader is not "
+         "reached (bubblewrap's pid 1 ignores it; the fallback refuses it, so ex01's checks err naming "
+         "PermissionError), the submission and the class are graded", BASELINE,
+         modules={"ex01": {"passed", "failed", "error"}}, score=None, after=the_grader_killer_is_graded),
     # -- escapes: stopped by bubblewrap (not mounted, no network, own PID namespace) and by
     # landlock+seccomp (cannot be opened, no socket, no other process's /proc files) ------------------
     Case("socket_to_loopback", ESCAPES, "connects to a listener on 127.0.0.1: the connection fails (witness: "
