@@ -2,12 +2,20 @@
 input holds (tests/hostile/bulk_cases.py builds the classes).
 
 The mixed class (folders and Canvas files, every case at once) is graded ONCE with
-``./grade.sh bulk --jobs 2`` under process isolation, where a submission can kill its grader
-process, and checked from every side: one row per student, ids unique and reported when they
-collide, names in other scripts kept, the grader killer recorded alone (and the students graded
-around it graded as usual), no formula and no terminal escape in what is written or printed, and
-a well-behaved student graded exactly as ``./grade.sh grade`` grades it alone. The Gradescope
-export is graded once too. Refusals (absurd sizes, hostile metadata) are cheap and timed.
+``./grade.sh bulk --jobs 2`` under the default level (bubblewrap where it works) and checked from
+every side: one row per student, ids unique and reported when they collide, names in other
+scripts kept, no formula and no terminal escape in what is written or printed, and a well-behaved
+student graded exactly as ``./grade.sh grade`` grades it alone. What it checks of the input is
+decided in the grader before any worker starts, so it holds at every level; what depends on the
+level is its grader killer, a submission that sends SIGKILL to its parent at import. Under
+bubblewrap that parent is bubblewrap's own pid 1, which ignores it: the killer is graded like any
+submission (under the fallback, ``DLGRADER_ISOLATION=process``, Landlock's signal scope and the
+worker's other user refuse it: tests/hostile/cases.py, ``kill_the_grader_at_import``, grades it so
+at both levels at the cost of one more student in that class). The killer and its two neighbours
+are graded as a small class of their own as a plain child process (``DLGRADER_ISOLATION=none``),
+where the killer does end its grader process: it is graded again, alone, then recorded, and the
+students around it are graded as usual. The Gradescope export is graded once too. Refusals
+(absurd sizes, hostile metadata) are cheap and timed.
 """
 import csv
 import json
@@ -25,14 +33,37 @@ from autograder.reports.files import FORMULA_STARTS, NUMBER
 from autograder.reports.files import spreadsheet_cell as cell
 
 pytestmark = pytest.mark.timeout(2400)  # a class graded once; generous for a loaded 2-core CI machine
+ENV = {"DLGRADER_KEEP_WARM": "0", "DLGRADER_CALL_SECONDS": "60"}
 # A plain child process (no bubblewrap, no Landlock or seccomp, which stop the killer): the worker
 # is a child of the grader process, so the killer can reach it and take the grader process down.
-ENV = {"DLGRADER_ISOLATION": "none", "DLGRADER_KEEP_WARM": "0", "DLGRADER_CALL_SECONDS": "60"}
+NONE = {"DLGRADER_ISOLATION": "none"}
 
 
 def bulk(*args, timeout=600, env=None):
     return subprocess.run([str(GRADE), "bulk", *map(str, args)], capture_output=True, text=True,
                           errors="surrogateescape", cwd=ROOT, timeout=timeout, env={**os.environ, **ENV, **(env or {})})
+
+
+def default_level() -> str:
+    """The level a class is graded at without DLGRADER_ISOLATION: "bwrap" or "process"."""
+    from autograder.engine import sandbox
+
+    return "bwrap" if sandbox.choose_isolation() == "bwrap" else "process"
+
+
+def killer_reaches_its_grader(level: str) -> bool:
+    """Whether ``os.kill(os.getppid(), 9)`` in a worker ends its grader process at this level. Under
+    bubblewrap the parent is bubblewrap's pid 1 in the worker's PID namespace, which ignores it; the
+    fallback refuses it with Landlock's signal scope (ABI 6) or the worker's other user (a root
+    grader), and lets it through where it has neither; a plain child process lets it through."""
+    if level == "bwrap":
+        return False
+    if level == "none":
+        return True
+    from autograder.engine import confine, sandbox
+
+    chosen = sandbox.confinement()
+    return not (chosen["landlock"] and confine.landlock_abi() >= 6) and chosen["user"] is None
 
 
 def gradebook(out: Path) -> dict[str, dict]:
@@ -54,7 +85,19 @@ def mixed(tmp_path_factory):
     t0 = time.monotonic()
     done = bulk(c.klass, "--out", out, "--jobs", "2", timeout=1800)
     seconds = time.monotonic() - t0
-    print(f"mixed class: {len(c.ids)} students graded in {seconds:.1f} s")
+    print(f"mixed class ({default_level()}): {len(c.ids)} students graded in {seconds:.1f} s")
+    return c, out, done
+
+
+@pytest.fixture(scope="module")
+def killer_class(tmp_path_factory):
+    """The killer and its two neighbours, as a plain child process: the killer reaches its grader."""
+    root = tmp_path_factory.mktemp("integrity-killer-none")
+    c = cases.build_killer_class(root)
+    out = root / "out"
+    t0 = time.monotonic()
+    done = bulk(c.klass, "--out", out, "--jobs", "2", timeout=900, env=NONE)
+    print(f"killer class (none): {len(c.ids)} students graded in {time.monotonic() - t0:.1f} s")
     return c, out, done
 
 
@@ -77,7 +120,7 @@ def test_each_student_is_graded_with_their_own_files(mixed):
     """Colliding ids are not overwritten: each id holds the files of the folder it stands for."""
     c, out, _ = mixed
     got = results(out)
-    for sid in c.ids - {c.killer}:
+    for sid in c.ids - ({c.killer} if killer_reaches_its_grader(default_level()) else set()):
         assert got[sid]["files"] == c.files[sid], sid
         assert got[sid]["score"] == c.scores[sid], sid
         assert got[sid]["status"] == "graded", sid
@@ -106,8 +149,7 @@ def test_names_in_other_scripts_are_kept(mixed):
     assert "caf" in book  # a folder name that is not UTF-8
 
 
-def test_a_grader_killer_is_recorded_alone_and_its_neighbours_are_graded(mixed):
-    c, out, done = mixed
+def assert_killer_recorded_alone(c, out, done):
     got = results(out)
     killer = got[c.killer]
     assert killer["status"] == "grader-process-ended" and killer["score"] == 0, killer
@@ -118,6 +160,45 @@ def test_a_grader_killer_is_recorded_alone_and_its_neighbours_are_graded(mixed):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["not_graded"] == [c.killer]
     assert gradebook(out)[c.killer]["status"] == "grader-process-ended"
+
+
+def assert_killer_graded(c, out, done, level, stub_ex01=None):
+    """Under bubblewrap its kill is ignored: ex01 is graded as the untouched stub (``stub_ex01``: the
+    statuses of a student whose ex01 is the stub). Under the fallback the kill is refused: importing
+    ex01 raises PermissionError, so its checks err. Either way it is graded (0), as are its
+    neighbours, and no grader process ended."""
+    got = results(out)
+    killer = got[c.killer]
+    assert killer["status"] == "graded" and killer["score"] == 0, killer
+    assert "grader process ended" not in done.stderr and "graded again, alone" not in done.stderr
+    ex01 = [t for t in killer["tests"] if t["exercise"] == "ex01"]
+    if level == "bwrap":
+        assert [(t["name"], t["status"]) for t in ex01] == stub_ex01
+    else:
+        assert ex01 and all(t["status"] == "error" and "PermissionError" in t["feedback"] for t in ex01), ex01
+    for sid in c.innocent:
+        assert got[sid]["status"] == "graded" and got[sid]["score"] == 15, got[sid]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["not_graded"] == []
+
+
+def test_a_grader_killer_cannot_reach_its_grader_and_is_graded(mixed):
+    c, out, done = mixed
+    level = default_level()
+    if killer_reaches_its_grader(level):  # a fallback without Landlock's signal scope, grader not root
+        assert_killer_recorded_alone(c, out, done)
+        return
+    stub = [(t["name"], t["status"]) for t in results(out)["ana"]["tests"] if t["exercise"] == "ex01"]
+    assert_killer_graded(c, out, done, level, stub)
+
+
+def test_a_grader_killer_is_recorded_alone_and_its_neighbours_are_graded(killer_class):
+    """As a plain child process the killer ends its grader process: it is graded again, alone, ends
+    that one too, and is recorded; the students graded around it are graded as usual."""
+    c, out, done = killer_class
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert set(results(out)) == c.ids
+    assert_killer_recorded_alone(c, out, done)
 
 
 def test_no_formula_reaches_the_gradebook(mixed):

@@ -105,6 +105,8 @@ def mae(pred, target):
     _saw({{"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
           "kill_grader": _try(lambda: os.kill(grader, 0)),
           "environ_grader": _try(lambda: open("/proc/%d/environ" % grader).read(20)),
+          "cmdline_grader": _try(lambda: open("/proc/%d/cmdline" % grader).read(20)),
+          "own_status": _try(lambda: open("/proc/self/status").read(5)),
           "ptrace": _try(lambda: _ptrace_attach(grader))}})
 
 
@@ -289,6 +291,8 @@ def test_the_worker_is_not_root_and_cannot_reach_the_grader(attack):
         assert seen["uid"] == seen["euid"] != 0 and seen["gid"] != 0, seen
     assert seen["kill_grader"] == "PermissionError", seen  # Landlock's signal scope (or another user)
     assert seen["environ_grader"] == "PermissionError", seen
+    assert seen["cmdline_grader"] == "PermissionError", seen  # of /proc, only its own files (confine.proc_rules)
+    assert seen["own_status"] == "OK:Name:", seen
     assert seen["ptrace"] == "OK:1", seen  # ptrace(PTRACE_ATTACH) fails with EPERM
 
 

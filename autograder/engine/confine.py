@@ -18,9 +18,11 @@ In this order:
 2. ``no_new_privs``;
 3. Landlock (the best ABI the kernel has): write only under the worker's own folders,
    read and execute only the interpreter, its packages, /usr, /lib*, a few files of
-   /etc, /proc, a few devices, the data, the worker's runtime and the submission; no
-   TCP bind or connect (ABI 4); no signals to, and no abstract sockets of, processes
-   outside the sandbox (ABI 6);
+   /etc, a few devices, the data, the worker's runtime and the submission; of /proc, the
+   listing of its folders, the worker's own ``/proc/PID`` (``/proc/self``) and a few
+   files of the whole system (``PROC_FILES``), not the files of any other process (their
+   command lines name the grader's folders); no TCP bind or connect (ABI 4); no signals
+   to, and no abstract sockets of, processes outside the sandbox (ABI 6);
 4. a seccomp filter: ``socket()`` for any family but AF_UNIX, ``connect()``, ptrace,
    ``process_vm_*``, bpf, io_uring, mounts, namespaces (``unshare``, ``setns``, clone
    with CLONE_NEW*), kernel modules, keyrings, perf and handles (``open_by_handle_at``)
@@ -83,8 +85,37 @@ def _fs_rights(abi: int) -> int:
     return rights
 
 
+# What a worker reads of /proc besides its own /proc/PID: files of the whole system (the CPUs,
+# the memory, the kernel's settings under /proc/sys, the GPU driver's). The process folders of
+# others stay unreadable: their command lines name the grader's class and output folders.
+PROC_FILES = ("cpuinfo", "meminfo", "stat", "loadavg", "uptime", "version", "filesystems", "swaps", "cgroups",
+              "devices", "vmstat", "pressure", "sys", "driver")
+_PINNED: list[int] = []  # O_PATH descriptors of the /proc rules, kept open across exec (see proc_rules)
+
+
+def proc_rules() -> list[tuple[str, int]]:
+    """(path, rights) for /proc: the listing of its folders (READ_DIR beneath /proc, which lets
+    no file be read), and reading beneath this process's own /proc/PID (the worker's: confine.py
+    execs it in place, so /proc/self stays this folder) and beneath PROC_FILES.
+
+    A procfs folder gets a new inode when its dentry is looked up again after the kernel dropped
+    it, and a Landlock rule is tied to the inode: each rule's path is therefore held open (an
+    O_PATH descriptor, inherited by the worker) so that its dentry, and the rule with it, lasts as
+    long as the worker."""
+    paths = [f"/proc/{os.getpid()}"] + [f"/proc/{name}" for name in PROC_FILES]
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_PATH)
+        except OSError:
+            continue
+        os.set_inheritable(fd, True)
+        _PINNED.append(fd)
+    return [("/proc", FS_READ_DIR)] + [(path, READ_ONLY) for path in paths]
+
+
 def landlock_ruleset(spec: dict, abi: int) -> int:
-    """A ruleset fd for SPEC's paths ({"read_exec", "read", "write", "devices_rw"}: lists)."""
+    """A ruleset fd for SPEC's paths ({"read_exec", "read", "write", "devices_rw"}: lists; "proc":
+    true for the rules of proc_rules)."""
     handled = _fs_rights(abi)
     net = (NET_BIND_TCP | NET_CONNECT_TCP) if abi >= 4 else 0
     scoped = (SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if abi >= 6 else 0
@@ -93,22 +124,25 @@ def landlock_ruleset(spec: dict, abi: int) -> int:
     fd = _syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr), size, 0)
     if fd < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
-    for key, rights in (("read_exec", READ_EXEC), ("read", READ_ONLY), ("write", READ_WRITE),
-                        ("devices_rw", DEVICE_RW)):
-        for path in spec.get(key, []):
-            try:
-                target = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue  # /lib32 where there is none: nothing to allow
-            try:
-                allowed = rights & handled
-                if not stat.S_ISDIR(os.fstat(target).st_mode):
-                    allowed &= FILE_ONLY
-                rule = struct.pack("=Qi", allowed, target)
-                if _syscall(SYS_LANDLOCK_ADD_RULE, fd, LANDLOCK_RULE_PATH_BENEATH, ctypes.c_char_p(rule), 0) < 0:
-                    raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
-            finally:
-                os.close(target)
+    rules = [(path, rights) for key, rights in (("read_exec", READ_EXEC), ("read", READ_ONLY),
+                                                ("write", READ_WRITE), ("devices_rw", DEVICE_RW))
+             for path in spec.get(key, [])]
+    if spec.get("proc"):
+        rules += proc_rules()
+    for path, rights in rules:
+        try:
+            target = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue  # /lib32 where there is none: nothing to allow
+        try:
+            allowed = rights & handled
+            if not stat.S_ISDIR(os.fstat(target).st_mode):
+                allowed &= FILE_ONLY
+            rule = struct.pack("=Qi", allowed, target)
+            if _syscall(SYS_LANDLOCK_ADD_RULE, fd, LANDLOCK_RULE_PATH_BENEATH, ctypes.c_char_p(rule), 0) < 0:
+                raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
+        finally:
+            os.close(target)
     return fd
 
 

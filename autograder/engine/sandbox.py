@@ -10,7 +10,8 @@ Three levels, chosen per run and reported as ``isolation``:
 - ``landlock+seccomp`` (or ``landlock``, ``seccomp``: what the kernel allowed),
   where bubblewrap is missing or refused, or with ``DLGRADER_ISOLATION=process``:
   the worker is started through confine.py, which applies Landlock (writes only
-  in its own folder, reads only what a worker needs), a seccomp filter (no
+  in its own folder, reads only what a worker needs, of /proc only its own
+  process's files and the system's), a seccomp filter (no
   network sockets, no ``connect``, no ptrace, mounts or namespaces) and, when the
   grader is root, another user, before it execs the worker.
 - ``process``: none of those is available: a plain child process in its own
@@ -154,7 +155,7 @@ def confinement() -> dict:
         candidates.append({"landlock": ll, "seccomp": sc, "user": None, "keep_read": False})
     chosen = {"landlock": False, "seccomp": False, "user": None, "keep_read": False}
     for candidate in candidates:
-        if _probe({**candidate, "read_exec": _basic_reads(), "read": ["/proc"]}):
+        if _probe({**candidate, "read_exec": _basic_reads(), "proc": True}):
             chosen = candidate
             break
     parts = [name for name in ("landlock", "seccomp") if chosen[name]]
@@ -280,8 +281,9 @@ def command(folder: WorkerFolder, data_dir: Path, limits: Limits, isolation: str
         folder.give_to(level["user"])
         spec = {**{k: level[k] for k in ("landlock", "seccomp", "user", "keep_read")},
                 "read_exec": _basic_reads() + [str(folder.runtime), str(folder.package.parent)],
-                "read": ["/proc", "/dev/urandom", "/dev/random"]
+                "read": ["/dev/urandom", "/dev/random"]
                 + ([str(Path(data_dir).resolve())] if Path(data_dir).is_dir() else []),
+                "proc": True,  # its own /proc/PID and the system's files, not other processes' (confine.py)
                 "write": [str(folder.work), str(folder.home), str(folder.tmp)],
                 "devices_rw": ["/dev/null", "/dev/zero", "/dev/full", *map(str, sorted(Path("/dev").glob("nvidia*")))]}
         return [python, "-I", "-S", str(CONFINE), json.dumps(spec), "--", *argv], env, str(folder.work)

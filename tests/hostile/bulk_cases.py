@@ -8,8 +8,12 @@ so that a student who is graded, rather than recorded as failing, is told apart 
   case at once: folder names that clean to one id, ids that differ only in case, Canvas
   names in other scripts (and a late one), a folder name that is not UTF-8, names with
   terminal escapes, names that a spreadsheet runs as formulas, a FIFO where a zip or a
-  module is expected, a submission that kills its grader process (under process isolation
-  its worker is a child of the grader process) and the innocent students graded around it.
+  module is expected, a submission that kills its grader process (its worker is a child of the
+  grader process: bubblewrap's PID namespace and the fallback's confinement stop the signal, a
+  plain child process, ``DLGRADER_ISOLATION=none``, lets it through) and the innocent students
+  graded around it.
+* ``build_killer_class``: the grader killer and the two students graded around it, alone (ex01
+  each): graded with ``DLGRADER_ISOLATION=none``, where the killer is retried, then recorded.
 * ``build_gradescope_class``: a Gradescope export whose metadata gives two submissions one
   ``:sid``, and entries that are not as Gradescope writes them.
 * ``METADATA_ATTACKS``: whole ``submission_metadata.yml`` files that are refused (an alias
@@ -29,7 +33,7 @@ SOLUTIONS = ROOT / "solutions"
 EX01 = "ex01_gradient_descent.py"
 STUB_NAMES = sorted(p.name for p in STUBS.glob("ex0*.py"))
 SOLVED_EX01 = (SOLUTIONS / EX01).read_bytes()  # 15 points
-# Run in the worker at import; under process isolation the worker's parent is the grader process.
+# Run in the worker at import; outside bubblewrap the worker's parent is the grader process.
 KILL_GRADER = b"import os\nos.kill(os.getppid(), 9)\n"
 SLOW = b"import time\ntime.sleep(6)\n"  # still being graded when the next one kills its grader
 
@@ -120,10 +124,31 @@ def build_mixed_class(root: Path) -> MixedClass:
     # The grader killer, between two innocent students. The one before it is slow, so it is still
     # being graded when the killer ends its grader process (a pool that blamed "the first
     # unfinished submission" blamed it).
+    add_killer(c, student)
+    student(c.well_behaved, c.well_behaved, solved_ex01(), 15)
+    return c
+
+
+def add_killer(c: MixedClass, student) -> None:
     student("kai-slow", "kai-slow", solved_ex01(SLOW), 15)
     student(c.killer, c.killer, {**stubs(), EX01: KILL_GRADER + (STUBS / EX01).read_bytes()})
     student("kim-next", "kim-next", solved_ex01(), 15)
-    student(c.well_behaved, c.well_behaved, solved_ex01(), 15)
+
+
+def build_killer_class(root: Path) -> MixedClass:
+    """The grader killer between its two innocent neighbours, and no one else: ex01 alone each (the
+    killer's is the stub), so that the class costs little more than the grader's start."""
+    c = MixedClass(klass=root / "killer-class")
+    c.klass.mkdir(parents=True)
+
+    def student(folder_name: str, sid: str, files: dict[str, bytes], score: float = 0):
+        files = {EX01: files[EX01]}
+        write_folder(c.klass / folder_name, files)
+        c.ids.add(sid)
+        c.files[sid] = [EX01]
+        c.scores[sid] = score
+
+    add_killer(c, student)
     return c
 
 

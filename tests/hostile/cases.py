@@ -22,9 +22,17 @@ only while the case's claim holds inside the worker (the daemon it started is al
 connection to the loopback listener failed, ...) and otherwise raises, saying what it saw. The
 witness's check passing proves the claim.
 
-The submission ``escapes`` holds the cases only bubblewrap stops (``bwrap_only``). Under
-process isolation it is not in the class at all (it would write into the data and home
-folders) and those cases are skipped with the reason README.md's security section gives.
+The submission ``escapes`` holds the escapes (a socket to the loopback, reads and writes
+outside its folder, the grader's command line from /proc): they are graded at both levels,
+bubblewrap and the fallback ``landlock+seccomp``, and each witness states what both guarantee.
+Only where the fallback is weaker (Landlock or seccomp alone, or none: ``STOPS_ESCAPES``) is the
+submission left out (it would write into the data and home folders) and its cases skipped.
+
+The submission ``grader_killer`` sends SIGKILL to its parent at import: neither level lets it
+reach the grader process (it is left out where the fallback would let it, ``left_out``).
+
+The submission ``tensorboard_flood`` writes 80 MB of event files while the check that reads
+TensorBoard logs runs: the reader's limits cut it short within the submission's budget.
 """
 from __future__ import annotations
 
@@ -274,38 +282,57 @@ FORK_STORM = 200
 
 def processes(ctx: Ctx) -> dict:
     """A daemon started with setsid, one double-forked, and a storm of FORK_STORM sleepers (the
-    bound this test sets), each orphaned by a subshell that exits at once."""
+    bound this test sets), each orphaned by a subshell that exits at once. Each writes its pid to
+    a file of the worker's folder; the witnesses count the pids that are alive with ``kill(pid, 0)``
+    (the worker reads no other process's /proc files under Landlock, nor the command lines there)."""
     linger, storm = ctx.mark("linger"), ctx.mark("storm")
     return ex01(f'''
 import os, subprocess, sys, time
 LINGER, STORM = {linger!r}, {storm!r}
+_PIDS = os.path.join(os.environ.get("TMPDIR", "."), "pids-")
 
 # lingering_daemon
-subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)  # " + LINGER],
-                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_daemon = subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)  # " + LINGER],
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+with open(_PIDS + "linger", "a") as _fh:
+    _fh.write("%d\\n" % _daemon.pid)
 if os.fork() == 0:
     if os.fork() == 0:
         os.setsid()
+        with open(_PIDS + "linger", "a") as _fh:
+            _fh.write("%d\\n" % os.getpid())
         os.execv("/bin/sleep", [LINGER, "300"])
     os._exit(0)
 os.wait()
 
 # fork_storm
 for _ in range({FORK_STORM // 20}):
-    os.posix_spawn("/bin/bash", ["bash", "-c", "for i in $(seq 20); do (exec -a " + STORM + " sleep 300 &); done"],
-                   {{"PATH": "/usr/bin:/bin"}}, setsid=True)
+    os.posix_spawn("/bin/bash", ["bash", "-c", "for i in $(seq 20); do (exec -a " + STORM + " sleep 300 & "
+                   "echo $! >> " + _PIDS + "storm); done"], {{"PATH": "/usr/bin:/bin"}}, setsid=True)
 
-def _count(mark, want):
+def _alive(name, want):
+    """How many of the pids written to pids-NAME are alive (waiting up to 5 s for WANT of them)."""
     deadline = time.monotonic() + 5
     while True:
-        n = sum(c.startswith(mark) or ("# " + mark) in c for c in _cmdlines())
+        try:
+            with open(_PIDS + name) as fh:
+                pids = {{int(line) for line in fh if line.strip().isdigit()}}
+        except OSError:
+            pids = set()
+        n = 0
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                n += 1
+            except OSError:  # gone (or, never here, another's)
+                pass
         if n >= want or time.monotonic() > deadline:
             return n
         time.sleep(0.2)
-''', PROC_SCAN,
-        witness("mae", "'' if _count(LINGER, 2) >= 2 else 'daemons alive: %d' % _count(LINGER, 2)"),
+''',
+        witness("mae", "'' if _alive('linger', 2) >= 2 else 'daemons alive: %d' % _alive('linger', 2)"),
         witness("gd_step",
-                f"'' if _count(STORM, {FORK_STORM}) >= {FORK_STORM} else 'sleepers: %d' % _count(STORM, {FORK_STORM})"))
+                f"'' if _alive('storm', {FORK_STORM}) >= {FORK_STORM} else 'sleepers: %d' % _alive('storm', {FORK_STORM})"))
 
 
 LIMIT_BREAKERS = '''
@@ -342,10 +369,14 @@ def binary_cross_entropy(prob, target, eps=1e-7):
 
 
 def escapes(ctx: Ctx) -> dict:
-    """The four bwrap-only cases, one witness each (all four functions are right in PARTIAL)."""
+    """The four escapes, one witness each (all four functions are right in PARTIAL). What each
+    witness states holds at both levels that stop them: under bubblewrap the paths of the host are
+    not mounted (and /data is the data), under Landlock+seccomp they exist (``stat`` is not
+    stopped) but cannot be opened, the data is read where ``DL_DATA_DIR`` says, and no process's
+    /proc files but the worker's own can be read."""
     home = str(Path.home())
     secret_reads = [str(ROOT / "solutions" / "ex01_gradient_descent.py"),
-                    str(ROOT / "autograder" / "checks" / "hidden" / "__init__.py"),
+                    str(ROOT / "autograder" / "checks" / "hidden" / "__init__.py"), str(ROOT / "autograder"),
                     str(ctx.klass / BASELINE / "ex01_gradient_descent.py"), str(ctx.canary), *home_entries()]
     writes = [str(ROOT / "data" / f"{ctx.mark('data')}.txt"), "/data/" + ctx.mark("data") + ".txt", str(ctx.canary),
               str(ctx.out / "results" / f"{ctx.mark('out')}.json")]
@@ -357,6 +388,7 @@ def escapes(ctx: Ctx) -> dict:
     return ex01(f'''
 import os, socket
 TOKEN = {ctx.token!r}
+DATA_DIR = os.environ.get("DL_DATA_DIR", "")  # where this level gives the data: /data, or the host's folder
 
 # socket_to_loopback
 try:
@@ -365,14 +397,25 @@ try:
 except OSError:
     NETWORK = ""
 
-# read_outside_its_folder
-SEEN = [p for p in {secret_reads!r} if os.path.exists(p)]
+# read_outside_its_folder: a file is read (one byte), a folder listed
+def _read(path):
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        return True
+    except OSError:
+        return False
+SEEN = [p for p in {secret_reads!r} if _read(p)]
 try:
-    DATA = open("/data/iris.csv").read(12)
+    with open(os.path.join(DATA_DIR, "iris.csv")) as fh:
+        DATA = fh.read(12)
 except OSError as exc:
     DATA = str(exc)
 if DATA != "sepal_length":
-    SEEN.append("the data cannot be read: " + DATA)
+    SEEN.append("the data cannot be read at " + DATA_DIR + ": " + DATA)
 
 # write_outside_its_folder
 WROTE = []
@@ -381,14 +424,14 @@ try:
         fh.write("owned " + TOKEN)
 except OSError:
     pass
-for path in {writes!r}:
+for path in {writes!r} + [os.path.join(DATA_DIR, {ctx.mark("data")!r} + "-env.txt")]:
     try:
         with open(path, "a") as fh:
             fh.write("owned " + TOKEN)
         WROTE.append(path)
     except OSError:
         pass
-for path in {rewrites!r}:  # writes back the first byte: harmless, but a write all the same
+for path in {rewrites!r} + [os.path.join(DATA_DIR, "iris.csv")]:  # writes back the first byte: harmless, but a write all the same
     try:
         with open(path, "r+b") as fh:
             first = fh.read(1)
@@ -398,10 +441,57 @@ for path in {rewrites!r}:  # writes back the first byte: harmless, but a write a
     except OSError:
         pass
 ''', PROC_SCAN, '''
-# read_grader_command_line
+# read_grader_command_line: the grader's (and grade.sh's) command line names the class and output
+# folders, so it holds TOKEN; the parent's is the grader's under Landlock, bubblewrap's own otherwise
 GRADER_SEEN = [c for c in _cmdlines() if TOKEN in c]
+try:
+    with open("/proc/%d/cmdline" % os.getppid(), "rb") as fh:
+        if TOKEN.encode() in fh.read():
+            GRADER_SEEN.append("the parent's command line")
+except OSError:
+    pass
 ''', witness("mae", "NETWORK"), witness("cross_entropy", "SEEN"), witness("gd_step", "WROTE"),
         witness("linear_regression_grad", "GRADER_SEEN"))
+
+
+# A TensorBoard flood. fit(log_dir=...) (the reference's) logs its epochs, then writes
+# TB_FLOOD_FILES event files of TB_FLOOD_MB MB each beside them: valid TFRecord framing (tensorboard's
+# own RecordWriter, CRCs included) of scalar events under the four tags the check reads, about 44,000
+# records a file, 1.7 million in all. Without its limits the grader's reader would decode them all:
+# about 5 us a record on this machine (some 9 s, and a list entry each, a few hundred MB), past the
+# whole 5 s it allows; tensorboard's EventAccumulator, which it used to call, takes 4.4 s for one such
+# file here (about 3 minutes for them all). With the limits it reads 16 MB at most and stops there.
+TB_FLOOD_FILES, TB_FLOOD_MB = 40, 2
+ORIGINAL_FIT = "_reference_fit"
+TB_FLOOD = f'''
+{ORIGINAL_FIT} = fit
+
+
+def fit(*args, log_dir=None, **kwargs):
+    history = {ORIGINAL_FIT}(*args, log_dir=log_dir, **kwargs)
+    if log_dir is not None:
+        import io, os
+        from tensorboard.compat.proto import event_pb2, summary_pb2
+        from tensorboard.summary.writer.record_writer import RecordWriter
+        buf = io.BytesIO()
+        writer = RecordWriter(buf)
+        for step, tag in enumerate(("loss/train", "loss/val", "accuracy/val", "lr")):
+            value = summary_pb2.Summary.Value(tag=tag, simple_value=0.5)
+            writer.write(event_pb2.Event(wall_time=1.0, step=step, summary=summary_pb2.Summary(value=[value]))
+                         .SerializeToString())
+        unit = buf.getvalue()
+        blob = unit * (({TB_FLOOD_MB} << 20) // len(unit))
+        for i in range({TB_FLOOD_FILES}):
+            with open(os.path.join(log_dir, "events.out.tfevents.%d.flood.%03d" % (1700000000 + i, i)), "wb") as fh:
+                fh.write(blob)
+    return history
+'''
+
+
+def tensorboard_flood(ctx: Ctx) -> dict:
+    """PARTIAL's ex01 and the reference ex04 whose fit floods its log folder (TB_FLOOD)."""
+    ex04 = (ROOT / "solutions" / "ex04_training.py").read_text()
+    return {**ex01(), "ex04_training.py": (ex04 + TB_FLOOD).encode()}
 
 
 def home_entries() -> list[str]:
@@ -440,6 +530,12 @@ def zip_corrupt(ctx: Ctx) -> bytes:
     return bytes(data)
 
 
+# PARTIAL that sends SIGKILL to its parent at import. Under bubblewrap that parent is bubblewrap's
+# own pid 1 in the worker's PID namespace, which ignores it; under the fallback it is the grader
+# process, and Landlock's signal scope (ABI 6) or the worker's other user refuse it.
+# tests/test_bulk_integrity.py grades it as a plain child process, where it ends its grader.
+KILL_PARENT = "import os\nos.kill(os.getppid(), 9)\n"
+
 # Every submission of the class: name -> builder(ctx) returning {file: bytes | Symlink} or zip bytes.
 STUDENTS: dict[str, Callable[[Ctx], dict | bytes]] = {
     # well-behaved: PARTIAL, the baseline of the tricks; it must get in the class exactly the
@@ -472,9 +568,41 @@ STUDENTS: dict[str, Callable[[Ctx], dict | bytes]] = {
     "zip_bomb": lambda ctx: zip_bytes([("ex01_gradient_descent.py", b"#" * (60 * 1024 * 1024))]),
     "zip_corrupt": zip_corrupt,
     "escapes": escapes,
+    "tensorboard_flood": tensorboard_flood,
+    "grader_killer": lambda ctx: {"ex01_gradient_descent.py": (KILL_PARENT + PARTIAL).encode()},
 }
-BWRAP_ONLY_STUDENTS = {"escapes"}
 WELL_BEHAVED = (BASELINE,)
+# The levels that stop every escape: a weaker fallback (Landlock or seccomp alone, or a plain
+# process, README.md's security table) leaves some of them open, and the student that would
+# write into the data and home folders is then left out of the class with ESCAPES_NOT_STOPPED.
+ESCAPES = "escapes"
+STOPS_ESCAPES = {"bwrap", "landlock+seccomp"}
+ESCAPES_NOT_STOPPED = ("this machine's fallback ({level}) does not stop every escape: only bubblewrap and "
+                       "landlock+seccomp do (README.md, security section)")
+KILLER = "grader_killer"
+KILLER_NOT_STOPPED = ("this machine's fallback ({level}) lets a worker signal its grader (no Landlock signal "
+                      "scope, ABI 6, and the grader is not root): tests/test_bulk_integrity.py grades that")
+
+
+def stops_signals(isolation: str) -> bool:
+    """Whether a worker's SIGKILL to its parent is stopped at this level of ISOLATION_ENV."""
+    if isolation == "bwrap":
+        return True
+    from autograder.engine import confine, sandbox
+
+    chosen = sandbox.confinement()
+    return chosen["user"] is not None or (chosen["landlock"] and confine.landlock_abi() >= 6)
+
+
+def left_out(isolation: str) -> dict[str, str]:
+    """The students left out of the class at this level, with the reason."""
+    level = reported_isolation(isolation)
+    out = {}
+    if level not in STOPS_ESCAPES:
+        out[ESCAPES] = ESCAPES_NOT_STOPPED.format(level=level)
+    if not stops_signals(isolation):
+        out[KILLER] = KILLER_NOT_STOPPED.format(level=level)
+    return out
 
 
 def write_student(klass: Path, name: str, content) -> None:
@@ -493,7 +621,7 @@ def write_student(klass: Path, name: str, content) -> None:
 
 
 def students_for(isolation: str) -> list[str]:
-    return [s for s in STUDENTS if isolation == "bwrap" or s not in BWRAP_ONLY_STUDENTS]
+    return [s for s in STUDENTS if s not in left_out(isolation)]
 
 
 # --- the expected outcomes ------------------------------------------------------------------
@@ -511,7 +639,6 @@ class Case:
     notes: tuple = ()  # texts in the report's notes
     problems: tuple = ()  # texts in the submission's problems
     after: Callable | None = None  # after(run): checks on the machine once the class is graded
-    bwrap_only: str | None = None  # why only bubblewrap stops it (README.md, security section)
 
 
 def no_process_left(*names: str):
@@ -524,8 +651,9 @@ def no_process_left(*names: str):
 
 def nothing_written(run):
     ctx = run.ctx
-    leaked = [p for p in (ROOT / "data" / f"{ctx.mark('data')}.txt", Path.home() / f".{ctx.mark('home')}",
-                          ctx.out / "results" / f"{ctx.mark('out')}.json") if p.exists()]
+    leaked = [p for p in (ROOT / "data" / f"{ctx.mark('data')}.txt", ROOT / "data" / f"{ctx.mark('data')}-env.txt",
+                          Path.home() / f".{ctx.mark('home')}", ctx.out / "results" / f"{ctx.mark('out')}.json")
+              if p.exists()]
     for p in leaked:
         p.unlink()
     assert leaked == []
@@ -550,8 +678,32 @@ def forged_files_changed_nothing(run):
     shutil.rmtree(Path("/tmp") / run.ctx.mark("results"), ignore_errors=True)
 
 
-NOT_PROCESS = ("only bubblewrap stops all of this: without it the worker shares the grader's file system, so "
-               "it can still see which host paths exist and read /proc's command lines (README.md, security section)")
+def the_grader_killer_is_graded(run):
+    """Under bubblewrap ex01 is graded as the baseline's; under the fallback importing it raises
+    PermissionError, so every ex01 check errs. Either way the class went on (test_hostile_bulk.py)."""
+    ex01 = [t for t in run.results[KILLER]["tests"] if t["exercise"] == "ex01"]
+    if run.ctx.isolation == "bwrap":
+        ref = [t for t in run.results[BASELINE]["tests"] if t["exercise"] == "ex01"]
+        assert [(t["name"], t["status"], t["points"]) for t in ex01] == \
+            [(t["name"], t["status"], t["points"]) for t in ref]
+    else:
+        assert ex01 and all(t["status"] == "error" and "PermissionError" in t["feedback"] for t in ex01), \
+            [(t["name"], t["status"], t["feedback"][:120]) for t in ex01]
+
+
+def tensorboard_flood_is_cut_short(run):
+    """The check that reads the logs fails with the limit's message, every other ex04 check passes
+    (fit, plot... are graded), and the whole submission took less than its budget."""
+    got = run.results["tensorboard_flood"]
+    ex04 = {t["name"]: t for t in got["tests"] if t["exercise"] == "ex04"}
+    tb = ex04.pop("test_fit_writes_tensorboard_events")
+    assert tb["status"] == "failed" and "more than 16 MB of event files" in tb["feedback"], tb
+    assert ex04 and all(t["status"] == "passed" for t in ex04.values()), \
+        {n: (t["status"], t["feedback"][:200]) for n, t in ex04.items() if t["status"] != "passed"}
+    budget = float(LIMITS["DLGRADER_SUBMISSION_SECONDS"])
+    assert got["seconds"] < budget and tb["seconds"] < budget / 4, (got["seconds"], tb["seconds"])
+
+
 ERRORS = {"error"}
 
 CASES = [
@@ -635,20 +787,30 @@ CASES = [
          all_statuses=ERRORS, problems=("zip bomb",)),
     Case("zip_corrupt", "zip_corrupt", "a zip whose member fails its CRC: refused, graded 0, and the rest of the "
          "class is graded", score=0, all_statuses=ERRORS, problems=("cannot be read from the archive",)),
-    # -- only bubblewrap stops these -------------------------------------------------------------------
-    Case("socket_to_loopback", "escapes", "connects to a listener on 127.0.0.1: the connection fails (witness: "
+    Case("tensorboard_flood", "tensorboard_flood", f"fit(log_dir=...) writes its epochs, then {TB_FLOOD_FILES} "
+         f"event files of {TB_FLOOD_MB} MB (1.7 million scalar records) beside them: the check that reads them "
+         "fails at the 16 MB limit, the rest of ex04 passes, and the submission is graded within its budget",
+         BASELINE, modules={"ex04": {"passed", "failed"}}, score=None, after=tensorboard_flood_is_cut_short),
+    Case("kill_the_grader_at_import", KILLER, "ex01 sends SIGKILL to its parent at import: the grader is not "
+         "reached (bubblewrap's pid 1 ignores it; the fallback refuses it, so ex01's checks err naming "
+         "PermissionError), the submission and the class are graded", BASELINE,
+         modules={"ex01": {"passed", "failed", "error"}}, score=None, after=the_grader_killer_is_graded),
+    # -- escapes: stopped by bubblewrap (not mounted, no network, own PID namespace) and by
+    # landlock+seccomp (cannot be opened, no socket, no other process's /proc files) ------------------
+    Case("socket_to_loopback", ESCAPES, "connects to a listener on 127.0.0.1: the connection fails (witness: "
          "mae) and the listener never hears from it", BASELINE, functions={"mae": {"passed"}}, score=None,
-         after=no_connection, bwrap_only=NOT_PROCESS),
-    Case("read_outside_its_folder", "escapes", "looks for the solutions, the hidden checks, another submission, "
-         "a file of the test and the home folder's files: sees none, and reads the data (witness: "
-         "cross_entropy)", BASELINE, functions={"cross_entropy": {"passed"}}, score=None, bwrap_only=NOT_PROCESS),
-    Case("write_outside_its_folder", "escapes", "writes into the data folder (a new file, iris.csv), the home "
-         "folder, the gradebook folder, another submission and a file of the test: every write fails (witness: "
-         "gd_step) and nothing changed", BASELINE, functions={"gd_step": {"passed"}}, score=None,
-         after=nothing_written, bwrap_only=NOT_PROCESS),
-    Case("read_grader_command_line", "escapes", "scans /proc for the grader's command line (it names the class "
-         "and output folders): finds none (witness: linear_regression_grad)", BASELINE,
-         functions={"linear_regression_grad": {"passed"}}, score=None, bwrap_only=NOT_PROCESS),
+         after=no_connection),
+    Case("read_outside_its_folder", ESCAPES, "reads the solutions, the hidden checks, the grader's source folder, "
+         "another submission, a file of the test and the home folder's entries: every read fails, and the data "
+         "is read where DL_DATA_DIR says (witness: cross_entropy)", BASELINE,
+         functions={"cross_entropy": {"passed"}}, score=None),
+    Case("write_outside_its_folder", ESCAPES, "writes into the data folder (new files, iris.csv, at the host's "
+         "path and where DL_DATA_DIR says), the home folder, the gradebook folder, another submission and a file "
+         "of the test: every write fails (witness: gd_step) and nothing changed", BASELINE,
+         functions={"gd_step": {"passed"}}, score=None, after=nothing_written),
+    Case("read_grader_command_line", ESCAPES, "reads the command lines of every process in /proc and of its "
+         "parent (the grader's names the class and output folders): finds none (witness: "
+         "linear_regression_grad)", BASELINE, functions={"linear_regression_grad": {"passed"}}, score=None),
 ]
 CASES_BY_NAME = {c.name: c for c in CASES}
 assert len(CASES) >= 25 and len(CASES_BY_NAME) == len(CASES)
@@ -748,7 +910,7 @@ def class_run(isolation: str, tmp_path_factory) -> ClassRun:
     ctx.klass.mkdir()
     ctx.canary.write_text("untouched")
     stop = threading.Event()
-    server = _listen(ctx, stop) if isolation == "bwrap" else None
+    server = _listen(ctx, stop)
     try:
         for name in students_for(isolation):
             write_student(ctx.klass, name, STUDENTS[name](ctx))
