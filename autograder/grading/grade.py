@@ -1,6 +1,7 @@
 """Grade one submission folder with one suite of checks."""
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | N
             sub.start()
         from .runner import run_checks
 
-        results = run_checks(sub, suite, select)
+        with grader_threads(sub.limits.threads):
+            results = run_checks(sub, suite, select)
     finally:
         sub.close()
     return Report(results=results, isolation=sub.isolation, suite=suite, notes=intake.notes,
@@ -37,3 +39,20 @@ def start_spare() -> Spare:
     """A worker started now, in an empty folder, for the next grade() of this process (bulk
     grading's pool, the keeper): it imports torch while the grader does something else."""
     return Spare(DATA_DIR, sandbox.Limits.from_env(), sandbox.choose_isolation())
+
+
+@contextlib.contextmanager
+def grader_threads(threads: int):
+    """torch in the grader's process uses as many threads as the worker's (one): its tensors are
+    small, and more threads only wait for cores that the worker and, in bulk grading, the other
+    grader processes and their next workers are using (on two cores, one-threaded references
+    took a third of the grader's CPU time of two-threaded ones). The setting is the process's
+    own, so it is put back afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

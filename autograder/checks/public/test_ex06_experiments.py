@@ -18,6 +18,7 @@ from ...feedback.catalog import Msg
 from .. import svg_plot
 from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail, hinted, run_probe
 from ..reference import ex06 as rx
+from ..reference.memo import remembered
 
 MODULE = "ex06_experiments"
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
@@ -44,6 +45,7 @@ def spec_optimizer(name):
     }[name]
 
 
+@remembered
 def trajectory(cls, kwargs, seed, shapes, steps):
     return px.quadratic_trajectory(lambda p: cls(p, **kwargs), seed, shapes, steps)["trajectory"]
 
@@ -142,6 +144,7 @@ def spec_scheduler(name, kw=None):
     return cls, {**defaults, **dict(kw or {})}
 
 
+@remembered
 def expected_trace(name, base_lr, epochs, kw=None):
     import warnings
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from .memo import remembered
+
 
 def reference_forward(x, linears, relu=True):
     """Linear -> ReLU for every layer but the last, then the last Linear: from the model's own
@@ -36,6 +38,7 @@ def varies(y) -> bool:
     return isinstance(y, torch.Tensor) and y.dim() == 2 and y.shape[0] > 1 and bool((y - y[:1]).abs().max() > 1e-6)
 
 
+@remembered
 def init_layers(sizes, seed):
     """The (weight, bias) pairs the grader sends to init_run: weights of a small uniform
     distribution (far from any scheme's), biases 1."""

@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from .memo import remembered
+
 IN_FEATURES, CLASSES = 4, 3
 
 
@@ -96,6 +98,7 @@ def _evaluate(model, data) -> dict:
     return {"loss": total / count, "accuracy": correct / count}
 
 
+@remembered
 def epoch(state: dict, data: list, lr: float, epochs: int = 1) -> dict:
     """``epochs`` calls of a correct train_one_epoch: {"losses", "loss" (the last), "state" after}."""
     model = Net(state)
@@ -104,6 +107,7 @@ def epoch(state: dict, data: list, lr: float, epochs: int = 1) -> dict:
     return {"losses": losses, "loss": losses[-1], "state": state_of(model)}
 
 
+@remembered
 def evaluate(state: dict, data: list, dropout: float = 0.0) -> dict:
     """A correct evaluate: {"loss", "accuracy", "state" (unchanged)}."""
     model = Net(state, dropout)
@@ -112,6 +116,7 @@ def evaluate(state: dict, data: list, dropout: float = 0.0) -> dict:
     return out
 
 
+@remembered
 def batch_losses(state: dict, data: list) -> list:
     """(batch size, mean loss) per batch of the untrained network in eval mode."""
     model = Net(state).eval()
@@ -120,6 +125,7 @@ def batch_losses(state: dict, data: list) -> list:
         return [(len(y), float(loss_fn(model(x), y))) for x, y in data]
 
 
+@remembered
 def lr_sequence(lr: float, epochs: int, scheduler: bool, step_size: int = 1, gamma: float = 0.5) -> list:
     """The lr of each epoch under torch's own StepLR stepped once per epoch (or none)."""
     optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=lr)
@@ -133,6 +139,7 @@ def lr_sequence(lr: float, epochs: int, scheduler: bool, step_size: int = 1, gam
     return out
 
 
+@remembered
 def fit(state: dict, train: list, val: list, lr: float, epochs: int, scheduler: bool = True,
         step_size: int = 1, gamma: float = 0.5) -> dict:
     """A correct fit: the history lists and the state after training."""

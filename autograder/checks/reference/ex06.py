@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .ex08 import NotAnMLP, linear_stack, logits
+from .memo import remembered
 
 FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 
@@ -53,10 +54,11 @@ def iris(data_dir) -> dict:
     return _IRIS[key]
 
 
+@remembered
 def initial_layers(seed: int) -> list:
     """What ``torch.manual_seed(seed); MLP(4, [16], 3)`` starts from (PyTorch's default init)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator that nn.Linear's init draws from
         first, last = nn.Linear(4, 16), nn.Linear(16, 3)
     return [(first.weight.detach().clone(), first.bias.detach().clone()),
             (last.weight.detach().clone(), last.bias.detach().clone())]
