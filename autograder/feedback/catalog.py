@@ -128,11 +128,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "这项检查没有通过（被跳过或被标记）；只有明确通过才能得分。",
     },
     "in_process_tampering": {
-        "en": "{file}, line {line}: {what}. This check watches how your code runs in the grader's worker, and it "
+        "en": "{file}, line {line}: `{what}`. This check watches how your code runs in the grader's worker, and it "
               "cannot trust what it sees while code that can change what the worker observes (frames, gc, patched "
               "torch functions or methods, the worker's descriptors, threads, ...) is in the submission, in any of "
               "its files. Remove it: no exercise needs it.",
-        "zh": "{file} 第 {line} 行：{what}。这项检查要观察你的代码在评分工作进程中如何运行；只要提交的任何一个文件里"
+        "zh": "{file} 第 {line} 行：`{what}`。这项检查要观察你的代码在评分工作进程中如何运行；只要提交的任何一个文件里"
               "还有能改变工作进程所见内容的代码（栈帧、gc、被替换的 torch 函数或方法、工作进程的文件描述符、线程等），"
               "它看到的就不可信。请删除这段代码：任何练习都不需要它。",
     },

@@ -8,8 +8,12 @@ Each case's other modules are the untouched stubs, which keeps the class quick t
 The trick is the same code plus a realistic way to change what the worker observes: a patched
 Tensor method or torch function, the instrument's globals reached through the caller's frame or
 a method's ``__globals__``, the recorder reached through torch's mode stack. Without the guard
-in grading/plugin.py each trick earns the check its twin loses; with it, a check marked
-``in_process`` fails while any module of the submission holds such a construction.
+in grading/plugin.py each trick earns the check its twin loses; with it, no check marked
+``in_process`` can pass while any module of the submission holds such a construction.
+Measured without the guard (hidden suite, process isolation), each trick scored one point more
+than its twin, on test_gd_step_leaves_inputs, test_to_tensor_dataset_other_dtypes,
+test_predict_proba_no_grad, test_fit_scheduler_steps_after_validation,
+test_move_to_moves_every_tensor and test_load_checkpoint_missing_file_hidden.
 
     .venv/bin/python tests/hostile/forgery.py tests/hostile/forgery_ex_in_process.py --suite hidden
 """
