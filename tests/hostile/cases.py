@@ -58,9 +58,10 @@ SOLUTION = (ROOT / "solutions" / "ex01_gradient_descent.py").read_text()
 
 # Short limits: a timeout costs 8 s, a memory bomb is stopped at 1.5 GB (a worker that has
 # imported torch uses about 0.5 GB). The submission budget is long enough for the submission
-# that hits all three limits on a loaded 2-core machine; test_hostile.py checks the budget
-# itself with a shorter one.
-LIMITS = {"DLGRADER_CALL_SECONDS": "8", "DLGRADER_SUBMISSION_SECONDS": "120", "DLGRADER_MEMORY_MB": "1500"}
+# that hits all three limits on a loaded 2-core machine (it took 125 s of 120 on one shared by
+# other test runs); test_hostile.py checks the budget itself with a shorter one.
+LIMITS = {"DLGRADER_CALL_SECONDS": "8", "DLGRADER_SUBMISSION_SECONDS": "240", "DLGRADER_MEMORY_MB": "1500"}
+TB_CHECK_SECONDS = 30  # the check that reads a TensorBoard flood: fit's run, and the reader's 5 s at most
 ISOLATION_ENV = {"bwrap": {}, "process": {"DLGRADER_ISOLATION": "process"}}
 
 
@@ -692,8 +693,9 @@ def the_grader_killer_is_graded(run):
 
 
 def tensorboard_flood_is_cut_short(run):
-    """The check that reads the logs fails with the limit's message, every other ex04 check passes
-    (fit, plot... are graded), and the whole submission took less than its budget."""
+    """The check that reads the logs fails with the limit's message within TB_CHECK_SECONDS, every
+    other ex04 check passes (fit, plot... are graded), and the whole submission took less than its
+    budget."""
     got = run.results["tensorboard_flood"]
     ex04 = {t["name"]: t for t in got["tests"] if t["exercise"] == "ex04"}
     tb = ex04.pop("test_fit_writes_tensorboard_events")
@@ -701,7 +703,7 @@ def tensorboard_flood_is_cut_short(run):
     assert ex04 and all(t["status"] == "passed" for t in ex04.values()), \
         {n: (t["status"], t["feedback"][:200]) for n, t in ex04.items() if t["status"] != "passed"}
     budget = float(LIMITS["DLGRADER_SUBMISSION_SECONDS"])
-    assert got["seconds"] < budget and tb["seconds"] < budget / 4, (got["seconds"], tb["seconds"])
+    assert got["seconds"] < budget and tb["seconds"] < TB_CHECK_SECONDS, (got["seconds"], tb["seconds"])
 
 
 ERRORS = {"error"}
