@@ -12,7 +12,6 @@ import ast
 import re
 
 import pytest
-
 from conftest import ROOT
 
 HANDOUTS = ["HANDOUT.md", "HANDOUT.zh-CN.md"]

@@ -38,7 +38,8 @@ def test_every_caller_gets_its_own_copy():
     a["history"].append(3.0)
     a["pair"][0].fill_(7)
     b = f(0)
-    assert torch.equal(b["w"], torch.ones(3)) and b["history"] == [1.0, 2.0] and torch.equal(b["pair"][0], torch.zeros(2))
+    assert torch.equal(b["w"], torch.ones(3)) and b["history"] == [1.0, 2.0]
+    assert torch.equal(b["pair"][0], torch.zeros(2))
 
 
 def test_arguments_that_cannot_be_keyed_are_computed_afresh():

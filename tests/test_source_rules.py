@@ -138,7 +138,8 @@ def test_the_audit_catalogs_never_tamper():
     "import sys\nt = sys.exc_info()\n",
     # searching the process, names computed, text run as code
     "import gc\n", "import ctypes\n", "import inspect\n", "import builtins\n", "b = __builtins__\n",
-    "import importlib\n", "m = __import__('torch')\n", "eval('1')\n", "exec('x = 1')\n", "c = compile('1', 'f', 'eval')\n",
+    "import importlib\n", "m = __import__('torch')\n", "eval('1')\n", "exec('x = 1')\n",
+    "c = compile('1', 'f', 'eval')\n",
     "import torch\nf = getattr(torch, name)\n", "import torch\nf = getattr(torch.Tensor, 'det' + name)\n",
     "def f(x):\n    return getattr(x, '__glob' + 'als__')\n",
     # function internals and namespaces
@@ -171,7 +172,8 @@ def test_the_audit_catalogs_never_tamper():
     # raw descriptors and code that inherits them
     "import os\nos.write(4, b'x')\n", "import os\nf = os.fdopen(4, 'wb')\n", "import os\nos.dup2(1, 4)\n",
     "import os\nfd = os.dup(4)\n", "from os import write\n", "f = open(4, 'wb')\n", "import io\nf = io.open(3)\n",
-    "from io import FileIO\nf = FileIO(3, 'w')\n", "p = '/proc/self/fd/4'\n", "from pathlib import Path\np = Path('/proc') / 'self'\n",
+    "from io import FileIO\nf = FileIO(3, 'w')\n", "p = '/proc/self/fd/4'\n",
+    "from pathlib import Path\np = Path('/proc') / 'self'\n",
     "def f(n):\n    return f'/proc/self/fd/{n}'\n", "p = '/dev/fd/4'\n", "import os\nos.system('echo >&4')\n",
     "import os\npid = os.fork()\n", "import subprocess\n", "import posix\n", "import fcntl\n",
     # the engine by name, the instruments' records
@@ -180,7 +182,8 @@ def test_the_audit_catalogs_never_tamper():
     "def f(space):\n    return space['EVENTS']\n", "def f(model):\n    model.seen.clear()\n",
     "def f(rec):\n    rec.moves.append(1)\n", "def f(w):\n    w.handle = None\n",
     # code that runs after the function returned
-    "import threading\n", "import _thread\n", "import torch.multiprocessing as mp\n", "import signal\n", "import multiprocessing\n",
+    "import threading\n", "import _thread\n", "import torch.multiprocessing as mp\n", "import signal\n",
+    "import multiprocessing\n",
     "from concurrent.futures import ThreadPoolExecutor\n", "import pdb\n",
     # the main guard is skipped only when it cannot run
     "__name__ = '__main__'\nif __name__ == '__main__':\n    import gc\n",
