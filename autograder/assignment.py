@@ -1,4 +1,4 @@
-"""The assignment as SPEC.md fixes it: modules, points, the bonus."""
+"""The assignment as the handout (HANDOUT.md) states it: modules, points, the bonus."""
 
 MODULES = {
     "ex01": "ex01_gradient_descent",

@@ -22,7 +22,7 @@ def digits_xy() -> tuple[np.ndarray, np.ndarray]:
 
 
 def digits_split(seed: int = 0, test_size: float = 0.25):
-    """The split SPEC.md describes, made by the grader: ``(X_train, X_test, y_train, y_test)`` as
+    """The split the handout describes, made by the grader: ``(X_train, X_test, y_train, y_test)`` as
     scikit-learn's ``train_test_split(X / 16, y, test_size, stratify=y, random_state=seed)`` gives
     them (X float32, y int64 tensors). Imports scikit-learn's model_selection (once, lazily)."""
     import torch

@@ -1,4 +1,4 @@
-"""What of a submission folder is graded: the exNN_*.py files SPEC.md names, by allow-list.
+"""What of a submission folder is graded: the exNN_*.py files the handout names, by allow-list.
 
 Everything else is left behind with a note (conftest.py, pytest.ini, *.pth,
 other modules, caches). A module that is a symlink, too large, not UTF-8 or

@@ -60,7 +60,7 @@ class Report:
         return round(self.base_score + self.bonus, 4)
 
     def by_exercise(self) -> dict[str, tuple[float, float]]:
-        """{exercise: (points, max_points)}; max follows SPEC.md, bonus only when graded."""
+        """{exercise: (points, max_points)}; max follows the handout, bonus only when graded."""
         out = {}
         for ex in EXERCISES:
             mine = [r for r in self.results if r.exercise == ex]

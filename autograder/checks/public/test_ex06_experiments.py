@@ -2,7 +2,7 @@
 
 make_optimizer and make_scheduler are judged by behaviour: the student's
 optimizer steps a fixed quadratic in the worker (``probes_ex06_08``) and its
-trajectory is compared with torch.optim's class and SPEC.md's settings built
+trajectory is compared with torch.optim's class and the handout's settings built
 here; a scheduler's lr sequence is compared with torch's scheduler.
 """
 import math
@@ -34,7 +34,7 @@ def probe(sub, probe_name, func, **kwargs):
 
 # --- make_optimizer: behaviour on a quadratic ------------------------------------------------
 def spec_optimizer(name):
-    """torch.optim class and SPEC.md's settings behind each name."""
+    """torch.optim class and the handout's settings behind each name."""
     return {
         "sgd": (torch.optim.SGD, {}),
         "momentum": (torch.optim.SGD, {"momentum": 0.9}),

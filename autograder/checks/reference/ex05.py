@@ -4,7 +4,7 @@ read from its own data folder, and the network rebuilt from a state dict that ca
 Training is judged by the RETURNED WEIGHTS (a state dict is data): they are rebuilt here as a
 sequence of Linear layers with ReLU between (in key order; attribute names do not matter, so
 any correct MLP is accepted) and evaluated on the validation split with the scaling rule of
-SPEC.md (min-max statistics of the train split).
+the handout (min-max statistics of the train split).
 """
 from __future__ import annotations
 

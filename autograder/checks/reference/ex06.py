@@ -24,7 +24,7 @@ FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 
 
 def spec_optimizer(name):
-    """torch.optim class and SPEC.md's settings behind each name."""
+    """torch.optim class and the handout's settings behind each name."""
     return {
         "sgd": (torch.optim.SGD, {}),
         "momentum": (torch.optim.SGD, {"momentum": 0.9}),

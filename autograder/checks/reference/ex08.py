@@ -81,7 +81,7 @@ def read_idx(path) -> torch.Tensor:
 
 
 def mnist_test(data_dir):
-    """The t10k images normalized as SPEC.md says ([n, 784] float32) and their labels."""
+    """The t10k images normalized as the handout says ([n, 784] float32) and their labels."""
     from pathlib import Path
 
     raw = Path(data_dir) / "MNIST" / "raw"
