@@ -198,20 +198,8 @@ class _Inspector:
         self.parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         self.reflection, self.own_module_only = reflection, own_module_only
         self.found: set[Finding] = set()
-        self.skipped: set[int] = set()  # ids of nodes not inspected (docstrings, __main__ bodies)
         self.bound = self._bound_names(tree)
-        main_is_safe = "__name__" not in self.bound
-        for node in ast.walk(tree):
-            body = getattr(node, "body", None)
-            if isinstance(body, list):
-                for stmt in body:
-                    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
-                            and isinstance(stmt.value.value, str):
-                        self.skipped.add(id(stmt.value))  # a docstring or a string used as a comment
-            if main_is_safe and isinstance(node, ast.If) and _is_main_guard(node):
-                for stmt in node.body:  # the orelse runs on import: it stays inspected
-                    for sub in ast.walk(stmt):
-                        self.skipped.add(id(sub))
+        self.skipped = _skipped_nodes(tree, self.bound)  # docstrings, __main__ bodies
         for node in ast.walk(tree):
             if id(node) not in self.skipped:
                 self._visit(node)
@@ -428,21 +416,21 @@ TAMPER_DEFS = frozenset({"__class__", "__instancecheck__", "__subclasscheck__", 
 OPEN_FUNCS = frozenset({"open", "io.open", "io.FileIO", "FileIO", "builtins.open"})
 
 
-def _skipped_nodes(tree: ast.Module) -> set[int]:
+def _skipped_nodes(tree: ast.Module, bound: set[str] | None = None) -> set[int]:
     """ids of the nodes the rules do not inspect: docstrings and other bare strings, and the body
-    of ``if __name__ == "__main__":`` unless the module binds ``__name__`` itself."""
+    of ``if __name__ == "__main__":`` unless the module binds ``__name__`` itself (``bound``: the
+    names it binds, computed when not given)."""
     skipped: set[int] = set()
-    binds_name = any(isinstance(n, ast.Name) and n.id == "__name__" and isinstance(n.ctx, (ast.Store, ast.Del))
-                     or isinstance(n, ast.alias) and n.asname == "__name__" for n in ast.walk(tree))
+    binds_name = "__name__" in (_Inspector._bound_names(tree) if bound is None else bound)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list):
             for stmt in body:
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
                         and isinstance(stmt.value.value, str):
-                    skipped.add(id(stmt.value))
+                    skipped.add(id(stmt.value))  # a docstring or a string used as a comment
         if not binds_name and isinstance(node, ast.If) and _is_main_guard(node):
-            for stmt in node.body:
+            for stmt in node.body:  # the orelse runs on import: it stays inspected
                 for sub in ast.walk(stmt):
                     skipped.add(id(sub))
     return skipped
