@@ -47,7 +47,10 @@ def test_untouched_stubs_get_zero_and_read_as_not_implemented(stubs_public):
     assert "Traceback" not in done.stdout and "Traceback" not in done.stderr
     for function in {t["function"] for t in report["tests"]}:
         assert re.search(rf"\b{re.escape(function)}\b", done.stdout), function
-    assert "Next: open exercises/ex01_gradient_descent.py, write softmax" in done.stdout
+    # The folder as it was given to ./grade.sh grade (here an absolute path), and the command again.
+    folder = ROOT / "exercises"
+    assert f"Next: open {folder / 'ex01_gradient_descent.py'}, write softmax" in done.stdout
+    assert f"then run ./grade.sh grade {folder} again." in done.stdout
 
 
 # train_mnist is the bonus: graded only where data/MNIST/raw exists, never in the self-check.
