@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import string
 import sys
@@ -43,6 +42,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "tests" / "mutants" / "catalog.py"
@@ -405,7 +406,7 @@ def passed(verdict: dict) -> bool:
 
 def main(jobs: int = 2, scope: str | None = None) -> int:
     """./grade.sh audit [--jobs N] [--scope quick|full]; ``scope`` None: $DLGRADER_AUDIT_SCOPE, else quick."""
-    scope = scope or os.environ.get("DLGRADER_AUDIT_SCOPE") or "quick"
+    scope = scope or settings.value("DLGRADER_AUDIT_SCOPE")
     verdict = run_audit(jobs, scope)
     print("\n".join(report(verdict)))
     return 0 if passed(verdict) else 1

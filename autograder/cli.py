@@ -21,6 +21,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from . import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 KEEPER = "--keeper"  # the first argument of the process warm.leave_keeper() starts (cli.run reads it)
 
@@ -129,7 +131,8 @@ INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework.")
+    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework.",
+                                epilog=settings.help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
     sub = p.add_subparsers(dest="command")
 
@@ -219,6 +222,7 @@ def run() -> None:
     from .engine import warm
 
     argv = sys.argv[1:]
+    refuse_bad_settings()
     if argv[:1] == [KEEPER]:  # started by warm.leave_keeper(): wait for the next run and grade it
         warm.keep(float(argv[1]) * 60, prepare=_prepare_keeper, run=_keeper_run)
         sys.exit(0)
@@ -254,8 +258,18 @@ def _keeper_run(argv: list[str], spare) -> int:
     return main(argv, spare=spare)
 
 
+def refuse_bad_settings() -> None:
+    """Stop, before anything is graded, when a DLGRADER_* variable holds a value it cannot use."""
+    problems = settings.check_all()
+    for line in problems:
+        print(f"grade.sh: {line}", file=sys.stderr)
+    if problems:
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None, spare=None) -> int:
     """``spare``: a worker started ahead of a ``grade`` run (a keeper's)."""
+    refuse_bad_settings()
     args = parser().parse_args(argv)
     self_check = args.command is None
     if self_check:  # the student's self-check

@@ -20,6 +20,7 @@ from autograder.engine import client
 from autograder.engine.worker import protocol
 from autograder.feedback.catalog import Msg, render
 from autograder.grading import plugin, results
+from autograder.settings import SettingError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MB = 1024 * 1024
@@ -43,7 +44,8 @@ def test_the_blob_limit_is_configurable(monkeypatch):
     monkeypatch.setenv("DLGRADER_MAX_REPLY_MB", "16")
     assert client.max_reply_bytes() == 16 * MB
     monkeypatch.setenv("DLGRADER_MAX_REPLY_MB", "nonsense")
-    assert client.max_reply_bytes() == 256 * MB
+    with pytest.raises(SettingError, match="DLGRADER_MAX_REPLY_MB='nonsense': expected a number"):
+        client.max_reply_bytes()
 
 
 class PipeWorker(client.WorkerProcess):

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from .. import settings
 from . import sandbox
 from .worker import protocol
 
@@ -44,11 +45,8 @@ class ReplyRefused(WorkerFailure):
 
 def max_reply_bytes() -> int:
     """The largest tensor blob the grader reads from the worker: DLGRADER_MAX_REPLY_MB, else 256 MB."""
-    try:
-        mb = float(os.environ.get("DLGRADER_MAX_REPLY_MB") or 0)
-    except ValueError:
-        mb = 0
-    return int(mb * protocol.MB) if mb > 0 else protocol.REPLY_BLOB_BYTES
+    mb = settings.value("DLGRADER_MAX_REPLY_MB") or settings.default("DLGRADER_MAX_REPLY_MB")
+    return int(mb * protocol.MB)
 
 
 READ_CHUNK = 8 * 1024 * 1024

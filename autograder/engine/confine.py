@@ -235,12 +235,11 @@ CAP_DAC_READ_SEARCH = 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-def worker_user() -> tuple[int, int] | None:
-    """The unprivileged user a root grader runs workers as; None when the grader is not root."""
+def worker_user(uid: str = "", gid: str = "") -> tuple[int, int] | None:
+    """The unprivileged user a root grader runs workers as (``uid``/``gid``: the settings
+    DLGRADER_WORKER_UID/_GID, read by the grader); None when the grader is not root."""
     if os.geteuid() != 0:
         return None
-    uid = os.environ.get("DLGRADER_WORKER_UID", "").strip()
-    gid = os.environ.get("DLGRADER_WORKER_GID", "").strip()
     if not uid:
         try:
             import pwd

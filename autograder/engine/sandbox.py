@@ -36,21 +36,24 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
+
 WORKER_DIR = Path(__file__).resolve().parent / "worker"
 CONFINE = Path(__file__).resolve().parent / "confine.py"
 
 
 @dataclass
 class Limits:
-    call_seconds: float = 120.0
-    submission_seconds: float = 900.0
+    call_seconds: float = settings.default("DLGRADER_CALL_SECONDS")
+    submission_seconds: float = settings.default("DLGRADER_SUBMISSION_SECONDS")
     startup_seconds: float = 120.0
     cpu_seconds: int = 1800
-    memory_bytes: int = 3 * 1024**3
+    memory_bytes: int = int(settings.default("DLGRADER_MEMORY_MB")) * 1024**2
     file_bytes: int = 256 * 1024**2
     open_files: int = 512
     threads: int = 1
-    disk_bytes: int = 1024**3  # everything under the worker's folder, /tmp included
+    # everything under the worker's folder, /tmp included
+    disk_bytes: int = int(settings.default("DLGRADER_DISK_MB")) * 1024**2
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -61,14 +64,12 @@ class Limits:
                                  ("DLGRADER_SUBMISSION_SECONDS", "submission_seconds", 1),
                                  ("DLGRADER_MEMORY_MB", "memory_bytes", 1024 * 1024),
                                  ("DLGRADER_DISK_MB", "disk_bytes", 1024 * 1024)):
-            value = os.environ.get(var)
-            if value:
-                setattr(limits, attr, type(getattr(limits, attr))(float(value) * scale))
+            setattr(limits, attr, type(getattr(limits, attr))(settings.value(var) * scale))
         return limits
 
 
 def bwrap_path() -> str | None:
-    if os.environ.get("DLGRADER_ISOLATION") in ("process", "none"):
+    if settings.value("DLGRADER_ISOLATION") in ("process", "none"):
         return None
     return shutil.which("bwrap")
 
@@ -136,14 +137,14 @@ def confinement() -> dict:
     interpreter lies where it cannot read (only ever with Landlock, which then limits reading)."""
     if "confinement" in _ISOLATION_CACHE:
         return _ISOLATION_CACHE["confinement"]
-    if os.environ.get("DLGRADER_ISOLATION") == "none":  # a plain child process, asked for by name
+    if settings.value("DLGRADER_ISOLATION") == "none":  # a plain child process, asked for by name
         _ISOLATION_CACHE["confinement"] = {"landlock": False, "seccomp": False, "user": None, "keep_read": False,
                                            "name": "process"}
         return _ISOLATION_CACHE["confinement"]
     from . import confine
 
     landlock, seccomp = confine.landlock_abi() >= 1, confine.seccomp_available()
-    user = confine.worker_user()
+    user = confine.worker_user(settings.value("DLGRADER_WORKER_UID"), settings.value("DLGRADER_WORKER_GID"))
     candidates = []
     for ll, sc in ((landlock, seccomp), (landlock, False), (False, seccomp)):
         if not (ll or sc):

@@ -44,20 +44,17 @@ import threading
 import time
 from pathlib import Path
 
+from .. import settings
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 ROOT = PACKAGE_DIR.parent
-DEFAULT_MINUTES = 15.0
 ENV_PREFIXES = ("DLGRADER_", "PYTEST_", "PYTHON", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "LC_")
 ENV_NAMES = ("LANG", "PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "MPLBACKEND", "TORCH_HOME", "XDG_CACHE_HOME")
 
 
 def minutes() -> float:
     """How long an unused keeper waits (DLGRADER_KEEP_WARM, minutes); 0 turns keeping warm off."""
-    value = os.environ.get("DLGRADER_KEEP_WARM", "").strip()
-    try:
-        return max(0.0, float(value)) if value else DEFAULT_MINUTES
-    except ValueError:
-        return DEFAULT_MINUTES
+    return settings.value("DLGRADER_KEEP_WARM")
 
 
 def _digest() -> str:

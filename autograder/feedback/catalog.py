@@ -9,8 +9,9 @@ tests/test_catalog.py fails when a language is missing or a key is unused.
 from __future__ import annotations
 
 import numbers
-import os
 import re
+
+from .. import settings
 
 LANGUAGES = ("en", "zh")
 
@@ -18,7 +19,7 @@ LANGUAGES = ("en", "zh")
 def language(value: str | None = None) -> str:
     """The feedback language: ``value`` (``--lang``) when given, else $DLGRADER_LANG, else English;
     any ``zh...`` (zh, zh_CN, zh-CN.UTF-8) is Chinese, anything else English."""
-    lang = (value or os.environ.get("DLGRADER_LANG") or "en").lower()
+    lang = (value or settings.value("DLGRADER_LANG")).lower()
     return "zh" if lang.startswith("zh") else "en"
 
 MESSAGES: dict[str, dict[str, str]] = {

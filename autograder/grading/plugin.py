@@ -1,30 +1,24 @@
 """The pytest plugin that turns each check's outcome into a CheckResult."""
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
 
 import pytest
 
+from .. import settings
 from ..checks import api, source_rules
 from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
 from ..feedback.catalog import Msg
 from .results import CheckResult
 
-# The grader's own work on one check (comparing, reference computations, decoding replies),
-# apart from the time the worker takes: DLGRADER_GRADER_SECONDS. Grading solutions/, the
-# longest was 2.3 s (a public check); a whole suite's, under 4 s.
-GRADER_SECONDS = 30.0
-
 
 def grader_seconds() -> float:
-    try:
-        value = float(os.environ.get("DLGRADER_GRADER_SECONDS") or 0)
-    except ValueError:
-        value = 0
-    return value if value > 0 else GRADER_SECONDS
+    """The limit on the grader's own work on one check (comparing, reference computations,
+    decoding replies), apart from the time the worker takes: DLGRADER_GRADER_SECONDS (0: the
+    default). Grading solutions/, the longest was 2.3 s (a public check); a whole suite's, under 4 s."""
+    return settings.value("DLGRADER_GRADER_SECONDS") or settings.default("DLGRADER_GRADER_SECONDS")
 
 
 class GraderTimeout(BaseException):

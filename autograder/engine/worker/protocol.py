@@ -26,7 +26,7 @@ MAX_BLOB = 1024 * MB
 # size is allocated. The largest reply of grading solutions/ (public and hidden) is a 25 KB
 # header and a 4.8 MB blob.
 REPLY_HEADER_BYTES = 1 * MB
-REPLY_BLOB_BYTES = 256 * MB  # DLGRADER_MAX_REPLY_MB (client.py)
+# The largest reply blob: the setting DLGRADER_MAX_REPLY_MB (256 MB), read in client.py.
 
 
 class TreeLimits:
