@@ -14,10 +14,12 @@ import stat
 import zipfile
 from pathlib import Path
 
+from .assignment import GRADESCOPE_FILES as FILES
+from .assignment import GRADESCOPE_FOLDERS as FOLDERS
+from .assignment import GRADESCOPE_LEFT_OUT
+
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ["autograder", "data"]
-FILES = ["grade.sh", "requirements.txt"]
-SKIP_PARTS = {"__pycache__", "MNIST"}
+SKIP_PARTS = set(GRADESCOPE_LEFT_OUT)
 
 SETUP_SH = """#!/usr/bin/env bash
 # Run once by Gradescope when it builds the autograder image.

@@ -11,12 +11,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .assignment import RELEASE_FILES as FILES
+from .assignment import RELEASE_FOLDERS as FOLDERS
+from .assignment import RELEASE_LEFT_OUT
+
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md", "HANDOUT.md", "HANDOUT.zh-CN.md"]
-FOLDERS = ["exercises", "data", "autograder"]
 # Instructor-only parts: hidden checks and the tools that need solutions/ or tests/.
-LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "audit*", "MNIST", "stubs.py", "release.py",
-                                  "gradescope_bundle.py")
+LEFT_OUT = shutil.ignore_patterns(*RELEASE_LEFT_OUT)
 
 
 def build_release(out: Path) -> Path:

@@ -11,6 +11,7 @@ prints it and stops before grading anything.
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass
 
 
@@ -126,5 +127,5 @@ def help_text(who: tuple[str, ...] = ("everyone", "ta")) -> str:
         if isinstance(shown, float) and shown.is_integer():
             shown = int(shown)
         lines.append(f"  {s.name} (default {shown})")
-        lines.append(f"      {s.help}")
+        lines += textwrap.wrap(s.help, width=96, initial_indent=" " * 6, subsequent_indent=" " * 6)
     return "\n".join(lines)

@@ -8,10 +8,16 @@ import time
 import pytest
 
 from .. import settings
+from ..assignment import BONUSES
 from ..checks import api, source_rules
 from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
 from ..feedback.catalog import Msg
 from .results import CheckResult
+
+
+def _exercise_of(item) -> str | None:
+    mark = item.get_closest_marker("check")
+    return mark.kwargs.get("exercise") if mark else None
 
 
 def grader_seconds() -> float:
@@ -219,6 +225,13 @@ class GraderPlugin:
                 title={"en": kw["en"], "zh": kw["zh"]}, hidden=self.hidden,
                 status="error", feedback=["check did not run"])
             self.order.append(item.nodeid)
+        # A bonus is graded only where its data is in the data folder (assignment.BONUSES): elsewhere
+        # its checks are deselected, and the report has no line and no points for it.
+        missing = {name for name, bonus in BONUSES.items() if not bonus.available(self.submission.data_dir)}
+        dropped = [item for item in items if _exercise_of(item) in missing]
+        if dropped:
+            items[0].config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if _exercise_of(item) not in missing]
 
     def pytest_deselected(self, items):
         """Checks left out with ``-k`` are not part of this report."""

@@ -1,8 +1,8 @@
 """Hidden checks for ex08 and the MNIST bonus: another seed and test size, the labels,
 disjoint and reproducible splits, and the accuracy measured by the grader.
 
-As in the public checks, the MNIST bonus checks are removed before collection
-where the MNIST files are not in the data folder.
+As in the public checks, the MNIST bonus checks run only where the MNIST files
+are in the data folder (``assignment.BONUSES``).
 """
 import torch
 
@@ -10,7 +10,6 @@ from ...feedback.catalog import Msg
 from ..api import check, expect
 from ..public.test_ex08_capstone import (
     N_DIGITS,
-    data_dir,
     digits_run,
     expect_accuracy,
     expect_missing_mnist_error,
@@ -22,7 +21,6 @@ from ..public.test_ex08_capstone import (
     expect_stratified,
     mnist_accuracy,
     mnist_loaders_out,
-    mnist_present,
     network,
     split,
 )
@@ -142,6 +140,3 @@ def test_mnist_loaders_batch_size_and_sizes(sub):
 def test_train_mnist_accuracy_hidden(sub):
     mnist_accuracy(sub)
 
-
-if not mnist_present(data_dir()):  # no MNIST here: the bonus is not graded, so its checks do not exist
-    del test_mnist_loaders_batch_size_and_sizes, test_train_mnist_accuracy_hidden
