@@ -1,37 +1,40 @@
-"""Each suite gives every exercise exactly its SPEC.md points, and every check is declared properly."""
-import ast
+"""Each suite gives every exercise exactly its handout points, and every check is declared properly."""
 from collections import defaultdict
 
 import pytest
 
 from autograder.assignment import BONUS, POINTS
+from autograder.checks import points
 from autograder.grading.runner import CHECKS_DIR
 
 
 def declared_checks(suite):
+    """(file, name, exercise, function, weight) of every check of ``suite``, read as text."""
     found = []
-    for path in sorted((CHECKS_DIR / suite).glob("test_*.py")):
-        tree = ast.parse(path.read_text())
-        for node in tree.body:
-            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
-                continue
-            marks = [d for d in node.decorator_list
-                     if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "check"]
-            assert len(marks) == 1, f"{path.name}::{node.name} needs exactly one @check(...)"
-            args = [ast.literal_eval(a) for a in marks[0].args]
-            kw = {k.arg: ast.literal_eval(k.value) for k in marks[0].keywords}
-            assert kw.get("en") and kw.get("zh"), f"{node.name}: a title in both languages"
-            found.append((path.name, node.name, *args))
+    for c in points.declared(suite):
+        assert c.keywords.get("en") and c.keywords.get("zh"), f"{c.name}: a title in both languages"
+        found.append((c.file, c.name, c.exercise, c.function, c.weight))
     return found
 
 
 @pytest.mark.parametrize("suite", ["public", "hidden"])
-def test_points_per_exercise_match_the_spec(suite):
-    totals = defaultdict(float)
-    for _, _, exercise, _function, points in declared_checks(suite):
-        assert points > 0
-        totals[exercise] += points
-    assert dict(totals) == {**POINTS, **BONUS}  # the bonus's checks exist in both suites (run where its data is)
+def test_points_per_exercise_match_the_handout(suite):
+    """The derived points of each exercise's checks add up to its points exactly (in hundredths),
+    the bonus's too (its checks exist in both suites and run where its data is)."""
+    shares = points.points(suite)
+    cents = defaultdict(int)
+    for file, name, exercise, _function, _weight in declared_checks(suite):
+        assert shares[file, name] > 0
+        cents[exercise] += round(shares[file, name] * 100)
+    assert {ex: c / 100 for ex, c in cents.items()} == {**POINTS, **BONUS}
+
+
+def test_points_are_shared_in_proportion_to_weights_and_add_up_exactly():
+    assert points.share(15, [2, 1.5, 1.5]) == [6.0, 4.5, 4.5]
+    sixteen = points.share(15, [1] * 16)
+    assert sum(round(p * 100) for p in sixteen) == 1500
+    assert sixteen == [0.94] * 12 + [0.93] * 4  # ties go to the check declared first
+    assert points.share(10, [1, 1, 1]) == [3.34, 3.33, 3.33]
 
 
 @pytest.mark.parametrize("suite", ["public", "hidden"])
@@ -42,19 +45,14 @@ def test_checks_live_in_the_module_of_their_exercise(suite):
 
 
 def in_process_checks():
-    """{(suite, exercise, check name): (points, what)} of every check marked ``in_process``."""
+    """{(suite, exercise, check name): (points, what)} of every check marked ``in_process``, with
+    its derived points."""
     found = {}
     for suite in ("public", "hidden"):
-        for path in sorted((CHECKS_DIR / suite).glob("test_*.py")):
-            for node in ast.parse(path.read_text()).body:
-                if not isinstance(node, ast.FunctionDef):
-                    continue
-                for mark in node.decorator_list:
-                    if isinstance(mark, ast.Call) and getattr(mark.func, "id", "") == "check":
-                        kw = {k.arg: ast.literal_eval(k.value) for k in mark.keywords}
-                        if kw.get("in_process"):
-                            exercise, _function, points = (ast.literal_eval(a) for a in mark.args)
-                            found[suite, exercise, node.name] = (float(points), kw["in_process"])
+        shares = points.points(suite)
+        for c in points.declared(suite):
+            if c.keywords.get("in_process"):
+                found[suite, c.exercise, c.name] = (shares[c.file, c.name], c.keywords["in_process"])
     return found
 
 

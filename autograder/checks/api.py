@@ -34,7 +34,10 @@ class CheckFailed(AssertionError):
 
 
 def check(exercise: str, function: str, points: float, *, en: str, zh: str, in_process: str | None = None):
-    """Declare a check: the exercise it grades, the function, points and title.
+    """Declare a check: the exercise it grades, the function, its weight and title.
+
+    ``points`` is a weight: the checks of an exercise share its points of the handout in
+    proportion to their weights (checks/points.py), so a new check needs no rebalancing.
 
     ``in_process`` marks a check that also rests on behaviour observable only inside the
     worker (an event the instruments recorded there, such as ``zero_grad`` before ``step``),

@@ -407,6 +407,7 @@ ENGINE_WORDS = ("autograder", "probes", "workermain")
 ENGINE_NAMES = frozenset({
     "protocol", "Worker", "CallRecorder", "ProbeModel", "PredictModel", "SentModel", "ProbeSGD", "ProbeStepLR",
     "ProbeLoader", "EVENTS", "_TAGS", "NO_EXCEPTION", "proto_in", "proto_out", "instruments", "resolve_handle",
+    "resolve_argument",
 })
 RECORD_ATTRS = frozenset({"seen", "EVENTS", "_TAGS", "moves", "_probe_ready", "proto_in", "proto_out", "instruments",
                           "handles", "handle"})

@@ -326,20 +326,29 @@ class Remote:
             raise AttributeError(name)
         return Remote(self._r_sub, [*self._r_target, name])
 
+    def __getitem__(self, key) -> "Remote":
+        """``loaders[0]``, ``history["loss"]``: an item of a container in the worker (an int or str key)."""
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise TypeError(f"a remote object is indexed with an int or a str, not {type(key).__name__}")
+        return Remote(self._r_sub, [*self._r_target, ["__item__", key]])
+
+    def __iter__(self):
+        raise TypeError("a remote object cannot be iterated in the grader: index it (obj[0]) or fetch it "
+                        "(sub.fetch(obj)) to get its value as data")
+
     def __call__(self, *args, **kwargs):
         return self._r_sub.call(self, *args, **kwargs)
 
     def __repr__(self) -> str:
-        return f"<remote {'.'.join(map(str, self._r_target))}>"
+        return f"<remote {self._r_label}>"
 
     @property
     def _r_label(self) -> str:
         kind, root, *path = self._r_target
-        if kind == "module":
-            return ".".join([root, *path])
-        if kind == "handle":
-            return ".".join(["<object>", *path])
-        return ".".join([root, *path])
+        text = "<object>" if kind == "handle" else str(root)
+        for step in path:
+            text += f"[{step[1]!r}]" if isinstance(step, list) else f".{step}"
+        return text
 
 
 # What the grader's own reference computations import late and slowly: torch loads its
@@ -506,7 +515,7 @@ class Submission:
     def call(self, target, *args, handle: bool = False, **kwargs):
         remote = target if isinstance(target, Remote) else self._parse(target)
         self._require_for(remote)
-        encoder = protocol.Encoder()
+        encoder = protocol.Encoder(refer=self._refer)
         header = {"op": "call", "target": self._wire_target(remote), "handle": handle,
                   "args": encoder.encode(list(args)), "kwargs": encoder.encode(dict(kwargs))}
         return self._request(header, encoder.tensors, label=remote._r_label)
@@ -515,6 +524,18 @@ class Submission:
         remote = target if isinstance(target, Remote) else self._parse(target)
         self._require_for(remote)
         return self._request({"op": "get", "target": self._wire_target(remote)}, label=remote._r_label)
+
+    def _refer(self, value):
+        """The target of a Remote passed as an argument (a model the student's function returned,
+        passed on to the next call); None for anything else."""
+        if not isinstance(value, Remote):
+            return None
+        if value._r_sub is not self:
+            raise protocol.ProtocolError("a remote object of another submission cannot be sent")
+        if value._r_target[0] == "probe":
+            raise protocol.ProtocolError("an instrument cannot be passed to student code")
+        self._require_for(value)
+        return self._wire_target(value)
 
     def _parse(self, dotted: str) -> Remote:
         module, *path = dotted.split(".")

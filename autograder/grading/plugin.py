@@ -4,12 +4,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from .. import settings
 from ..assignment import BONUSES
-from ..checks import api, source_rules
+from ..checks import api, points, source_rules
 from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
 from ..feedback.catalog import Msg
 from .results import CheckResult
@@ -220,8 +221,10 @@ class GraderPlugin:
             if marker is None:
                 raise pytest.UsageError(f"{item.nodeid} has no @check(...) marker")
             kw = marker.kwargs
+            suite_dir = Path(item.path).parent  # checks/public or checks/hidden
+            share = points.points(suite_dir.name, suite_dir.parent)[Path(item.path).name, item.name]
             self.results[item.nodeid] = CheckResult(
-                name=item.name, exercise=kw["exercise"], function=kw["function"], max_points=float(kw["points"]),
+                name=item.name, exercise=kw["exercise"], function=kw["function"], max_points=share,
                 title={"en": kw["en"], "zh": kw["zh"]}, hidden=self.hidden,
                 status="error", feedback=["check did not run"])
             self.order.append(item.nodeid)

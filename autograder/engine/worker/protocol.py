@@ -84,11 +84,14 @@ class Encoder:
     """Turns a value into (json tree, {name: tensor}).
 
     ``keep`` is called for any object that is not data and returns its handle id
-    (worker side); the grader passes None, so a non-data value there is an error.
+    (worker side). The grader passes ``refer`` instead: it maps an object of the worker that
+    the grader holds a reference to (a remote handle or module attribute, client.Remote) to
+    its target, sent as ``{"__target__": target}`` and resolved by the worker; any other
+    non-data value is an error there.
     """
 
-    def __init__(self, keep=None):
-        self.keep = keep
+    def __init__(self, keep=None, refer=None):
+        self.keep, self.refer = keep, refer
         self.tensors: dict = {}
 
     def encode(self, value, depth: int = 0):
@@ -121,6 +124,10 @@ class Encoder:
             return {"__device__": str(value)}
         if isinstance(value, torch.dtype):
             return {"__dtype__": str(value).replace("torch.", "")}
+        if self.refer is not None:
+            target = self.refer(value)
+            if target is not None:
+                return {"__target__": target}
         if self.keep is None:
             raise ProtocolError(f"cannot send a {type(value).__name__} to the worker")
         return {"__handle__": self.keep(value), "type": type(value).__qualname__, "repr": _short_repr(value)}
@@ -158,11 +165,14 @@ class Encoder:
 
 
 class Decoder:
-    """The inverse of Encoder. ``resolve`` maps a handle id to its object (worker
-    side); on the grader's side handles decode to Handle."""
+    """The inverse of Encoder. ``resolve`` maps a handle id to its object and ``resolve_target``
+    a target the grader sent (``{"__target__": ...}``) to its object (worker side); on the grader's
+    side handles decode to Handle, and a target is refused: only the grader names the worker's
+    objects."""
 
-    def __init__(self, tensors: dict, resolve=None, wrap_handle=None):
+    def __init__(self, tensors: dict, resolve=None, wrap_handle=None, resolve_target=None):
         self.tensors, self.resolve, self.wrap_handle = tensors, resolve, wrap_handle
+        self.resolve_target = resolve_target
 
     def decode(self, node):
         if isinstance(node, list):
@@ -185,6 +195,10 @@ class Decoder:
                 return self.resolve(node["__handle__"])
             h = Handle(node["__handle__"], node.get("type", ""), node.get("repr", ""))
             return self.wrap_handle(h) if self.wrap_handle else h
+        if "__target__" in node:
+            if self.resolve_target is None:
+                raise ProtocolError("a reply cannot name an object of the worker")
+            return self.resolve_target(node["__target__"])
         if "__path__" in node:
             from pathlib import Path
 

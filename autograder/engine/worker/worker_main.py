@@ -60,16 +60,26 @@ class Worker:
             path = [name, *path]
         else:
             raise LookupError(f"unknown target kind {kind!r}")
-        for name in path:
-            obj = getattr(obj, name)
+        for step in path:  # an attribute name, or ["__item__", key] for obj[key]
+            if isinstance(step, list) and len(step) == 2 and step[0] == "__item__":
+                obj = obj[step[1]]
+            else:
+                obj = getattr(obj, step)
         return obj
+
+    def resolve_argument(self, target):
+        """An argument the grader named by reference: one of the worker's objects (a module's
+        attribute, or a handle it holds, with a path), never an instrument."""
+        if not isinstance(target, list) or not target or target[0] not in ("module", "handle"):
+            raise LookupError("an argument may name a module attribute or a handle only")
+        return self.resolve(target)
 
     # requests ---------------------------------------------------------
     def handle(self, header, tensors):
         import torch
 
         op = header.get("op")
-        decoder = self.protocol.Decoder(tensors, resolve=self.resolve_handle)
+        decoder = self.protocol.Decoder(tensors, resolve=self.resolve_handle, resolve_target=self.resolve_argument)
         if op == "ping":
             return None
         if op == "import":
