@@ -57,6 +57,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Next: fix the first line above ({func} in {path}), then run {command} again.",
         "zh": "下一步：先修正上面第一行指出的问题（{path} 中的 {func}），然后再次运行 {command}。",
     },
+    "total.only": {"en": "({names} only)", "zh": "（仅 {names}）"},
+    "curve.saved": {
+        "en": "picture of your curve beside a correct run's: {path}",
+        "zh": "你的曲线与正确结果的对比图：{path}",
+    },
+    "curve.yours": {"en": "your code", "zh": "你的代码"},
+    "curve.correct": {"en": "correct run", "zh": "正确结果"},
     "intake.ignored": {
         "en": "{name} was not graded: only the exNN_*.py files of the assignment are.",
         "zh": "{name} 没有被评分：只评作业规定的 exNN_*.py 文件。",

@@ -46,6 +46,14 @@ class Report:
     suite: str
     notes: list = field(default_factory=list)  # Msg: files ignored or rejected at intake
     seconds: float = 0.0
+    exercises: tuple | None = None  # only these exercises were graded (./grade.sh ex04); None: all
+
+    @property
+    def max_score(self) -> float:
+        """The handout's maximum (the bonus aside), or the graded exercises' when only some were."""
+        if not self.exercises:
+            return MAX_SCORE
+        return sum(POINTS.get(ex, 0) for ex in self.exercises)
 
     @property
     def base_score(self) -> float:
@@ -62,7 +70,7 @@ class Report:
     def by_exercise(self) -> dict[str, tuple[float, float]]:
         """{exercise: (points, max_points)}; max follows the handout, bonus only when graded."""
         out = {}
-        for ex in EXERCISES:
+        for ex in self.exercises or EXERCISES:
             mine = [r for r in self.results if r.exercise == ex]
             if ex in BONUS and not mine:
                 continue
@@ -91,7 +99,8 @@ class Report:
         notes, feedback = self.texts(lang)
         return {
             "score": self.score,
-            "max_score": MAX_SCORE,
+            "max_score": self.max_score,
+            "only": list(self.exercises or []),  # the exercises graded alone; [] when all were
             "bonus": self.bonus,
             "isolation": self.isolation,
             "suite": self.suite,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from ..assignment import BONUS, MAX_SCORE, MODULES
+from ..assignment import BONUS, MODULES
 from ..feedback.catalog import Msg, clean, render
 
 HEAD = {
@@ -38,8 +38,10 @@ def _render(report, lang: str, folder: str = "exercises", command: str = "./grad
         bar = _bar(score, maximum)
         suffix = f"  ({h[3]})" if ex in BONUS else ""
         lines.append(f"{ex:<10} {_num(score):>4}/{_num(maximum):<3} {bar} {passed}/{len(mine)}{suffix}")
-    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}"
-                 + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
+    only = getattr(report, "exercises", None)
+    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{_num(report.max_score)}"
+                 + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else "")
+                 + (" " + render(Msg("total.only", names=", ".join(only)), lang) if only else ""))
     for n in notes:
         lines.append("  * " + _indent(n))
     failures = [r for r in report.results if r.status != "passed"]
