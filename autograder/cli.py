@@ -56,6 +56,11 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
             spare.discard()
         print(f"grade.sh: {exc}", file=sys.stderr)
         return 2
+    folder_of_curves = curves_folder(args, self_check)
+    if folder_of_curves is not None:
+        from .reports.curves import write_curves
+
+        write_curves(report, folder_of_curves, lang)
     if args.json:
         write_json(Path(args.json), report.to_json(lang))
     if args.gradescope:
@@ -63,6 +68,17 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     shown = os.path.relpath(folder) if self_check else str(Path(args.path) / folder.relative_to(args.path))
     print(render_report(report, lang, folder=shown, command=again(args, lang, self_check)))
     return 0
+
+
+def curves_folder(args, self_check: bool) -> Path | None:
+    """Where the pictures of failing training checks go (reports/curves.py): beside the JSON report
+    (report.json: report_curves/), else, for the self-check, feedback/ beside grade.sh; none for
+    the hidden checks, which show no expected values."""
+    if args.hidden:
+        return None
+    if args.json:
+        return Path(args.json).parent / f"{Path(args.json).stem}_curves"
+    return ROOT / "feedback" if self_check else None
 
 
 def again(args, lang: str, self_check: bool = False) -> str:

@@ -243,12 +243,17 @@ class GraderPlugin:
     def pytest_runtest_call(self, item):
         clock = GraderClock(self.submission, grader_seconds())
         self.submission.clock = clock
+        api.CURVES.clear()
         clock.start()
         try:
             yield
         finally:
             clock.stop()
             self.submission.clock = None
+            result = self.results.get(item.nodeid)
+            if result is not None and not self.hidden:
+                result.curves = list(api.CURVES)
+            api.CURVES.clear()
 
     # outcomes --------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

@@ -24,6 +24,8 @@ class CheckResult:
     feedback: list = field(default_factory=list)  # Msg or str, rendered per language
     hidden: bool = False
     seconds: float = 0.0  # wall time of the check, setup to teardown
+    curves: list = field(default_factory=list)  # what checks.api.curve attached (public checks only)
+    curve_files: list = field(default_factory=list)  # their pictures, once reports/curves.py drew them
 
     @property
     def points(self) -> float:
@@ -119,6 +121,7 @@ class Report:
                     "status": r.status,
                     "feedback": text,
                     "seconds": round(r.seconds, 3),
+                    "curves": list(r.curve_files),
                 }
                 for r, text in zip(self.results, feedback)
             ],

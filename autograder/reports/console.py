@@ -1,6 +1,7 @@
 """What a student sees in the terminal: one row per exercise, the total, one line per failure."""
 from __future__ import annotations
 
+import os
 from pathlib import PurePath
 
 from ..assignment import BONUS, MODULES
@@ -65,11 +66,19 @@ def _render(report, lang: str, folder: str = "exercises", command: str = "./grad
             continue
         title = r.title.get(lang) or r.title["en"]
         lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {_indent(text_of[id(r)])}")
+        for picture in r.curve_files:
+            lines.append("      " + render(Msg("curve.saved", path=_shown(picture)), lang))
     for ex, names in unwritten.items():
         lines.append(f"  [ ] {ex} " + h[7].format(names=", ".join(names)))
     lines.append(_next_step(failures, unwritten, lang, folder, command))
     lines.append(f"({h[5]}: {report.isolation})")
     return "\n".join(lines)
+
+
+def _shown(path: str) -> str:
+    """A file as the student would type it: relative to where they are when it lies below, else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _indent(text: str) -> str:
