@@ -161,3 +161,52 @@ def test_check_in_a_kernel_shows_the_same_score_as_grade_sh(in_kernel, public):
     from matplotlib.image import imread
 
     assert imread(io.BytesIO(base64.b64decode(images[0])), format="png").shape[0] > 100
+
+
+def test_only_the_check_files_of_the_exercises_named_are_collected():
+    from autograder.grading.runner import check_paths
+
+    assert [p.name for p in check_paths("public", ("ex04", "ex06"))] == ["test_ex04_training.py",
+                                                                         "test_ex06_experiments.py"]
+    assert [p.name for p in check_paths("hidden", ("mnist",))] == ["test_ex08_capstone.py"]  # the bonus lives there
+    assert check_paths("public", None) == [ROOT / "autograder" / "checks" / "public"]
+
+
+def test_curves_are_kept_only_by_public_checks_and_go_beside_the_report():
+    import argparse
+
+    from autograder.checks import api
+
+    saved = dict(api.SETTINGS)
+    try:
+        api.CURVES.clear()
+        api.SETTINGS["reveal_expected"] = False  # a hidden check
+        api.curve("t", {"train_loss": [1.0]}, {"train_loss": [0.5]})
+        assert api.CURVES == []
+        api.SETTINGS["reveal_expected"] = True
+        api.curve("t", {"train_loss": [1, "x", float("inf"), None], "lr": 3}, {"train_loss": [0.5, 0.4]})
+        (kept,) = api.CURVES
+        assert kept["reference"] == {"train_loss": [0.5, 0.4]}
+        assert kept["student"]["lr"] == [] and kept["student"]["train_loss"][0] == 1.0
+        assert all(np.isnan(v) for v in kept["student"]["train_loss"][1:])  # what is not a number is a gap
+    finally:
+        api.CURVES.clear()
+        api.SETTINGS.update(saved)
+    args = argparse.Namespace(hidden=False, json="out/report.json")
+    assert cli.curves_folder(args, self_check=False) == Path("out/report_curves")
+    args.json = None
+    assert cli.curves_folder(args, self_check=True) == ROOT / "feedback"
+    assert cli.curves_folder(args, self_check=False) is None
+    args.hidden = True
+    assert cli.curves_folder(args, self_check=True) is None
+
+
+def test_the_self_check_of_one_exercise_in_chinese():
+    """./grade.sh ex04 --lang zh on the stubs of exercises/: ex04 alone, the total over it, the same next."""
+    done = run_grade("ex04", "--lang", "zh", timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["ex04", "总分"]
+    assert re.fullmatch(r"总分\s+0/15 （仅 ex04）", lines[2]), lines[2]
+    assert "./grade.sh --lang zh ex04" in done.stdout
+    assert not (ROOT / "feedback").is_dir() or not list((ROOT / "feedback").glob("*.png"))  # nothing ran to draw
