@@ -173,7 +173,8 @@ INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework.")
+    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework. "
+                                "./grade.sh ex04 [ex05 ...] checks only those exercises.")
     p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
     p.add_argument("--only", nargs="+", metavar="EXERCISE", help=argparse.SUPPRESS)  # ./grade.sh ex04 ex05
     sub = p.add_subparsers(dest="command")

@@ -58,7 +58,11 @@ def check(*exercises: str, folder: str | os.PathLike | None = None, lang: str | 
     where = Path(folder) if folder is not None else Path.cwd()
     with tempfile.TemporaryDirectory(prefix="dlgrader-check-") as scratch:
         report_path = Path(scratch) / "report.json"
-        code, text = _run_grader(where, names, lang, report_path)
+        try:
+            code, text = _run_grader(where, names, lang, report_path)
+        except KeyboardInterrupt:
+            _show_text(render(Msg("notebook.stopped"), lang))
+            return None
         if code != 0 or not report_path.is_file():
             _show_text(text.strip() or render(Msg("notebook.failed", code=code), lang))
             return None
@@ -87,22 +91,25 @@ def _run_grader(folder: Path, exercises, lang: str, report: Path) -> tuple[int, 
                             text=True, encoding="utf-8", errors="replace", start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=TIMEOUT)
-    except BaseException:  # the kernel interrupted (Ctrl-C, the stop button) or the time ran out
+    except BaseException:  # the kernel interrupted (the stop button, Ctrl-C) or the time ran out
         _end(proc)
         raise
     return proc.returncode, out
 
 
 def _end(proc: subprocess.Popen) -> None:
-    """End the grader and everything it started (its own session), then reap it."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, PermissionError):
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    """End the grader as Ctrl-C in a terminal would (SIGINT to its process group: it stops its worker
+    and cleans up), and, if it is still there after 10 s, kill the group; then reap it."""
+    for sig, wait in ((signal.SIGINT, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def to_html(report: dict, lang: str = "en", pictures: dict | None = None) -> str:

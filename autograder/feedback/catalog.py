@@ -66,6 +66,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the grader ended without a report (exit status {code}); run ./grade.sh in a terminal to see why.",
         "zh": "评分程序没有生成报告就结束了（退出状态 {code}）；请在终端中运行 ./grade.sh 查看原因。",
     },
+    "notebook.stopped": {"en": "check stopped: nothing was graded.", "zh": "检查已停止：没有评分。"},
     "curve.yours": {"en": "your code", "zh": "你的代码"},
     "curve.correct": {"en": "correct run", "zh": "正确结果"},
     "intake.ignored": {
