@@ -71,7 +71,7 @@ def check(*exercises: str, folder: str | os.PathLike | None = None, lang: str | 
         if _in_ipython():
             from IPython.display import HTML, display
 
-            display(HTML(to_html(report, lang, pictures)))
+            display(HTML(to_html(report, lang, pictures, next_line=_next_line(text, lang))))
         else:
             print(text.rstrip())
     return report
@@ -112,10 +112,16 @@ def _end(proc: subprocess.Popen) -> None:
             continue
 
 
-def to_html(report: dict, lang: str = "en", pictures: dict | None = None) -> str:
+def _next_line(text: str, lang: str) -> str:
+    """The console's closing "Next: ..." line (catalog next_step.*), or ''."""
+    start = render(Msg("next_step.fix", func="", path="", command=""), lang).split(":")[0].split("：")[0]
+    return next((line for line in text.splitlines() if line.startswith(start)), "")
+
+
+def to_html(report: dict, lang: str = "en", pictures: dict | None = None, next_line: str = "") -> str:
     """The JSON report as HTML: one row per exercise, the total (over the exercises graded), one
     item per failing check with its feedback and hint, and the pictures of its curves
-    (``pictures``: file -> data URI)."""
+    (``pictures``: file -> data URI); then ``next_line``, the console's "Next: ..." line."""
     h = HEAD.get(lang, HEAD["en"])
     pictures = pictures or {}
     e = html.escape
@@ -151,6 +157,8 @@ def to_html(report: dict, lang: str = "en", pictures: dict | None = None) -> str
                                  'style="max-width: 100%">')
             parts.append("</li>")
         parts.append("</ul>")
+    if next_line:
+        parts.append(f"<p>{e(next_line)}</p>")
     parts.append("</div>")
     return "\n".join(parts)
 

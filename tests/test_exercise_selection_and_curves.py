@@ -155,6 +155,7 @@ def test_check_in_a_kernel_shows_the_same_score_as_grade_sh(in_kernel, public):
     for t in report["tests"]:
         if t["status"] != "passed":
             assert t["title"] in html.replace("&#x27;", "'")
+    assert "<p>Next: fix the first line above (train_one_epoch in " in html
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(images) == sum(len(t["curves"]) for t in report["tests"]) >= 1
     assert all(base64.b64decode(data).startswith(PNG_SIGNATURE) for data in images)
