@@ -61,3 +61,20 @@ RELEASE_LEFT_OUT = ("__pycache__", "*.pyc", "hidden", "audit*", "MNIST", "stubs.
 GRADESCOPE_FOLDERS = ["autograder", "data"]
 GRADESCOPE_FILES = ["grade.sh", "requirements.txt"]
 GRADESCOPE_LEFT_OUT = ("__pycache__", "MNIST")
+
+
+CHECK_FILES = {**{ex: ex for ex in MODULES}, "mnist": "ex08"}  # the exNN of test_exNN_*.py that holds its checks
+
+
+def select_exercises(names) -> tuple[str, ...] | None:
+    """The exercises named (``ex04``, ``ex4``, ``4`` or ``mnist``), in the handout's order, or None when
+    none are named (all of them). An unknown name raises ValueError listing the valid ones."""
+    chosen = set()
+    for name in names or ():
+        text = str(name).strip().lower()
+        digits = text[2:] if text.startswith("ex") else text
+        key = f"ex{int(digits):02d}" if digits.isdigit() else text
+        if key not in EXERCISES:
+            raise ValueError(f"there is no exercise {name!r}; the exercises are {', '.join(EXERCISES)}")
+        chosen.add(key)
+    return tuple(ex for ex in EXERCISES if ex in chosen) or None

@@ -1,7 +1,8 @@
 """The command line behind ./grade.sh.
 
     ./grade.sh                      self-check: grade exercises/ with the public checks
-    ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh]
+    ./grade.sh ex04 [ex05 ...]      self-check of these exercises only
+    ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh] [--only ex04 ...]
     ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...]
                     [--similarity] [--max-students N]
     ./grade.sh similarity INPUT --out DIR [--threshold X] [--against PAST ...]
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -29,6 +31,7 @@ KEEPER = "--keeper"  # the first argument of the process warm.leave_keeper() sta
 
 def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     """``spare``: a worker started ahead of this run (a keeper's, see engine/warm.py)."""
+    from .assignment import select_exercises
     from .engine.intake import IntakeError, locate
     from .engine.sandbox import remove_abandoned_folders
     from .feedback import language
@@ -40,13 +43,26 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     lang = language(args.lang)
     remove_abandoned_folders()
     try:
+        only = select_exercises(args.only)
+    except ValueError as exc:
+        if spare is not None:
+            spare.discard()
+        print(f"grade.sh: {exc}. Name them as in ./grade.sh ex04 ex05.", file=sys.stderr)
+        return 2
+    try:
         folder = locate(Path(args.path))
-        report = grade(folder, suite="hidden" if args.hidden else "public", select=args.select, spare=spare)
+        report = grade(folder, suite="hidden" if args.hidden else "public", select=args.select, spare=spare,
+                       exercises=only)
     except (IntakeError, FileNotFoundError) as exc:
         if spare is not None:
             spare.discard()
         print(f"grade.sh: {exc}", file=sys.stderr)
         return 2
+    folder_of_curves = curves_folder(args, self_check)
+    if folder_of_curves is not None:
+        from .reports.curves import write_curves
+
+        write_curves(report, folder_of_curves, lang)
     if args.json:
         write_json(Path(args.json), report.to_json(lang))
     if args.gradescope:
@@ -56,13 +72,41 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     return 0
 
 
+def curves_folder(args, self_check: bool) -> Path | None:
+    """Where the pictures of failing training checks go (reports/curves.py): beside the JSON report
+    (report.json: report_curves/), else, for the self-check, feedback/ beside grade.sh; none for
+    the hidden checks, which show no expected values."""
+    if args.hidden:
+        return None
+    if args.json:
+        return Path(args.json).parent / f"{Path(args.json).stem}_curves"
+    return ROOT / "feedback" if self_check else None
+
+
 def again(args, lang: str, self_check: bool = False) -> str:
     """The command that grades the same folder the same way again, as the report's last line says it."""
     words = ["./grade.sh", *(["--lang", "zh"] if lang == "zh" else [])]
-    if not self_check:
-        words += ["grade", args.path, *(["--hidden"] if args.hidden else []),
-                  *(["-k", args.select] if args.select else [])]
+    if self_check:
+        return shlex.join(words + list(args.only or []))
+    words += ["grade", args.path, *(["--hidden"] if args.hidden else []),
+              *(["-k", args.select] if args.select else []), *(["--only", *args.only] if args.only else [])]
     return shlex.join(words)
+
+
+EXERCISE_WORD = re.compile(r"(?i)ex\d+|mnist")
+
+
+def exercise_words(argv: list[str]) -> list[str]:
+    """``./grade.sh ex04 ex05 [--lang zh]``, the self-check of those exercises, read as
+    ``--only ex04 ex05 [--lang zh]``; any other command line as it is."""
+    names = [w for w in argv if EXERCISE_WORD.fullmatch(w)]
+    if not names or "--only" in argv or any(w in parser_commands() for w in argv):
+        return argv
+    return ["--only", *names, *(w for w in argv if w not in names)]
+
+
+def parser_commands() -> set[str]:
+    return {"grade", "bulk", *INSTRUCTOR_COMMANDS}
 
 
 def cmd_stubs(args) -> int:
@@ -131,9 +175,11 @@ INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework.",
+    p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework. "
+                                "./grade.sh ex04 [ex05 ...] checks only those exercises.",
                                 epilog=settings.help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
+    p.add_argument("--only", nargs="+", metavar="EXERCISE", help=argparse.SUPPRESS)  # ./grade.sh ex04 ex05
     sub = p.add_subparsers(dest="command")
 
     g = sub.add_parser("grade", help="grade one submission folder")
@@ -143,6 +189,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json here")
     g.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS, help="as the --lang before grade")
     g.add_argument("-k", dest="select", metavar="EXPR", help="only checks whose name matches (pytest -k)")
+    g.add_argument("--only", nargs="+", metavar="EXERCISE",
+                   help="only these exercises' checks (ex04 ex05 ...); the total is over them")
     g.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("stubs", help="generate exercises/ from solutions/")
@@ -221,7 +269,7 @@ def run() -> None:
     (about a second the student would wait for)."""
     from .engine import warm
 
-    argv = sys.argv[1:]
+    argv = exercise_words(sys.argv[1:])
     refuse_bad_settings()
     if argv[:1] == [KEEPER]:  # started by warm.leave_keeper(): wait for the next run and grade it
         warm.keep(float(argv[1]) * 60, prepare=_prepare_keeper, run=_keeper_run)
@@ -252,7 +300,7 @@ def _prepare_keeper():
 
 def _keeper_run(argv: list[str], spare) -> int:
     """The one run a keeper serves: ``grade`` (or the self-check) only, with its spare worker."""
-    if parser().parse_args(argv).command not in (None, "grade"):
+    if parser().parse_args(exercise_words(argv)).command not in (None, "grade"):
         spare.discard()
         return 2  # a keeper grades, nothing else
     return main(argv, spare=spare)
@@ -270,10 +318,11 @@ def refuse_bad_settings() -> None:
 def main(argv: list[str] | None = None, spare=None) -> int:
     """``spare``: a worker started ahead of a ``grade`` run (a keeper's)."""
     refuse_bad_settings()
-    args = parser().parse_args(argv)
+    args = parser().parse_args(exercise_words(sys.argv[1:] if argv is None else argv))
     self_check = args.command is None
     if self_check:  # the student's self-check
-        args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else [])])
+        args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else []),
+                                    *(["--only", *args.only] if args.only else [])])
     try:
         if args.command == "grade":
             return cmd_grade(args, spare=spare, self_check=self_check)

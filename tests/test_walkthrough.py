@@ -139,3 +139,22 @@ def test_walkthrough_shows_real_png_figures(executed):
 def test_walkthrough_leaves_no_files_in_the_repository(executed):
     _, _, added = executed
     assert added == []
+
+
+def test_walkthrough_checks_ex04_with_the_grader(executed):
+    """The notebook's check("ex04") cell shows the grader's table for ex04 alone: full marks for solutions/."""
+    nb, _, _ = executed
+    shown = [output["data"]["text/html"] for cell in nb.cells if cell.cell_type == "code"
+             for output in cell.outputs if "text/html" in output.get("data", {})]
+    reports = [html for html in shown if 'class="dlgrader-check"' in html]
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "check(" in c.source)
+    timing = cell.metadata.get("execution", {})
+    if "shell.execute_reply" in timing:
+        from datetime import datetime
+
+        took = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00")) - \
+            datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+        print(f"the check cell ran in {took.total_seconds():.1f} s")
+    assert len(reports) == 1, shown
+    assert 'data-score="15" data-max-score="15"' in reports[0]
+    assert ">15/15 (ex04 only)<" in reports[0]

@@ -22,6 +22,36 @@ SUBMISSION = pytest.StashKey()  # the Submission under grading, for the fixtures
 
 # Hidden checks do not show their expected values; the runner sets this.
 SETTINGS = {"reveal_expected": True}
+CURVES: list = []  # the running check's curves (see curve); the plugin moves them to its CheckResult
+CURVE_POINTS = 1000  # values kept of one series
+
+
+def curve(title: str, student: dict, reference: dict) -> None:
+    """Attach a picture to this check, drawn if it fails (reports/curves.py): ``student`` and
+    ``reference`` map a series name (``"train_loss"``) to its values, one per epoch; the reference
+    values are the grader's own (reference/exNN.py), never the worker's. Public checks only: in a
+    hidden check this does nothing, since its feedback shows no expected values. Values that are
+    not numbers are drawn as gaps; call it before the comparison that may fail."""
+    if SETTINGS["reveal_expected"]:
+        CURVES.append({"title": str(title)[:200], "student": _series(student), "reference": _series(reference)})
+
+
+def _series(values) -> dict:
+    out = {}
+    for name, seq in (values.items() if isinstance(values, dict) else ()):
+        try:
+            out[str(name)[:60]] = [_number(v) for v in list(seq)[:CURVE_POINTS]]
+        except TypeError:
+            out[str(name)[:60]] = []
+    return out
+
+
+def _number(value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
 
 
 class CheckFailed(AssertionError):

@@ -58,6 +58,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Next: fix the first line above ({func} in {path}), then run {command} again.",
         "zh": "下一步：先修正上面第一行指出的问题（{path} 中的 {func}），然后再次运行 {command}。",
     },
+    "total.only": {"en": "({names} only)", "zh": "（仅 {names}）"},
+    "curve.saved": {
+        "en": "picture of your curve beside a correct run's: {path}",
+        "zh": "你的曲线与正确结果的对比图：{path}",
+    },
+    "notebook.failed": {
+        "en": "the grader ended without a report (exit status {code}); run ./grade.sh in a terminal to see why.",
+        "zh": "评分程序没有生成报告就结束了（退出状态 {code}）；请在终端中运行 ./grade.sh 查看原因。",
+    },
+    "notebook.stopped": {"en": "check stopped: nothing was graded.", "zh": "检查已停止：没有评分。"},
+    "curve.yours": {"en": "your code", "zh": "你的代码"},
+    "curve.correct": {"en": "correct run", "zh": "正确结果"},
     "intake.ignored": {
         "en": "{name} was not graded: only the exNN_*.py files of the assignment are.",
         "zh": "{name} 没有被评分：只评作业规定的 exNN_*.py 文件。",

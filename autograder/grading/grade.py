@@ -5,6 +5,7 @@ import contextlib
 import time
 from pathlib import Path
 
+from ..assignment import select_exercises
 from ..engine import sandbox
 from ..engine.client import Spare, Submission
 from ..engine.intake import Intake, collect
@@ -16,9 +17,12 @@ DATA_DIR = ROOT / "data"
 
 def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | None = None,
           data_dir: Path = DATA_DIR, isolation: str | None = None, select: str | None = None,
-          spare=None) -> Report:
+          spare=None, exercises=None) -> Report:
     """Intake, a worker started at once (its start-up overlaps ours) or a spare one that is
-    already started (bulk grading), the checks."""
+    already started (bulk grading), the checks. ``exercises``: names of exercises (``["ex04"]``)
+    whose checks alone run, the total then being over them (assignment.select_exercises; an
+    unknown name raises ValueError before anything starts)."""
+    exercises = select_exercises(exercises)
     t0 = time.monotonic()
     intake = path if isinstance(path, Intake) else collect(Path(path))
     sub = Submission(intake.files, data_dir, limits, isolation=isolation, broken=intake.broken, spare=spare)
@@ -28,10 +32,10 @@ def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | N
         from .runner import run_checks
 
         with grader_threads(sub.limits.threads):
-            results = run_checks(sub, suite, select)
+            results = run_checks(sub, suite, select, exercises)
     finally:
         sub.close()
-    return Report(results=results, isolation=sub.isolation, suite=suite, notes=intake.notes,
+    return Report(results=results, isolation=sub.isolation, suite=suite, notes=intake.notes, exercises=exercises,
                   seconds=time.monotonic() - t0)
 
 

@@ -24,6 +24,8 @@ class CheckResult:
     feedback: list = field(default_factory=list)  # Msg or str, rendered per language
     hidden: bool = False
     seconds: float = 0.0  # wall time of the check, setup to teardown
+    curves: list = field(default_factory=list)  # what checks.api.curve attached (public checks only)
+    curve_files: list = field(default_factory=list)  # their pictures, once reports/curves.py drew them
 
     @property
     def points(self) -> float:
@@ -46,6 +48,14 @@ class Report:
     suite: str
     notes: list = field(default_factory=list)  # Msg: files ignored or rejected at intake
     seconds: float = 0.0
+    exercises: tuple | None = None  # only these exercises were graded (./grade.sh ex04); None: all
+
+    @property
+    def max_score(self) -> float:
+        """The handout's maximum (the bonus aside), or the graded exercises' when only some were."""
+        if not self.exercises:
+            return MAX_SCORE
+        return sum(POINTS.get(ex, 0) for ex in self.exercises)
 
     @property
     def base_score(self) -> float:
@@ -62,7 +72,7 @@ class Report:
     def by_exercise(self) -> dict[str, tuple[float, float]]:
         """{exercise: (points, max_points)}; max follows the handout, bonus only when graded."""
         out = {}
-        for ex in EXERCISES:
+        for ex in self.exercises or EXERCISES:
             mine = [r for r in self.results if r.exercise == ex]
             if ex in BONUS and not mine:
                 continue
@@ -91,7 +101,8 @@ class Report:
         notes, feedback = self.texts(lang)
         return {
             "score": self.score,
-            "max_score": MAX_SCORE,
+            "max_score": self.max_score,
+            "only": list(self.exercises or []),  # the exercises graded alone; [] when all were
             "bonus": self.bonus,
             "isolation": self.isolation,
             "suite": self.suite,
@@ -110,6 +121,7 @@ class Report:
                     "status": r.status,
                     "feedback": text,
                     "seconds": round(r.seconds, 3),
+                    "curves": list(r.curve_files),
                 }
                 for r, text in zip(self.results, feedback)
             ],

@@ -12,6 +12,8 @@ import io
 import os
 from pathlib import Path
 
+from ..assignment import CHECK_FILES
+
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 SUITES = {"public": [CHECKS_DIR / "public"], "hidden": [CHECKS_DIR / "hidden"]}
 
@@ -29,8 +31,18 @@ def pytest_args(paths: list[Path], select: str | None = None) -> list[str]:
     return args
 
 
-def run_checks(submission, suite: str, select: str | None = None):
-    """Run one suite against a Submission; returns the CheckResults in order."""
+def check_paths(suite: str, exercises=None) -> list[Path]:
+    """The suite's folders, or only the check files of ``exercises`` (assignment.select_exercises);
+    the checks of other exercises in those files are left out by the plugin."""
+    if not exercises:
+        return SUITES[suite]
+    wanted = {CHECK_FILES[ex] for ex in exercises}
+    return [f for folder in SUITES[suite] for f in sorted(folder.glob("test_ex*_*.py")) if f.name[5:9] in wanted]
+
+
+def run_checks(submission, suite: str, select: str | None = None, exercises=None):
+    """Run one suite against a Submission; returns the CheckResults in order. ``exercises``: only
+    the checks of these (None: all); the submission's other modules are still there to import."""
     missing = [p for p in SUITES[suite] if not p.is_dir()]
     if missing:
         raise FileNotFoundError(f"the {suite} checks are not in this copy ({missing[0]}); "
@@ -42,10 +54,10 @@ def run_checks(submission, suite: str, select: str | None = None):
 
     from .plugin import GraderPlugin
 
-    plugin = GraderPlugin(submission, hidden=(suite == "hidden"))
+    plugin = GraderPlugin(submission, hidden=(suite == "hidden"), exercises=exercises)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = pytest.main(pytest_args(SUITES[suite], select), plugins=[plugin])
+        code = pytest.main(pytest_args(check_paths(suite, exercises), select), plugins=[plugin])
     if code not in (0, 1) or not plugin.results:
         raise RuntimeError(f"the checks could not be collected (pytest exit {code}):\n{out.getvalue()[-3000:]}")
     return plugin.ordered_results()

@@ -1,9 +1,10 @@
 """What a student sees in the terminal: one row per exercise, the total, one line per failure."""
 from __future__ import annotations
 
+import os
 from pathlib import PurePath
 
-from ..assignment import BONUS, MAX_SCORE, MODULES
+from ..assignment import BONUS, MODULES
 from ..feedback.catalog import Msg, clean, render
 
 HEAD = {
@@ -38,8 +39,10 @@ def _render(report, lang: str, folder: str = "exercises", command: str = "./grad
         bar = _bar(score, maximum)
         suffix = f"  ({h[3]})" if ex in BONUS else ""
         lines.append(f"{ex:<10} {_num(score):>4}/{_num(maximum):<3} {bar} {passed}/{len(mine)}{suffix}")
-    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{MAX_SCORE}"
-                 + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else ""))
+    only = getattr(report, "exercises", None)
+    lines.append(f"{h[2]:<10} {_num(report.base_score):>4}/{_num(report.max_score)}"
+                 + (f"  + {h[3]} {_num(report.bonus)}" if report.bonus else "")
+                 + (" " + render(Msg("total.only", names=", ".join(only)), lang) if only else ""))
     for n in notes:
         lines.append("  * " + _indent(n))
     failures = [r for r in report.results if r.status != "passed"]
@@ -63,11 +66,19 @@ def _render(report, lang: str, folder: str = "exercises", command: str = "./grad
             continue
         title = r.title.get(lang) or r.title["en"]
         lines.append(f"  [{MARK[r.status]}] {r.exercise} {r.function} - {title}: {_indent(text_of[id(r)])}")
+        for picture in r.curve_files:
+            lines.append("      " + render(Msg("curve.saved", path=_shown(picture)), lang))
     for ex, names in unwritten.items():
         lines.append(f"  [ ] {ex} " + h[7].format(names=", ".join(names)))
     lines.append(_next_step(failures, unwritten, lang, folder, command))
     lines.append(f"({h[5]}: {report.isolation})")
     return "\n".join(lines)
+
+
+def _shown(path: str) -> str:
+    """A file as the student would type it: relative to where they are when it lies below, else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _indent(text: str) -> str:

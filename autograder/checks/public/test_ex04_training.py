@@ -15,7 +15,7 @@ from ...engine.client import StudentError
 from ...feedback.catalog import Msg
 from .. import plot_structure_ex04 as plots
 from .. import tensorboard_reader
-from ..api import as_float, check, compare, expect, expect_close, expect_length, expect_number, fail, run_probe
+from ..api import as_float, check, compare, curve, expect, expect_close, expect_length, expect_number, fail, run_probe
 from ..reference import ex04 as ref
 
 MODULE = "ex04_training"
@@ -230,6 +230,7 @@ def test_train_one_epoch_loss_decreases(sub):
     out, state, data = epoch_probe(sub, 3, 32, 8, 0.2, epochs=4)
     want = ref.epoch(state, data, 0.2, epochs=4)
     losses = [expect_float(v, "hint.ex04_return_float", "train_one_epoch(...)") for v in out["results"]]
+    curve("train_one_epoch(...), 4 epochs", {"train_loss": losses}, {"train_loss": want["losses"]})
     expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4), "after 4 epochs")
     problem = compare(torch.tensor(losses, dtype=torch.float64), torch.tensor(want["losses"], dtype=torch.float64),
                       atol=1e-5, rtol=1e-4)
@@ -258,6 +259,8 @@ def test_evaluate_returns_loss_and_accuracy(sub):
 def test_fit_history_keys_and_lengths(sub):
     run = FitRun(seed=5, n=32, batch_size=8, lr=0.1, val_n=16, epochs=3, scheduler=True)
     _, history = run.run(sub)
+    curve("fit(...), 3 epochs with a scheduler", {k: history[k] for k in HISTORY_KEYS},
+          {k: run.expected[k] for k in HISTORY_KEYS})
     expect_lrs(history, run.expected["lr"])
     expect_history(sub, history, run.expected, scheduled=True)
 

@@ -16,7 +16,19 @@ from ...engine.client import StudentError
 from ...engine.worker import probes_ex06_08 as px
 from ...feedback.catalog import Msg
 from .. import svg_plot
-from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_length, fail, hinted, run_probe
+from ..api import (
+    as_float,
+    check,
+    compare,
+    curve,
+    expect,
+    expect_close,
+    expect_equal,
+    expect_length,
+    fail,
+    hinted,
+    run_probe,
+)
 from ..reference import ex06 as rx
 from ..reference.memo import remembered
 
@@ -164,6 +176,7 @@ def check_scheduler(sub, name, base_lr, epochs, kw=None):
                       atol=1e-9, rtol=1e-6) is None:
         hint = "hint.ex06_scheduler_kw"
     call = f"make_scheduler({name!r}, optimizer" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
+    curve(call, {"lr": out["trace"]}, {"lr": expected.tolist()})
     expect_close(got, expected, hint=hint, name=f"{call}: lr at the start of each of {epochs} epochs",
                  atol=1e-9, rtol=1e-6)
 
@@ -204,6 +217,7 @@ def check_lr_trace(ex06, name, base_lr, epochs, kw=None, default_args=False):
                hint="hint.ex06_lr_trace_floats", name=call)
     expected = expected_trace(name, base_lr, epochs, kw)
     hint = lr_trace_mistake(got, expected, expected_trace(name, base_lr, epochs) if kw else None)
+    curve(call, {"lr": got}, {"lr": expected})
     expect_length(got, epochs, hint=hint, name=call)
     expect_close(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64), hint=hint,
                  name=call, atol=1e-9, rtol=1e-6)
