@@ -31,26 +31,31 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     from .engine.sandbox import remove_abandoned_folders
     from .feedback import language
     from .grading.grade import grade
-    from .reports.console import render_report
+    from .reports.console import LiveLine, render_report
     from .reports.files import write_json
     from .reports.gradescope import results_json
 
     lang = language(args.lang)
     remove_abandoned_folders()
+    live = LiveLine(lang)
     try:
         folder = locate(Path(args.path))
-        report = grade(folder, suite="hidden" if args.hidden else "public", select=args.select, spare=spare)
+        report = grade(folder, suite="hidden" if args.hidden else "public", select=args.select, spare=spare,
+                       progress=live)
     except (IntakeError, FileNotFoundError) as exc:
         if spare is not None:
             spare.discard()
         print(f"grade.sh: {exc}", file=sys.stderr)
         return 2
+    finally:
+        live.close()
     if args.json:
         write_json(Path(args.json), report.to_json(lang))
     if args.gradescope:
         write_json(Path(args.gradescope), results_json(report, lang))
     shown = os.path.relpath(folder) if self_check else str(Path(args.path) / folder.relative_to(args.path))
-    print(render_report(report, lang, folder=shown, command=again(args, lang, self_check)))
+    print(render_report(report, lang, folder=shown, command=again(args, lang, self_check),
+                        show_output=args.show_output))
     return 0
 
 
@@ -131,6 +136,8 @@ INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework.")
     p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
+    p.add_argument("--show-output", action="store_true",
+                   help="show what your code printed, under each check that failed")
     sub = p.add_subparsers(dest="command")
 
     g = sub.add_parser("grade", help="grade one submission folder")
@@ -140,6 +147,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json here")
     g.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS, help="as the --lang before grade")
     g.add_argument("-k", dest="select", metavar="EXPR", help="only checks whose name matches (pytest -k)")
+    g.add_argument("--show-output", action="store_true", default=argparse.SUPPRESS,
+                   help="as the --show-output before grade")
     g.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("stubs", help="generate exercises/ from solutions/")
@@ -225,13 +234,49 @@ def run() -> None:
     if parser().parse_args(argv).command not in (None, "grade"):
         sys.exit(main(argv))
     environment = dict(os.environ)  # as we found it: grading sets a few variables of its own
-    code = warm.hand_over(argv)
-    if code is None:
-        code = main(argv)
+    try:
+        code = warm.hand_over(argv)
+        if code is None:
+            code = main(argv)
+    except KeyboardInterrupt:
+        interrupted(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     warm.leave_keeper(environment, [sys.executable, "-m", "autograder", KEEPER])
     os._exit(code)
+
+
+def interrupted(argv: list[str]) -> None:
+    """Ctrl-C: end every process this run started (the worker and what it started; grading's
+    own clean-up has usually done so already), say so in one line, and end without a traceback
+    and without leaving a keeper (a keeper serving this run ends when we do, engine/warm.py)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+    except ImportError:
+        pass
+    from .feedback import Msg, language, render
+
+    lang = None
+    for i, word in enumerate(argv):
+        if word == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif word.startswith("--lang="):
+            lang = word.split("=", 1)[1]
+    try:
+        sys.stderr.write("\n" + render(Msg("console.interrupted"), language(lang)) + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(130)
 
 
 def _prepare_keeper():
@@ -259,7 +304,8 @@ def main(argv: list[str] | None = None, spare=None) -> int:
     args = parser().parse_args(argv)
     self_check = args.command is None
     if self_check:  # the student's self-check
-        args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else [])])
+        args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else []),
+                                    *(["--show-output"] if args.show_output else [])])
     try:
         if args.command == "grade":
             return cmd_grade(args, spare=spare, self_check=self_check)

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..engine import sandbox
 from ..engine.client import Spare, Submission
 from ..engine.intake import Intake, collect
+from .causes import attribute
 from .results import Report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,9 +17,10 @@ DATA_DIR = ROOT / "data"
 
 def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | None = None,
           data_dir: Path = DATA_DIR, isolation: str | None = None, select: str | None = None,
-          spare=None) -> Report:
+          spare=None, progress=None) -> Report:
     """Intake, a worker started at once (its start-up overlaps ours) or a spare one that is
-    already started (bulk grading), the checks."""
+    already started (bulk grading), the checks; then each failure caused by another module or
+    function is said to be theirs (causes.py). ``progress``: see GraderPlugin."""
     t0 = time.monotonic()
     intake = path if isinstance(path, Intake) else collect(Path(path))
     sub = Submission(intake.files, data_dir, limits, isolation=isolation, broken=intake.broken, spare=spare)
@@ -28,9 +30,10 @@ def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | N
         from .runner import run_checks
 
         with grader_threads(sub.limits.threads):
-            results = run_checks(sub, suite, select)
+            results = run_checks(sub, suite, select, progress=progress)
     finally:
         sub.close()
+    attribute(results, intake.files)
     return Report(results=results, isolation=sub.isolation, suite=suite, notes=intake.notes,
                   seconds=time.monotonic() - t0)
 

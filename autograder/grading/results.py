@@ -24,6 +24,9 @@ class CheckResult:
     feedback: list = field(default_factory=list)  # Msg or str, rendered per language
     hidden: bool = False
     seconds: float = 0.0  # wall time of the check, setup to teardown
+    cause: str = ""  # where the failure comes from when not from this check's function (grading/causes.py)
+    output: str = ""  # what the student's code printed while this check ran (its last PRINTED_CHARS)
+    calls: list = field(default_factory=list, repr=False)  # (module, function) this check asked the worker to run
 
     @property
     def points(self) -> float:
@@ -69,10 +72,12 @@ class Report:
             out[ex] = (round(sum(r.points for r in mine), 4), POINTS.get(ex, BONUS.get(ex, 0)))
         return out
 
-    def texts(self, lang: str = "en") -> tuple[list[str], list[str]]:
+    def texts(self, lang: str = "en", notes: list | None = None) -> tuple[list[str], list[str]]:
         """(notes, feedback of each result): each check's cut to CHECK_CHARS, and all of them
-        together to REPORT_CHARS; what is left out is counted where it would have been."""
+        together to REPORT_CHARS; what is left out is counted where it would have been.
+        ``notes``: these instead of the report's own (the console leaves out what it shows elsewhere)."""
         left = REPORT_CHARS
+        all_notes = self.notes if notes is None else notes
 
         def budget(text: str) -> str:
             nonlocal left
@@ -81,9 +86,9 @@ class Report:
             left = max(0, left - len(text))
             return text
 
-        notes = [budget(cut(render(n, lang), CHECK_CHARS, lang)) for n in self.notes[:NOTES_SHOWN]]
-        if len(self.notes) > NOTES_SHOWN:
-            notes.append(render(Msg("cut.items", count=len(self.notes) - NOTES_SHOWN), lang))
+        notes = [budget(cut(render(n, lang), CHECK_CHARS, lang)) for n in all_notes[:NOTES_SHOWN]]
+        if len(all_notes) > NOTES_SHOWN:
+            notes.append(render(Msg("cut.items", count=len(all_notes) - NOTES_SHOWN), lang))
         feedback = [budget(r.feedback_text(lang)) if r.status != "passed" else "" for r in self.results]
         return notes, feedback
 
@@ -110,6 +115,8 @@ class Report:
                     "status": r.status,
                     "feedback": text,
                     "seconds": round(r.seconds, 3),
+                    **({"cause": r.cause} if r.cause else {}),
+                    **({"printed": r.output} if r.output else {}),
                 }
                 for r, text in zip(self.results, feedback)
             ],

@@ -29,8 +29,9 @@ def pytest_args(paths: list[Path], select: str | None = None) -> list[str]:
     return args
 
 
-def run_checks(submission, suite: str, select: str | None = None):
-    """Run one suite against a Submission; returns the CheckResults in order."""
+def run_checks(submission, suite: str, select: str | None = None, progress=None):
+    """Run one suite against a Submission; returns the CheckResults in order. ``progress``: see
+    GraderPlugin. A Ctrl-C while the checks run is a KeyboardInterrupt here, as anywhere else."""
     missing = [p for p in SUITES[suite] if not p.is_dir()]
     if missing:
         raise FileNotFoundError(f"the {suite} checks are not in this copy ({missing[0]}); "
@@ -42,10 +43,12 @@ def run_checks(submission, suite: str, select: str | None = None):
 
     from .plugin import GraderPlugin
 
-    plugin = GraderPlugin(submission, hidden=(suite == "hidden"))
+    plugin = GraderPlugin(submission, hidden=(suite == "hidden"), progress=progress)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = pytest.main(pytest_args(SUITES[suite], select), plugins=[plugin])
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if code not in (0, 1) or not plugin.results:
         raise RuntimeError(f"the checks could not be collected (pytest exit {code}):\n{out.getvalue()[-3000:]}")
     return plugin.ordered_results()
