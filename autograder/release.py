@@ -1,7 +1,8 @@
 """./grade.sh release OUT: the student bundle.
 
 It holds the stubs, the walkthrough notebook, the public checks, the engine,
-the data, grade.sh and the environment files, a student README and the
+the data, grade.sh and the environment files, a student README in English and
+Chinese (README.md, README.zh-CN.md: only what a student runs) and the
 handout in English and Chinese (HANDOUT.md, HANDOUT.zh-CN.md: every function
 students write, its signature, and the grading contract). It never holds
 solutions/, the hidden checks, the project's tests or CI.
@@ -12,7 +13,10 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md", "HANDOUT.md", "HANDOUT.zh-CN.md"]
+FILES = ["grade.sh", "requirements.txt", "environment.yml", "HANDOUT.md", "HANDOUT.zh-CN.md"]
+# The bundle's READMEs speak to students only (what they run, how to start Jupyter, the first
+# set-up); the repository's README.md / README.zh-CN.md are the instructors'.
+READMES = {"STUDENT_README.md": "README.md", "STUDENT_README.zh-CN.md": "README.zh-CN.md"}
 FOLDERS = ["exercises", "data", "autograder"]
 # Instructor-only parts: hidden checks and the tools that need solutions/ or tests/.
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "audit*", "MNIST", "stubs.py", "release.py",
@@ -29,6 +33,7 @@ def build_release(out: Path) -> Path:
     for name in FILES:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, out / name)
-    shutil.copy2(ROOT / "autograder" / "STUDENT_README.md", out / "README.md")
-    (out / "autograder" / "STUDENT_README.md").unlink()
+    for source, name in READMES.items():
+        shutil.copy2(ROOT / "autograder" / source, out / name)
+        (out / "autograder" / source).unlink()
     return out

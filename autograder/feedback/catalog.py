@@ -29,7 +29,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "raised": {
         "en": "{func} raised {exc}: {message}",
-        "zh": "{func} 抛出了 {exc}：{message}",
+        "zh": "{func} 抛出了 `{exc}: {message}`",  # Python's own message, in English: quoted as code
     },
     "where": {"en": "at {where}", "zh": "位置：{where}"},
     "module_missing": {
