@@ -187,7 +187,9 @@ def parser() -> argparse.ArgumentParser:
         answer that they are for instructors)."""
         return {} if bundle else {"help": text}
 
-    p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
+    p.add_argument("--lang", choices=["en", "zh"],
+                   help="feedback language (default: $DLGRADER_LANG, else " + ("the --lang given last time, else "
+                                                                              if bundle else "") + "en)")
     p.add_argument("--show-output", action="store_true",
                    help="show what your code printed, under each check that failed")
     sub = p.add_subparsers(dest="command", **({"metavar": "{grade}"} if bundle else {}))

@@ -74,9 +74,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console.mark.timeout": {"en": "took too long", "zh": "超时"},
     "console.mark.unwritten": {"en": "not written yet", "zh": "尚未编写"},
     "console.printed_total": {
-        "en": "Your code printed output during {count} check(s); ./grade.sh --show-output shows it under each "
-              "failing check.",
-        "zh": "你的代码在 {count} 项检查中输出了内容；./grade.sh --show-output 会在每项未通过的检查下显示它。",
+        "en": "Your code printed output during {count} check(s); add --show-output to see it under each failing "
+              "check.",
+        "zh": "你的代码在 {count} 项检查中输出了内容；加上 --show-output 就会在每项未通过的检查下显示它。",
     },
     "console.printed": {
         "en": "your code printed {lines} line(s) during this check; see them with --show-output.",
