@@ -39,7 +39,11 @@ class CheckResult:
     def feedback_text(self, lang: str, limit: int = CHECK_CHARS) -> str:
         """The feedback in ``lang``, cleaned (catalog.render) and cut to ``limit`` characters."""
         text = " ".join(t.strip() for t in (render(m, lang) for m in self.feedback[:100]) if t.strip())
-        return cut(text.replace(" :", ":").replace(" ：", "："), limit, lang)
+        text = text.replace(" :", ":").replace(" ：", "：")
+        if lang == "zh":  # "提示: ..." as Chinese writes it
+            label = render(Msg("label.hint"), lang)
+            text = text.replace(label + ": ", label + "：").replace(label + ":", label + "：")
+        return cut(text, limit, lang)
 
 
 @dataclass

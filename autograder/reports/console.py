@@ -111,7 +111,7 @@ def _render(report, lang: str, folder: str = "exercises", command: str = "./grad
         if r.exercise in whole or (r.exercise in unwritten and _unwritten(r)):
             continue
         title = r.title.get(lang) or r.title["en"]
-        text = f"{r.exercise} {r.function} - {title}: {_indent(text_of[id(r)])}"
+        text = f"{r.exercise} {r.function} - {title}{'：' if lang == 'zh' else ': '}{_indent(text_of[id(r)])}"
         if r.output:
             if show_output:
                 text += "\n      " + render(Msg("console.printed_shown"), lang) + "\n        " \
