@@ -6,7 +6,7 @@
 #   ./grade.sh test            run the project's own test suite
 #
 # On first use, when the active Python lacks the packages, this creates .venv/
-# beside this script and installs requirements.txt into it (a few minutes, once).
+# beside this script and installs requirements.txt into it (about 2 minutes, once), step by step.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODULES="torch torchvision sklearn matplotlib tensorboard safetensors tqdm yaml psutil pytest pytest_timeout nbgrader nbclient ipykernel copydetect"
@@ -38,14 +38,21 @@ else
     echo "grade.sh: Python 3.11 is needed. Install it (or activate the conda environment from environment.yml) and run ./grade.sh again." >&2
     exit 2
   }
-  echo "grade.sh: setting up the Python environment in .venv/ (first run only, a few minutes)..." >&2
+  # First run only. pip's own lines ("Collecting ...", "Downloading ...", with a progress bar on a
+  # terminal) show that it is working; torch is the large one.
+  echo "grade.sh: first run: setting up the Python environment in .venv/ (once; about 2 minutes with a fast" \
+       "connection, mostly downloading torch; longer on a slow one)." >&2
+  echo "grade.sh: step 1 of 3: creating .venv/ ..." >&2
   "$BASE" -m venv "$ROOT/.venv"
+  echo "grade.sh: step 2 of 3: updating pip ..." >&2
   "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip >&2
-  if ! "$ROOT/.venv/bin/python" -m pip install --quiet -r "$ROOT/requirements.txt" >&2; then
+  echo "grade.sh: step 3 of 3: installing the packages of requirements.txt (torch, torchvision, matplotlib, ...):" >&2
+  if ! "$ROOT/.venv/bin/python" -m pip install --progress-bar on -r "$ROOT/requirements.txt" >&2; then
     echo "grade.sh: installing the packages failed; see the messages above. Fix the cause and run ./grade.sh again." >&2
     rm -rf "$ROOT/.venv"
     exit 2
   fi
+  echo "grade.sh: the environment is ready (the next runs skip this set-up). Checking your exercises ..." >&2
   PY="$ROOT/.venv/bin/python"
 fi
 

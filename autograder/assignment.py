@@ -52,7 +52,10 @@ EXERCISES = [*POINTS, *BONUS]
 # The student bundle (./grade.sh release): the stubs, the walkthrough, the public checks, the engine,
 # the data, grade.sh, the environment files, the handout. Never solutions/, the hidden checks, the
 # project's tests or CI, nor the bonus's data (large, and each student downloads it).
-RELEASE_FILES = ["grade.sh", "requirements.txt", "environment.yml", "README.zh-CN.md", "HANDOUT.md", "HANDOUT.zh-CN.md"]
+RELEASE_FILES = ["grade.sh", "requirements.txt", "environment.yml", "HANDOUT.md", "HANDOUT.zh-CN.md"]
+# Its READMEs speak to students only (what they run, how to start Jupyter, the first set-up); the
+# repository's README.md / README.zh-CN.md are the instructors'.
+RELEASE_READMES = {"STUDENT_README.md": "README.md", "STUDENT_README.zh-CN.md": "README.zh-CN.md"}
 RELEASE_FOLDERS = ["exercises", "data", "autograder"]
 RELEASE_LEFT_OUT = ("__pycache__", "*.pyc", "hidden", "audit*", "MNIST", "stubs.py", "release.py",
                     "gradescope_bundle.py")

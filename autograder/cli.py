@@ -27,6 +27,40 @@ from . import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEPER = "--keeper"  # the first argument of the process warm.leave_keeper() starts (cli.run reads it)
+# In the student bundle (a copy without solutions/), the language last asked for with --lang is
+# remembered here, beside exercises/, and used when neither --lang nor $DLGRADER_LANG says one.
+LANG_FILE = ROOT / ".grade-lang"
+
+
+def student_bundle() -> bool:
+    return not (ROOT / "solutions").is_dir()
+
+
+def chosen_language(value: str | None) -> str:
+    """--lang, else $DLGRADER_LANG, else (in the student bundle) the --lang given last time, else English."""
+    from .feedback import language
+
+    if value:
+        if student_bundle():
+            _remember(language(value))
+        return language(value)
+    if settings.is_set("DLGRADER_LANG") or not student_bundle():
+        return language(None)
+    try:
+        return language(LANG_FILE.read_text(encoding="utf-8")[:16].strip() or "en")
+    except OSError:
+        return "en"
+
+
+def _remember(lang: str) -> None:
+    try:
+        if LANG_FILE.is_file() and LANG_FILE.read_text(encoding="utf-8").strip() == lang:
+            return
+        tmp = LANG_FILE.with_name(f".grade-lang.{os.getpid()}.tmp")
+        tmp.write_text(lang + "\n", encoding="utf-8")
+        os.replace(tmp, LANG_FILE)
+    except OSError:
+        pass  # a folder we cannot write to: the choice is simply not remembered
 
 
 def cmd_grade(args, spare=None, self_check: bool = False) -> int:
@@ -34,14 +68,14 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     from .assignment import select_exercises
     from .engine.intake import IntakeError, locate
     from .engine.sandbox import remove_abandoned_folders
-    from .feedback import language
     from .grading.grade import grade
-    from .reports.console import render_report
+    from .reports.console import LiveLine, render_report
     from .reports.files import write_json
     from .reports.gradescope import results_json
 
-    lang = language(args.lang)
+    lang = chosen_language(args.lang)
     remove_abandoned_folders()
+    live = LiveLine(lang)
     try:
         only = select_exercises(args.only)
     except ValueError as exc:
@@ -52,12 +86,14 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     try:
         folder = locate(Path(args.path))
         report = grade(folder, suite="hidden" if args.hidden else "public", select=args.select, spare=spare,
-                       exercises=only)
+                       exercises=only, progress=live)
     except (IntakeError, FileNotFoundError) as exc:
         if spare is not None:
             spare.discard()
         print(f"grade.sh: {exc}", file=sys.stderr)
         return 2
+    finally:
+        live.close()
     folder_of_curves = curves_folder(args, self_check)
     if folder_of_curves is not None:
         from .reports.curves import write_curves
@@ -68,7 +104,8 @@ def cmd_grade(args, spare=None, self_check: bool = False) -> int:
     if args.gradescope:
         write_json(Path(args.gradescope), results_json(report, lang))
     shown = os.path.relpath(folder) if self_check else str(Path(args.path) / folder.relative_to(args.path))
-    print(render_report(report, lang, folder=shown, command=again(args, lang, self_check)))
+    print(render_report(report, lang, folder=shown, command=again(args, lang, self_check),
+                        show_output=args.show_output))
     return 0
 
 
@@ -174,30 +211,56 @@ def cmd_audit(args) -> int:
 INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
 
 
+STUDENT_USAGE = """\
+what you run:
+  ./grade.sh                  check your exercises/ with the public checks
+  ./grade.sh --lang zh        the same, feedback in Chinese (remembered for the next runs; --lang en goes back)
+  ./grade.sh --show-output    also show what your code printed, under each check that failed
+  ./grade.sh grade FOLDER     check the exNN_*.py files of another folder
+Ctrl-C stops a check at any time."""
+
+
 def parser() -> argparse.ArgumentParser:
+    bundle = student_bundle()
     p = argparse.ArgumentParser(prog="grade.sh", description="Grade the PyTorch workflow homework. "
                                 "./grade.sh ex04 [ex05 ...] checks only those exercises.",
-                                epilog=settings.help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--lang", choices=["en", "zh"], help="feedback language (default: $DLGRADER_LANG or en)")
+                                epilog=(STUDENT_USAGE + "\n\n" + settings.help_text(("everyone",))) if bundle
+                                else settings.help_text(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def listed(text: str) -> dict:
+        """In the student bundle, the instructors' commands are not listed in --help (they still
+        answer that they are for instructors)."""
+        return {} if bundle else {"help": text}
+
+    p.add_argument("--lang", choices=["en", "zh"],
+                   help="feedback language (default: $DLGRADER_LANG, else " + ("the --lang given last time, else "
+                                                                              if bundle else "") + "en)")
+    p.add_argument("--show-output", action="store_true",
+                   help="show what your code printed, under each check that failed")
     p.add_argument("--only", nargs="+", metavar="EXERCISE", help=argparse.SUPPRESS)  # ./grade.sh ex04 ex05
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", **({"metavar": "{grade}"} if bundle else {}))
 
     g = sub.add_parser("grade", help="grade one submission folder")
     g.add_argument("path", help="a folder with the exNN_*.py files, directly or under exercises/")
-    g.add_argument("--hidden", action="store_true", help="grade with the hidden checks")
+    g.add_argument("--hidden", action="store_true",
+                   help=argparse.SUPPRESS if bundle else "grade with the hidden checks")
     g.add_argument("--json", metavar="FILE", help="write the JSON report here")
-    g.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json here")
+    g.add_argument("--gradescope", metavar="FILE",
+                   help=argparse.SUPPRESS if bundle else "write Gradescope's results.json here")
     g.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS, help="as the --lang before grade")
     g.add_argument("-k", dest="select", metavar="EXPR", help="only checks whose name matches (pytest -k)")
     g.add_argument("--only", nargs="+", metavar="EXERCISE",
                    help="only these exercises' checks (ex04 ex05 ...); the total is over them")
+    g.add_argument("--show-output", action="store_true", default=argparse.SUPPRESS,
+                   help="as the --show-output before grade")
     g.set_defaults(func=cmd_grade)
 
-    s = sub.add_parser("stubs", help="generate exercises/ from solutions/")
+    s = sub.add_parser("stubs", **listed("generate exercises/ from solutions/"))
     s.add_argument("--check", action="store_true", help="fail when a stub and its solution drift apart")
     s.set_defaults(func=cmd_stubs)
 
-    b = sub.add_parser("bulk", help="grade a whole class")
+    b = sub.add_parser("bulk", **listed("grade a whole class"))
     b.add_argument("input", help="a folder or zip of submissions")
     b.add_argument("--out", required=True, help="folder for the gradebook and feedback")
     b.add_argument("--jobs", type=int, default=2)
@@ -234,7 +297,7 @@ def parser() -> argparse.ArgumentParser:
                         "10*N members); default 5000")
     b.set_defaults(func=cmd_bulk)
 
-    m = sub.add_parser("similarity", help="find copied code between submissions (and earlier terms)")
+    m = sub.add_parser("similarity", **listed("find copied code between submissions (and earlier terms)"))
     m.add_argument("input", help="a folder or zip of submissions, as for bulk")
     m.add_argument("--out", required=True, help="folder for similarity.csv/.json and the per-pair pages")
     m.add_argument("--threshold", type=float, default=None, metavar="X",
@@ -245,15 +308,15 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--jobs", type=int, default=2, help="processes that fingerprint and compare")
     m.set_defaults(func=cmd_similarity)
 
-    r = sub.add_parser("release", help="write the student bundle")
+    r = sub.add_parser("release", **listed("write the student bundle"))
     r.add_argument("out")
     r.set_defaults(func=cmd_release)
 
-    z = sub.add_parser("gradescope", help="write the autograder zip to upload to Gradescope")
+    z = sub.add_parser("gradescope", **listed("write the autograder zip to upload to Gradescope"))
     z.add_argument("out", help="the zip file to write, e.g. autograder.zip")
     z.set_defaults(func=cmd_gradescope)
 
-    a = sub.add_parser("audit", help="grade the mutants and the correct variants")
+    a = sub.add_parser("audit", **listed("grade the mutants and the correct variants"))
     a.add_argument("--jobs", type=int, default=2)
     a.add_argument("--scope", choices=["quick", "full"], default=None,
                    help="quick: mutants packed into shared submissions (default, or $DLGRADER_AUDIT_SCOPE); "
@@ -277,13 +340,67 @@ def run() -> None:
     if parser().parse_args(argv).command not in (None, "grade"):
         sys.exit(main(argv))
     environment = dict(os.environ)  # as we found it: grading sets a few variables of its own
-    code = warm.hand_over(argv)
-    if code is None:
-        code = main(argv)
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored (nohup, &)
+        signal.signal(signal.SIGINT, _ctrl_c)
+    try:
+        code = warm.hand_over(argv)
+        if code is None:
+            code = main(argv)
+    except KeyboardInterrupt:
+        interrupted(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     warm.leave_keeper(environment, [sys.executable, "-m", "autograder", KEEPER])
     os._exit(code)
+
+
+def _end_children() -> None:
+    """End every process this one started (the worker, what it started), wherever it is now."""
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+    except ImportError:
+        pass
+
+
+def _ctrl_c(signum, frame):
+    """Ctrl-C: the worker ends at once (not after grading has unwound), then KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
+    _end_children()
+    raise KeyboardInterrupt
+
+
+def interrupted(argv: list[str]) -> None:
+    """Ctrl-C: end every process this run started (the worker and what it started; _ctrl_c and
+    grading's own clean-up have usually done so already), say so in one line, and end without a
+    traceback and without leaving a keeper (a keeper serving this run ends when we do, engine/warm.py)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_children()
+    from .feedback import Msg, render
+
+    lang = None
+    for i, word in enumerate(argv):
+        if word == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif word.startswith("--lang="):
+            lang = word.split("=", 1)[1]
+    try:
+        sys.stderr.write("\n" + render(Msg("console.interrupted"), chosen_language(lang)) + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(130)
 
 
 def _prepare_keeper():
@@ -322,7 +439,8 @@ def main(argv: list[str] | None = None, spare=None) -> int:
     self_check = args.command is None
     if self_check:  # the student's self-check
         args = parser().parse_args(["grade", str(ROOT / "exercises"), *(["--lang", args.lang] if args.lang else []),
-                                    *(["--only", *args.only] if args.only else [])])
+                                    *(["--only", *args.only] if args.only else []),
+                                    *(["--show-output"] if args.show_output else [])])
     try:
         if args.command == "grade":
             return cmd_grade(args, spare=spare, self_check=self_check)

@@ -1,7 +1,8 @@
 """./grade.sh release OUT: the student bundle.
 
 It holds the stubs, the walkthrough notebook, the public checks, the engine,
-the data, grade.sh and the environment files, a student README and the
+the data, grade.sh and the environment files, a student README in English and
+Chinese (README.md, README.zh-CN.md: only what a student runs) and the
 handout in English and Chinese (HANDOUT.md, HANDOUT.zh-CN.md: every function
 students write, its signature, and the grading contract). It never holds
 solutions/, the hidden checks, the project's tests or CI.
@@ -13,9 +14,12 @@ from pathlib import Path
 
 from .assignment import RELEASE_FILES as FILES
 from .assignment import RELEASE_FOLDERS as FOLDERS
-from .assignment import RELEASE_LEFT_OUT
+from .assignment import RELEASE_LEFT_OUT, RELEASE_READMES
 
 ROOT = Path(__file__).resolve().parent.parent
+# The bundle's READMEs speak to students only (what they run, how to start Jupyter, the first
+# set-up); the repository's README.md / README.zh-CN.md are the instructors'.
+READMES = RELEASE_READMES
 # Instructor-only parts: hidden checks and the tools that need solutions/ or tests/.
 LEFT_OUT = shutil.ignore_patterns(*RELEASE_LEFT_OUT)
 
@@ -30,6 +34,7 @@ def build_release(out: Path) -> Path:
     for name in FILES:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, out / name)
-    shutil.copy2(ROOT / "autograder" / "STUDENT_README.md", out / "README.md")
-    (out / "autograder" / "STUDENT_README.md").unlink()
+    for source, name in READMES.items():
+        shutil.copy2(ROOT / "autograder" / source, out / name)
+        (out / "autograder" / source).unlink()
     return out

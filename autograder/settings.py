@@ -101,6 +101,12 @@ def value(name: str):
     return setting(name).read(os.environ.get(name))
 
 
+def is_set(name: str) -> bool:
+    """Whether the environment gives setting ``name`` a value (not empty)."""
+    setting(name)
+    return bool(os.environ.get(name, "").strip())
+
+
 def default(name: str):
     return setting(name).default
 

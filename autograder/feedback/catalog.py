@@ -30,7 +30,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "raised": {
         "en": "{func} raised {exc}: {message}",
-        "zh": "{func} 抛出了 {exc}：{message}",
+        "zh": "{func} 抛出了 `{exc}: {message}`",  # Python's own message, in English: quoted as code
     },
     "where": {"en": "at {where}", "zh": "位置：{where}"},
     "module_missing": {
@@ -38,8 +38,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "提交中没有 {module}.py，相关检查无法运行。请按这个文件名提交。",
     },
     "module_import": {
-        "en": "{module}.py could not be imported ({exc}: {message}). Fix this first: none of its functions can be checked until it imports.",
-        "zh": "{module}.py 无法导入（{exc}：{message}）。请先修复它：在能导入之前，其中的函数都无法检查。",
+        "en": "{module}.py could not be imported (`{exc}: {message}`). Fix this first: none of its functions can be checked until it imports.",
+        "zh": "{module}.py 无法导入（`{exc}: {message}`）。请先修复它：在能导入之前，其中的函数都无法检查。",
     },
     "module_import_crash": {
         "en": "importing {module}.py ended the process (it called os._exit, crashed, or ran out of time or memory). Remove code that runs at import time.",
@@ -48,6 +48,49 @@ MESSAGES: dict[str, dict[str, str]] = {
     "module_rejected": {
         "en": "{module}.py was not graded: {reason}",
         "zh": "{module}.py 没有被评分：{reason}",
+    },
+    # --- one cause, one message (grading/causes.py) ----------------------
+    "cause.syntax": {
+        "en": "{file}, line {line}: `SyntaxError: {message}` in `{text}`. Python cannot read this file.",
+        "zh": "{file} 第 {line} 行：`SyntaxError: {message}`，出错的代码是 `{text}`。Python 无法读取这个文件。",
+    },
+    "cause.module": {
+        "en": "{file} was not graded: it imports {cause}, which has an error (see its line). Fix {cause} first.",
+        "zh": "{file} 没有被评分：它导入了 {cause}，而 {cause} 有错误（见它那一行）。请先修正 {cause}。",
+    },
+    "cause.function": {
+        "en": "this check of `{func}` also runs your `{other}` ({exercise}), which fails its own checks: "
+              "fix `{other}` first, then run the checks again.",
+        "zh": "这项关于 `{func}` 的检查也会运行你的 `{other}`（{exercise}），而它没有通过自己的检查："
+              "请先修正 `{other}`，再重新运行检查。",
+    },
+    # --- the console (reports/console.py) ---------------------------------
+    "console.module_checks": {
+        "en": "None of its {count} checks ran ({points} points).",
+        "zh": "它的 {count} 项检查都没有运行（{points} 分）。",
+    },
+    "console.legend": {"en": "Marks: {marks}.", "zh": "标记：{marks}。"},
+    "console.mark.failed": {"en": "failed", "zh": "未通过"},
+    "console.mark.error": {"en": "could not run", "zh": "无法运行"},
+    "console.mark.timeout": {"en": "took too long", "zh": "超时"},
+    "console.mark.unwritten": {"en": "not written yet", "zh": "尚未编写"},
+    "console.printed_total": {
+        "en": "Your code printed output during {count} check(s); add --show-output to see it under each failing "
+              "check.",
+        "zh": "你的代码在 {count} 项检查中输出了内容；加上 --show-output 就会在每项未通过的检查下显示它。",
+    },
+    "console.printed": {
+        "en": "your code printed {lines} line(s) during this check; see them with --show-output.",
+        "zh": "这项检查运行时你的代码输出了 {lines} 行；加上 --show-output 可以看到。",
+    },
+    "console.printed_shown": {"en": "your code printed:", "zh": "你的代码输出了："},
+    "console.running": {
+        "en": "checking {exercise} {func}: {seconds} s",
+        "zh": "正在检查 {exercise} {func}：{seconds} 秒",
+    },
+    "console.interrupted": {
+        "en": "Stopped (Ctrl-C): nothing was graded and nothing is left running.",
+        "zh": "已停止（Ctrl-C）：本次没有评分，也没有留下仍在运行的进程。",
     },
     "next_step.write": {
         "en": "Next: open {path}, write {func} (its docstring says the shapes, what to return, and a hint), "

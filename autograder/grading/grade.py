@@ -9,6 +9,7 @@ from ..assignment import select_exercises
 from ..engine import sandbox
 from ..engine.client import Spare, Submission
 from ..engine.intake import Intake, collect
+from .causes import attribute
 from .results import Report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,11 +18,12 @@ DATA_DIR = ROOT / "data"
 
 def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | None = None,
           data_dir: Path = DATA_DIR, isolation: str | None = None, select: str | None = None,
-          spare=None, exercises=None) -> Report:
+          spare=None, exercises=None, progress=None) -> Report:
     """Intake, a worker started at once (its start-up overlaps ours) or a spare one that is
-    already started (bulk grading), the checks. ``exercises``: names of exercises (``["ex04"]``)
+    already started (bulk grading), the checks; then each failure caused by another module or
+    function is said to be theirs (causes.py). ``exercises``: names of exercises (``["ex04"]``)
     whose checks alone run, the total then being over them (assignment.select_exercises; an
-    unknown name raises ValueError before anything starts)."""
+    unknown name raises ValueError before anything starts). ``progress``: see GraderPlugin."""
     exercises = select_exercises(exercises)
     t0 = time.monotonic()
     intake = path if isinstance(path, Intake) else collect(Path(path))
@@ -32,9 +34,10 @@ def grade(path: Path | Intake, suite: str = "public", limits: sandbox.Limits | N
         from .runner import run_checks
 
         with grader_threads(sub.limits.threads):
-            results = run_checks(sub, suite, select, exercises)
+            results = run_checks(sub, suite, select, exercises, progress=progress)
     finally:
         sub.close()
+    attribute(results, intake.files)
     return Report(results=results, isolation=sub.isolation, suite=suite, notes=intake.notes, exercises=exercises,
                   seconds=time.monotonic() - t0)
 

@@ -12,13 +12,17 @@ from .. import settings
 from ..assignment import BONUSES
 from ..checks import api, points, source_rules
 from ..engine.client import ModuleBroken, ReplyRefused, StudentError, WorkerFailure
-from ..feedback.catalog import Msg
+from ..feedback.catalog import Msg, clean
+from .causes import called
 from .results import CheckResult
 
 
 def _exercise_of(item) -> str | None:
     mark = item.get_closest_marker("check")
     return mark.kwargs.get("exercise") if mark else None
+
+
+PRINTED_CHARS = 4000  # of what student code printed during one check, the last this many are kept
 
 
 def grader_seconds() -> float:
@@ -176,8 +180,11 @@ def _join_label(parts: list) -> list:
 
 
 class GraderPlugin:
-    def __init__(self, submission, hidden: bool, exercises=None):
-        self.submission, self.hidden, self.exercises = submission, hidden, exercises
+    """``progress``: told ``start(result)`` and ``done(result)`` around each check (the console's
+    live line), or None."""
+
+    def __init__(self, submission, hidden: bool, exercises=None, progress=None):
+        self.submission, self.hidden, self.exercises, self.progress = submission, hidden, exercises, progress
         self.results: dict[str, CheckResult] = {}
         self.order: list[str] = []
         api.SETTINGS["reveal_expected"] = not hidden
@@ -264,6 +271,70 @@ class GraderPlugin:
             if result is not None and not self.hidden:
                 result.curves = list(api.CURVES)
             api.CURVES.clear()
+
+    # what each check ran and what student code printed meanwhile --------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        result = self.results.get(item.nodeid)
+        if result is None:
+            yield
+            return
+        sub = self.submission
+        plain_call = type(sub).call
+
+        def recording_call(target, *args, **kwargs):
+            result.calls.extend(c for c in called(target, args) if c not in result.calls)
+            return plain_call(sub, target, *args, **kwargs)
+
+        plain_ready = type(sub)._ensure_ready
+
+        def ready_then_mark():  # what a worker prints while it starts is not the student's
+            starting = not sub._ready
+            plain_ready(sub)
+            if starting:
+                self.started_at = self._printed_mark()
+
+        before = self._printed_mark()
+        sub.call = recording_call  # this Submission only, for this check only
+        sub._ensure_ready = ready_then_mark
+        if self.progress is not None:
+            self.progress.start(result)
+        try:
+            yield
+        finally:
+            del sub.call, sub._ensure_ready
+            result.output = self._printed_since(before)
+            if self.progress is not None:
+                self.progress.done(result)
+
+    def _printed_mark(self):
+        process = self.submission.process
+        path = getattr(process, "stderr_path", None)
+        try:
+            return path, (path.stat().st_size if path is not None else 0)
+        except OSError:
+            return path, 0
+
+    def _printed_since(self, mark) -> str:
+        """What the worker wrote to its output (student prints go there) since ``mark``; a worker
+        started again meanwhile is read from its start."""
+        path, offset = mark
+        now = getattr(self.submission.process, "stderr_path", None)
+        if now is None:
+            return ""
+        if now != path:
+            offset = 0
+        started = getattr(self, "started_at", (None, 0))
+        if started[0] == now:
+            offset = max(offset, started[1])
+        try:
+            with open(now, "rb") as f:
+                f.seek(offset)
+                data = f.read(1 << 20)
+        except OSError:
+            return ""
+        text = clean(data.decode("utf-8", "replace")).strip()
+        return text[-PRINTED_CHARS:]
 
     # outcomes --------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

@@ -26,6 +26,9 @@ class CheckResult:
     seconds: float = 0.0  # wall time of the check, setup to teardown
     curves: list = field(default_factory=list)  # what checks.api.curve attached (public checks only)
     curve_files: list = field(default_factory=list)  # their pictures, once reports/curves.py drew them
+    cause: str = ""  # where the failure comes from when not from this check's function (grading/causes.py)
+    output: str = ""  # what the student's code printed while this check ran (its last PRINTED_CHARS)
+    calls: list = field(default_factory=list, repr=False)  # (module, function) this check asked the worker to run
 
     @property
     def points(self) -> float:
@@ -38,7 +41,11 @@ class CheckResult:
     def feedback_text(self, lang: str, limit: int = CHECK_CHARS) -> str:
         """The feedback in ``lang``, cleaned (catalog.render) and cut to ``limit`` characters."""
         text = " ".join(t.strip() for t in (render(m, lang) for m in self.feedback[:100]) if t.strip())
-        return cut(text.replace(" :", ":").replace(" ：", "："), limit, lang)
+        text = text.replace(" :", ":").replace(" ：", "：")
+        if lang == "zh":  # "提示: ..." as Chinese writes it
+            label = render(Msg("label.hint"), lang)
+            text = text.replace(label + ": ", label + "：").replace(label + ":", label + "：")
+        return cut(text, limit, lang)
 
 
 @dataclass
@@ -79,10 +86,12 @@ class Report:
             out[ex] = (round(sum(r.points for r in mine), 4), POINTS.get(ex, BONUS.get(ex, 0)))
         return out
 
-    def texts(self, lang: str = "en") -> tuple[list[str], list[str]]:
+    def texts(self, lang: str = "en", notes: list | None = None) -> tuple[list[str], list[str]]:
         """(notes, feedback of each result): each check's cut to CHECK_CHARS, and all of them
-        together to REPORT_CHARS; what is left out is counted where it would have been."""
+        together to REPORT_CHARS; what is left out is counted where it would have been.
+        ``notes``: these instead of the report's own (the console leaves out what it shows elsewhere)."""
         left = REPORT_CHARS
+        all_notes = self.notes if notes is None else notes
 
         def budget(text: str) -> str:
             nonlocal left
@@ -91,9 +100,9 @@ class Report:
             left = max(0, left - len(text))
             return text
 
-        notes = [budget(cut(render(n, lang), CHECK_CHARS, lang)) for n in self.notes[:NOTES_SHOWN]]
-        if len(self.notes) > NOTES_SHOWN:
-            notes.append(render(Msg("cut.items", count=len(self.notes) - NOTES_SHOWN), lang))
+        notes = [budget(cut(render(n, lang), CHECK_CHARS, lang)) for n in all_notes[:NOTES_SHOWN]]
+        if len(all_notes) > NOTES_SHOWN:
+            notes.append(render(Msg("cut.items", count=len(all_notes) - NOTES_SHOWN), lang))
         feedback = [budget(r.feedback_text(lang)) if r.status != "passed" else "" for r in self.results]
         return notes, feedback
 
@@ -122,6 +131,8 @@ class Report:
                     "feedback": text,
                     "seconds": round(r.seconds, 3),
                     "curves": list(r.curve_files),
+                    **({"cause": r.cause} if r.cause else {}),
+                    **({"printed": r.output} if r.output else {}),
                 }
                 for r, text in zip(self.results, feedback)
             ],

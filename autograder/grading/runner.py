@@ -40,9 +40,10 @@ def check_paths(suite: str, exercises=None) -> list[Path]:
     return [f for folder in SUITES[suite] for f in sorted(folder.glob("test_ex*_*.py")) if f.name[5:9] in wanted]
 
 
-def run_checks(submission, suite: str, select: str | None = None, exercises=None):
+def run_checks(submission, suite: str, select: str | None = None, exercises=None, progress=None):
     """Run one suite against a Submission; returns the CheckResults in order. ``exercises``: only
-    the checks of these (None: all); the submission's other modules are still there to import."""
+    the checks of these (None: all); the submission's other modules are still there to import.
+    ``progress``: see GraderPlugin. A Ctrl-C while the checks run is a KeyboardInterrupt here."""
     missing = [p for p in SUITES[suite] if not p.is_dir()]
     if missing:
         raise FileNotFoundError(f"the {suite} checks are not in this copy ({missing[0]}); "
@@ -54,10 +55,12 @@ def run_checks(submission, suite: str, select: str | None = None, exercises=None
 
     from .plugin import GraderPlugin
 
-    plugin = GraderPlugin(submission, hidden=(suite == "hidden"), exercises=exercises)
+    plugin = GraderPlugin(submission, hidden=(suite == "hidden"), exercises=exercises, progress=progress)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = pytest.main(pytest_args(check_paths(suite, exercises), select), plugins=[plugin])
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if code not in (0, 1) or not plugin.results:
         raise RuntimeError(f"the checks could not be collected (pytest exit {code}):\n{out.getvalue()[-3000:]}")
     return plugin.ordered_results()

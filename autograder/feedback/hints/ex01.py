@@ -34,7 +34,7 @@ HINTS = {
         "en": "logits of 1e4 overflow exp: subtract each row's max first (the log-sum-exp trick); "
               "log(softmax) underflows to log(0) = -inf, so compute log-sum-exp minus the target logit instead.",
         "zh": "1e4 大小的 logits 会让 exp 溢出：先减去每行的最大值（log-sum-exp 技巧）；"
-              "log(softmax) 会下溢成 log(0) = -inf，所以应计算 log-sum-exp 减去目标类别的 logit。",
+              "log(softmax) 会下溢成 log(0) = -inf，所以应计算 log-sum-exp 减去目标类别的 logits 值。",
     },
     "hint.ex01_ce_by_hand": {
         "en": "write the loss yourself: F.cross_entropy, nn.CrossEntropyLoss, F.nll_loss and the softmax/log_softmax "

@@ -28,7 +28,7 @@ HINTS = {
     "hint.ex02_read_rows": {
         "en": "the features are the four measurement columns in their order and y is the label column; "
               "species and split are not features.",
-        "zh": "特征是按顺序排列的四个测量列，y 是 label 列；species 和 split 不是特征。",
+        "zh": "特征是按顺序排列的四个测量列，y 是 label 列；`species` 和 `split` 列不是特征。",
     },
     "hint.ex02_scale_stats": {
         "en": "when stats is given, scale the features with minmax_scale(x, stats) using exactly those stats; "
@@ -39,7 +39,7 @@ HINTS = {
         "en": "raise ValueError for an unknown split and name the valid ones in the message, "
               "e.g. \"unknown split 'dev': expected 'train', 'val' or 'test'\".",
         "zh": "遇到未知的划分要抛出 ValueError，并在信息中写出合法的取值，"
-              "例如 \"unknown split 'dev': expected 'train', 'val' or 'test'\"。",
+              "例如 `\"unknown split 'dev': expected 'train', 'val' or 'test'\"`。",
     },
     "hint.ex02_missing_file": {
         "en": "a missing file must raise FileNotFoundError whose message contains the path you were given "

@@ -2,12 +2,12 @@ HINTS = {
     "hint.ex03_output_shape": {
         "en": "forward must return [batch, num_classes]: the last nn.Linear maps to num_classes "
               "(call super().__init__() first, then create the layers).",
-        "zh": "forward 必须返回 [batch, num_classes]：最后一个 nn.Linear 的输出维度是 num_classes"
+        "zh": "forward 必须返回 [批量大小, num_classes]：最后一个 nn.Linear 的输出维度是 num_classes"
               "（先调用 super().__init__()，再创建各层）。",
     },
     "hint.ex03_flatten": {
         "en": "flatten every dim after the batch dim: x.flatten(start_dim=1); x.flatten() alone also flattens the batch.",
-        "zh": "把 batch 维之后的所有维度展平：x.flatten(start_dim=1)；只写 x.flatten() 会把 batch 维也展平。",
+        "zh": "把批量维之后的所有维度展平：x.flatten(start_dim=1)；只写 x.flatten() 会把批量维也展平。",
     },
     "hint.ex03_empty_hidden": {
         "en": "with hidden=[] the model is a single nn.Linear(in_features, num_classes): the last layer's input is "
@@ -100,6 +100,6 @@ HINTS = {
     },
     "hint.ex03_predict": {
         "en": "predict returns the index of the largest logit per row, model(x).argmax(dim=1): an int64 tensor [n].",
-        "zh": "predict 返回每行最大 logit 的下标，即 model(x).argmax(dim=1)：int64 的 [n] 张量。",
+        "zh": "predict 返回每行最大的 logits 值的下标，即 model(x).argmax(dim=1)：int64 的 [n] 张量。",
     },
 }

@@ -43,7 +43,7 @@ HINTS = {
         "en": "call model.train() at the start of the epoch: the model may come in eval mode (for example after "
               "evaluate), and dropout and batchnorm behave differently while training.",
         "zh": "在 epoch 开始时调用 model.train()：传进来的模型可能处于 eval 模式（例如刚做完 evaluate），"
-              "而 dropout 和 batchnorm 在训练时的行为不同。",
+              "而 dropout 和 BatchNorm 在训练时的行为不同。",
     },
     "hint.ex04_device_moves": {
         "en": "move both inputs and targets with .to(device) for every batch: inputs, targets = inputs.to(device), "
@@ -59,7 +59,7 @@ HINTS = {
     "hint.ex04_eval_mode": {
         "en": "evaluate must call model.eval() before the loop: dropout must be off and batchnorm must use its "
               "running statistics.",
-        "zh": "evaluate 必须在循环前调用 model.eval()：评估时要关闭 dropout，batchnorm 要使用累计的统计量。",
+        "zh": "evaluate 必须在循环前调用 model.eval()：评估时要关闭 dropout，BatchNorm 要使用累计的统计量。",
     },
     "hint.ex04_no_grad": {
         "en": "evaluate must run the model under torch.no_grad() (or torch.inference_mode()): no graph is needed "

@@ -9,7 +9,7 @@ HINTS = {
         "en": "\"momentum\" is SGD with momentum=0.9: torch.optim.SGD(params, lr=lr, momentum=0.9), "
               "not plain SGD, not nesterov and not another momentum value.",
         "zh": "\"momentum\" 是带 momentum=0.9 的 SGD：torch.optim.SGD(params, lr=lr, momentum=0.9)，"
-              "不是普通 SGD，也不是 nesterov 或其他动量值。",
+              "不是普通 SGD，也不是 `nesterov=True` 或其他动量值。",
     },
     "hint.ex06_adam_adamw": {
         "en": "\"adam\" and \"adamw\" are different classes: torch.optim.Adam and torch.optim.AdamW. AdamW decouples "
@@ -22,7 +22,7 @@ HINTS = {
         "en": "the extra keyword arguments were ignored: pass **kw on to the optimizer (e.g. weight_decay=0.1 must "
               "reach torch.optim.<Class>(params, lr=lr, ..., **kw)).",
         "zh": "额外的关键字参数被忽略了：请把 **kw 传给优化器（例如 weight_decay=0.1 必须传到 "
-              "torch.optim.<Class>(params, lr=lr, ..., **kw)）。",
+              "`torch.optim.<Class>(params, lr=lr, ..., **kw)`）。",
     },
     "hint.ex06_optimizer_lr": {
         "en": "the learning rate given was not used: pass lr=lr to the optimizer instead of relying on its default.",

@@ -46,7 +46,7 @@ HINTS = {
         "en": "wrap torch.load in try/except and raise a clear error whose message names the path, e.g. "
               "raise RuntimeError(f'cannot load checkpoint {{path}}: ...') from err.",
         "zh": "用 try/except 包住 torch.load，并抛出消息中写明路径的清晰错误，例如 "
-              "raise RuntimeError(f'cannot load checkpoint {{path}}: ...') from err。",
+              "`raise RuntimeError(f'cannot load checkpoint {{path}}: ...') from err`。",
     },
     "hint.ex07_weights_only": {
         "en": "load with torch.load(path, map_location=..., weights_only=True): unpickling an untrusted file without "

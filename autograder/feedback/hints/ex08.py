@@ -70,7 +70,7 @@ HINTS = {
         "en": "return (train_loader, test_loader) over torchvision's MNIST(root, train=True/False) with the "
               "batch_size given; a batch is (x float32 [batch, 1, 28, 28], y int64 [batch]).",
         "zh": "返回基于 torchvision 的 MNIST(root, train=True/False) 的 (train_loader, test_loader)，使用传入的 "
-              "batch_size；一个批量是 (x float32 [batch, 1, 28, 28], y int64 [batch])。",
+              "batch_size；一个批量是 (x float32 [批量大小, 1, 28, 28], y int64 [批量大小])。",
     },
     "hint.mnist_normalize": {
         "en": "transform with transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
