@@ -86,7 +86,8 @@ def kit_fingerprint() -> dict:
     files = {}
     for folder in KIT_FOLDERS:
         for path in sorted((KIT_ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" \
+                    and not any(part.startswith(".") for part in path.relative_to(KIT_ROOT).parts):
                 files[path.relative_to(KIT_ROOT).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return {"files": files, "packages": {n: _installed(n) for n in _pinned_packages()},
             "python": "%d.%d" % sys.version_info[:2], "settings": {v: os.environ.get(v, "") for v in SETTINGS}}
@@ -139,6 +140,7 @@ def node_report() -> dict:
 
     from ..engine.sandbox import choose_isolation
 
+    _set_up_node()
     return {"kit": kit_fingerprint(), "host": socket.gethostname(), "isolation": choose_isolation(),
             "daemon": bool(multiprocessing.current_process().daemon)}
 
@@ -149,21 +151,37 @@ def _node_kit() -> str:
     return _NODE["kit"]
 
 
+def _set_up_node() -> None:
+    """Once per Dask worker process: remove what the grader processes of a Dask worker killed here left
+    (worker folders, multiprocessing's folder), keep multiprocessing's folder of this one where the
+    next can remove it (dlgrader-PID-...), and end this one's grader processes when it ends."""
+    import shutil
+    import tempfile
+    from multiprocessing import current_process, util
+
+    from ..engine.sandbox import FOLDER_PREFIX, remove_abandoned_folders
+
+    with _LOCK:
+        if "set up" in _NODE:
+            return
+        _NODE["set up"] = True
+    remove_abandoned_folders()
+    config = current_process()._config
+    if config.get("tempdir") is None:  # where the forkserver's socket goes; pymp-XXXX otherwise
+        config["tempdir"] = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-multiprocessing-")
+        util.Finalize(None, shutil.rmtree, args=(config["tempdir"], True), exitpriority=-100)
+    util.Finalize(None, _stop_graders, exitpriority=20)  # before multiprocessing ends its daemonic children
+
+
 def _take_grader():
-    from multiprocessing import get_context, util
+    from multiprocessing import get_context
 
     from .run import _GraderProcess
 
+    _set_up_node()
     with _LOCK:
         if _IDLE:
             return _IDLE.pop()
-        first = "graders" not in _NODE
-        _NODE["graders"] = True
-    if first:
-        from ..engine.sandbox import remove_abandoned_folders
-
-        remove_abandoned_folders()  # those of grader processes that ended with a Dask worker killed here
-        util.Finalize(None, _stop_graders, exitpriority=20)  # before multiprocessing ends its daemonic children
     return _GraderProcess(get_context("forkserver"))
 
 
@@ -242,7 +260,10 @@ def _key(student: StudentFiles, digest: str, attempt: int) -> str:
 
 
 def say(text: str) -> None:
-    print(f"grade.sh bulk: {text}", file=sys.stderr, flush=True)
+    """A line for the TA, above the progress bar (tqdm.write), never appended to it."""
+    from tqdm import tqdm
+
+    tqdm.write(f"grade.sh bulk: {text}", file=sys.stderr)
 
 
 class ClusterRun:
