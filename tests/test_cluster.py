@@ -79,7 +79,7 @@ class Cluster:
     def scheduler(self):
         port = self.address.rsplit(":", 1)[1]
         return self.start("scheduler", "--", "--host", "127.0.0.1", "--port", port, "--no-dashboard",
-                          "--local-directory", self.root / "dask-scheduler", log="scheduler")
+                          log="scheduler")
 
     def worker(self, name: str, kit: Path = ROOT):
         return self.start("worker", self.address, "--", "--host", "127.0.0.1", "--no-dashboard", "--name", name,
@@ -131,7 +131,8 @@ def graded(tmp_path_factory):
     klass = root / "class"
     tmp = root / "tmp"  # the TMPDIR of everything this test starts: what is left there is a leftover
     tmp.mkdir()
-    env = {**os.environ, **LIMITS, "TMPDIR": str(tmp)}
+    # Dask's own scratch folder (dask-scratch-space) goes beside, not into TMPDIR
+    env = {**os.environ, **LIMITS, "TMPDIR": str(tmp), "DASK_TEMPORARY_DIRECTORY": str(root / "dask-scratch")}
     timings = {}
 
     t0 = time.monotonic()
