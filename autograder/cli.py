@@ -4,7 +4,9 @@
     ./grade.sh ex04 [ex05 ...]      self-check of these exercises only
     ./grade.sh grade PATH [--hidden] [--json FILE] [--gradescope FILE] [--lang en|zh] [--only ex04 ...]
     ./grade.sh bulk INPUT --out DIR [--jobs N] [--hidden] [--force] [--roster FILE] [--deadline ISO ...]
-                    [--similarity] [--max-students N]
+                    [--similarity] [--max-students N] [--scheduler ADDRESS]
+    ./grade.sh scheduler [-- DASK_SCHEDULER_OPTION ...]   a Dask scheduler for bulk --scheduler
+    ./grade.sh worker ADDRESS [--jobs N] [--show]   a grading worker of it (README: Grading on a cluster)
     ./grade.sh similarity INPUT --out DIR [--threshold X] [--against PAST ...]
     ./grade.sh stubs [--check]      regenerate exercises/ from solutions/ (or check they agree)
     ./grade.sh release OUT          the student bundle
@@ -164,6 +166,7 @@ def cmd_stubs(args) -> int:
 
 
 def cmd_bulk(args) -> int:
+    from .bulk.cluster import on_cluster
     from .bulk.run import grade_class
     from .bulk.sources import shown
     from .course.bulk_hooks import Course
@@ -177,7 +180,26 @@ def cmd_bulk(args) -> int:
     return grade_class(args.input, args.out, jobs=args.jobs, hidden=args.hidden, force=args.force,
                        lang=language(args.lang), max_students=args.max_students, course=course,
                        similarity=args.similarity, similarity_threshold=args.similarity_threshold,
-                       against=args.against)
+                       against=args.against, grade_all=on_cluster(args.scheduler) if args.scheduler else None)
+
+
+def cmd_worker(args) -> int:
+    from .bulk.cluster import start_worker
+
+    rest = list(args.dask_args)  # what follows ADDRESS: our options, then (after --) those of dask worker
+    extra = rest[rest.index("--") + 1:] if "--" in rest else []
+    again = argparse.ArgumentParser(prog="grade.sh worker")
+    again.add_argument("--jobs", type=int, default=args.jobs)
+    again.add_argument("--show", action="store_true", default=args.show)
+    known, theirs = again.parse_known_args(rest[:rest.index("--")] if "--" in rest else rest)
+    return start_worker(args.address, jobs=known.jobs, extra=theirs + extra, show=known.show)
+
+
+def cmd_scheduler(args) -> int:
+    from .bulk.cluster import start_scheduler
+
+    rest = list(args.dask_args)
+    return start_scheduler(rest[1:] if rest[:1] == ["--"] else rest)
 
 
 def cmd_similarity(args) -> int:
@@ -208,7 +230,7 @@ def cmd_audit(args) -> int:
     return audit_main(jobs=args.jobs, scope=args.scope)
 
 
-INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity"}
+INSTRUCTOR_COMMANDS = {"stubs", "release", "gradescope", "audit", "similarity", "worker", "scheduler"}
 
 
 STUDENT_USAGE = """\
@@ -295,7 +317,24 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-students", type=int, default=5000, metavar="N",
                    help="refuse, before grading, an input with more than N submissions (a class zip: more than "
                         "10*N members); default 5000")
+    b.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="grade on the workers of this Dask scheduler (e.g. tcp://10.0.0.5:8786) rather than "
+                        "here; results are written here as they come back (README: Grading on a cluster)")
     b.set_defaults(func=cmd_bulk)
+
+    w = sub.add_parser("worker", **listed("a grading worker of a Dask cluster, for bulk --scheduler"))
+    w.add_argument("address", help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786")
+    w.add_argument("--jobs", type=int, default=1, help="submissions graded at a time on this node (default 1)")
+    w.add_argument("--show", action="store_true",
+                   help="only print the dask worker command and its environment (for job scripts, containers)")
+    w.add_argument("dask_args", nargs=argparse.REMAINDER, metavar="-- DASK_WORKER_OPTION",
+                   help="after --: more options for dask worker (e.g. -- --name node1 --local-directory /scratch)")
+    w.set_defaults(func=cmd_worker)
+
+    c = sub.add_parser("scheduler", **listed("a Dask scheduler for bulk --scheduler, with this kit on its path"))
+    c.add_argument("dask_args", nargs=argparse.REMAINDER, metavar="-- DASK_SCHEDULER_OPTION",
+                   help="options for dask scheduler, e.g. -- --host 10.0.0.5 --port 8786")
+    c.set_defaults(func=cmd_scheduler)
 
     m = sub.add_parser("similarity", **listed("find copied code between submissions (and earlier terms)"))
     m.add_argument("input", help="a folder or zip of submissions, as for bulk")

@@ -102,10 +102,12 @@ def _discard_spare() -> None:
         _SPARE.pop().discard()
 
 
-def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir: str,
+def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir: str | None,
               start_next: bool = True) -> dict:
     """Grade one student and write their files; returns the JSON report written. ``start_next``:
-    whether this grader process is likely to grade another one (then its worker starts now)."""
+    whether this grader process is likely to grade another one (then its worker starts now).
+    ``out_dir`` None: nothing is written, the files' contents are returned (see graded_files), as a
+    node of a cluster sends them back to the TA's machine (bulk/cluster.py)."""
     from ..engine.intake import from_files
     from ..grading.grade import grade
     from ..reports.gradescope import results_json
@@ -118,25 +120,35 @@ def grade_one(student: StudentFiles, suite: str, lang: str, digest: str, out_dir
                 files=sorted(intake.files))
     if not student.files and not student.problems:
         data["problems"] = ["no exNN_*.py file found in this submission"]
-    out = Path(out_dir)
-    write_json(out / "gradescope" / f"{student.student}.json", results_json(report, lang))
+    files = {"result": data, "gradescope": results_json(report, lang), "feedback": feedback_markdown(data, lang)}
+    if out_dir is None:
+        return files
+    write_graded(Path(out_dir), student.student, files)
+    return data
+
+
+def write_graded(out: Path, student: str, files: dict) -> None:
+    """A graded student's files in ``out``, each written atomically; the result last: it marks the student done."""
     from ..reports.files import write_text
 
-    write_text(out / "feedback" / f"{student.student}.md", feedback_markdown(data, lang))
-    write_json(out / "results" / f"{student.student}.json", data)  # last: marks it done
-    return data
+    write_json(out / "gradescope" / f"{student}.json", files["gradescope"])
+    write_text(out / "feedback" / f"{student}.md", files["feedback"])
+    write_json(out / "results" / f"{student}.json", files["result"])
 
 
 # --- the driver -----------------------------------------------------------------------
 def grade_class(input: str | Path, out: str | Path, *, jobs: int = 2, hidden: bool = False, force: bool = False,
                 lang: str = "en", max_students: int = MAX_STUDENTS, course=None, similarity: bool = False,
-                similarity_threshold: float | None = None, against=()) -> int:
+                similarity_threshold: float | None = None, against=(), grade_all=None) -> int:
     """Grade a class: ``input``, a folder or zip of submissions, into the folder ``out``; the exit
     status of ``./grade.sh bulk``. ``jobs`` grader processes; ``hidden``: the hidden checks;
     ``force``: regrade what is already graded; ``lang``: the feedback's language ("en" or "zh");
     ``max_students``: more submissions are refused before grading; ``course``: the LMS side
     (course/bulk_hooks.py's Course: roster, late policy; None for none); ``similarity``: compare
-    the class for copied code afterwards (``similarity_threshold``, ``against`` earlier terms)."""
+    the class for copied code afterwards (``similarity_threshold``, ``against`` earlier terms);
+    ``grade_all``: what grades the submissions to grade, (todo, suite, lang, out) -> None, with a
+    ``where`` attribute that says where (bulk/cluster.py's on_cluster: a Dask cluster's workers);
+    None: the pool of ``jobs`` grader processes here."""
     from ..course.bulk_hooks import Course
 
     course = Course() if course is None else course
@@ -148,7 +160,8 @@ def grade_class(input: str | Path, out: str | Path, *, jobs: int = 2, hidden: bo
         print(f"grade.sh bulk: {shown(str(exc))}", file=sys.stderr)
         return 2
     try:
-        code = _run(input, students, problems, out, suite, lang, course, keep, jobs=jobs, force=force)
+        code = _run(input, students, problems, out, suite, lang, course, keep, jobs=jobs, force=force,
+                    grade_all=grade_all)
         if code == 0:
             _after(out, students, jobs, similarity, similarity_threshold, against)
         return code
@@ -157,7 +170,8 @@ def grade_class(input: str | Path, out: str | Path, *, jobs: int = 2, hidden: bo
             keep.cleanup()
 
 
-def _run(input, students, problems, out: Path, suite: str, lang: str, course, keep, jobs: int, force: bool) -> int:
+def _run(input, students, problems, out: Path, suite: str, lang: str, course, keep, jobs: int, force: bool,
+         grade_all=None) -> int:
     from ..engine.sandbox import remove_abandoned_folders
     from .outputs import write_outputs
 
@@ -179,11 +193,14 @@ def _run(input, students, problems, out: Path, suite: str, lang: str, course, ke
         todo.append((s, digest))
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
-    print(f"{len(students)} submissions: {done} already graded, {len(todo)} to grade with {jobs} jobs",
-          file=sys.stderr)
+    where = grade_all.where if grade_all is not None else f"with {jobs} jobs"
+    print(f"{len(students)} submissions: {done} already graded, {len(todo)} to grade {where}", file=sys.stderr)
     t0 = time.monotonic()
     try:
-        _grade_all(todo, suite, lang, out, max(1, jobs))
+        if grade_all is not None:
+            grade_all(todo, suite, lang, out)
+        else:
+            _grade_all(todo, suite, lang, out, max(1, jobs))
     except RuntimeError as exc:
         print(f"grade.sh bulk: {exc}", file=sys.stderr)
         return 2
@@ -228,7 +245,8 @@ def _pool_process(conn, bulk_pid: int) -> None:
         if task is None:
             break
         try:
-            conn.send(("done", grade_one(*task).get("status")))
+            graded = grade_one(*task)
+            conn.send(("done", graded if task[4] is None else graded.get("status")))
         except Exception as exc:  # the grader failed on this one: the driver records it and goes on
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
     _discard_spare()
