@@ -75,6 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
             "user id a root grader runs student code as (default: the user nobody)", who="ta"),
     Setting("DLGRADER_WORKER_GID", "text", "",
             "group id for that user (default: nobody's group)", who="ta"),
+    Setting("DLGRADER_CLUSTER_WAIT_SECONDS", "number", 120.0,
+            "bulk --scheduler: seconds to wait for the first grading worker of the cluster", who="ta"),
     Setting("DLGRADER_AUDIT_SCOPE", "choice", "quick",
             "./grade.sh audit: quick packs mutants into shared submissions; full grades each one alone",
             choices=("quick", "full"), who="ta"),

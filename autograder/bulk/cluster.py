@@ -44,6 +44,7 @@ import time
 from collections import Counter, deque
 from pathlib import Path
 
+from .. import settings
 from .sources import StudentFiles, shown
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,11 @@ SETTINGS = ("DLGRADER_CALL_SECONDS", "DLGRADER_SUBMISSION_SECONDS", "DLGRADER_ME
 STARTED = "dlgrader-started"  # the event topic: a task that starts on a worker says so
 HOW_TO_START = "start it with ./grade.sh worker ADDRESS from the same kit (README: Grading on a cluster)"
 CONNECT_SECONDS = 30  # to reach the scheduler, and again after it restarted
-WAIT_FOR_WORKERS_SECONDS = float(os.environ.get("DLGRADER_CLUSTER_WAIT_SECONDS") or 120)
+
+
+def wait_for_workers() -> float:
+    """How long a run waits for the first worker that grades with this kit."""
+    return settings.value("DLGRADER_CLUSTER_WAIT_SECONDS")
 
 
 class NodeUnfit(RuntimeError):
@@ -90,7 +95,7 @@ def kit_fingerprint() -> dict:
                     and not any(part.startswith(".") for part in path.relative_to(KIT_ROOT).parts):
                 files[path.relative_to(KIT_ROOT).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return {"files": files, "packages": {n: _installed(n) for n in _pinned_packages()},
-            "python": "%d.%d" % sys.version_info[:2], "settings": {v: os.environ.get(v, "") for v in SETTINGS}}
+            "python": "%d.%d" % sys.version_info[:2], "settings": {v: settings.value(v) for v in SETTINGS}}
 
 
 def kit_id(fingerprint: dict) -> str:
@@ -338,10 +343,10 @@ class ClusterRun:
             if not self.slots and not self.running:
                 if waited_since is None:
                     waited_since = time.monotonic()
-                    say(f"waiting for a worker that grades with this kit (at most {WAIT_FOR_WORKERS_SECONDS:.0f} s)")
-                if time.monotonic() - waited_since > WAIT_FOR_WORKERS_SECONDS:
+                    say(f"waiting for a worker that grades with this kit (at most {wait_for_workers():.0f} s)")
+                if time.monotonic() - waited_since > wait_for_workers():
                     raise RuntimeError(f"no worker of the cluster grades with this kit (resource {self.resource}) "
-                                       f"after {WAIT_FOR_WORKERS_SECONDS:.0f} s; {HOW_TO_START}. What was graded "
+                                       f"after {wait_for_workers():.0f} s; {HOW_TO_START}. What was graded "
                                        "is kept: run the same command again to go on")
                 time.sleep(1)
                 continue
