@@ -1,4 +1,6 @@
 """Public checks for ex02: min-max scaling, the iris Dataset, DataLoaders and steps per epoch."""
+import re
+
 import numpy as np
 import torch
 
@@ -108,7 +110,7 @@ def test_minmax_scale_zero_range(ex02):
 
 
 # --- IrisDataset -------------------------------------------------------------------------------
-@check("ex02", "IrisDataset", 1.5, en="data/iris.csv has 96 train, 24 val and 30 test samples",
+@check("ex02", "IrisDataset", 1, en="data/iris.csv has 96 train, 24 val and 30 test samples",
        zh="data/iris.csv 中 train、val、test 分别有 96、24、30 个样本")
 def test_iris_split_lengths(sub, ex02):
     path = ex02.data_dir() / "iris.csv"
@@ -131,7 +133,7 @@ def expect_iris_split(x, y, split):
                  hint="hint.ex02_read_rows", name=f"feature sums of squares of the '{split}' split")
 
 
-@check("ex02", "IrisDataset", 1.5, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
+@check("ex02", "IrisDataset", 1, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
        zh="ds[i] 是 (float32 的 x [4]，int64 的 0 维 y)，数值与 CSV 一致")
 def test_iris_items(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
@@ -282,3 +284,28 @@ def test_train_order_seeded(sub):
 def test_steps_per_epoch_drop_last_flag(ex02):
     expect_steps(ex02, 97, 8, False, 13, "hint.ex02_steps_ceil")
     expect_steps(ex02, 97, 8, True, 12, "hint.ex02_steps_drop_last")
+
+
+@check("ex02", "IrisDataset", 0.5,
+       en="the val split is scaled with the stats given (the training split's), not its own",
+       zh="val 划分用传入的 stats（训练集的）缩放，而不是用它自己的")
+def test_iris_val_scaled_with_train_stats(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    train = expected_split(ROWS, "train")
+    stats = (train[0].amin(dim=0), train[0].amax(dim=0))
+    raw = expected_split(ROWS, "val")
+    got = expect_items(dataset(sub, path, "val", stats)["items"], "hint.ex02_item_types")
+    expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "val split")
+
+
+@check("ex02", "IrisDataset", 0.5, en="the ValueError of an unknown split ('dev') names the valid splits",
+       zh="未知划分（'dev'）的 ValueError 会写出有效的划分名称")
+def test_iris_unknown_split_names_valid(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    expect_reads_split(sub, path, ROWS, "test")  # a dataset that always raises earns nothing
+    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
+    named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
+    expect(named, Msg("cmp.number", got=repr(out["message"][:120]), expected="a message naming train, val, test"),
+           hint="hint.ex02_split_error", name="the ValueError's message")
