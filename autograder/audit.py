@@ -10,12 +10,15 @@ Two catalogs, each patched onto its own base folder:
   failing check of the right exercise must give some hint.
 
 Mutants are small patches, each one classic beginner mistake; equivalents are
-correct solutions written differently. All are graded through bulk grading
-with the hidden checks (equivalents with the public checks too). A mutant is
-caught when it loses points; caught in the right exercise when the exercise
-it breaks loses points; its hint names the mistake when a failing check of
-that exercise gives the hint the catalog expects. Every equivalent must keep
-full marks in both suites.
+correct solutions written differently. All are graded through bulk grading,
+the same class folder once with the hidden checks and once with the public
+ones (the self-check a student runs). A mutant is caught when it loses hidden
+points; caught in the right exercise when the exercise it breaks loses hidden
+points; its hint names the mistake when a failing hidden check of that
+exercise gives the hint the catalog expects; it is shown by the self-check
+when that exercise also loses public points (at least ``SHOWN_MIN`` of all
+mutants must be; README.md lists every one that is not, with the reason).
+Every equivalent must keep full marks in both suites.
 
 Scopes. ``quick`` (the default, and the test suite's) packs the submissions:
 a mutant is graded with only the modules its exercise needs (the mutated
@@ -28,7 +31,8 @@ their imports, judged on those exercises; every other exercise is the
 unchanged base, and each base folder is graded whole, hidden and public, as
 an equivalent of its own. ``full`` grades every mutant and equivalent alone,
 whole, with every check: the same verdicts plus collateral losses in other
-exercises, at several times the cost. ``./grade.sh audit`` runs the quick
+exercises, at several times the cost: per mutant, the points it loses outside its own
+exercise (hidden and public), and their total. ``./grade.sh audit`` runs the quick
 scope; ``./grade.sh audit --scope full`` (or ``DLGRADER_AUDIT_SCOPE=full``) the full one.
 """
 from __future__ import annotations
@@ -49,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "tests" / "mutants" / "catalog.py"
 INDEPENDENT_CATALOG = ROOT / "tests" / "mutants" / "independent_catalog.py"
 SCOPES = ("full", "quick")
+SHOWN_MIN = 0.9  # the share of mutants the self-check (the public checks) must show
 
 
 @dataclass
@@ -303,8 +308,22 @@ def exercise_of(module_file: str) -> str:
     return module_file[:4]
 
 
-def judge(hidden: Path, public: Path | None, items: list[Entry], where: dict, catalog: Catalog) -> dict:
-    """Verdicts of one catalog from the results folders of the bulk runs (public: equivalents only)."""
+def points_lost(data: dict, exercises) -> float:
+    """The points a report loses in ``exercises`` (a set of exercise names)."""
+    return round(sum(v["max_score"] - v["score"] for x, v in data.get("exercises", {}).items() if x in exercises), 6)
+
+
+def lost_outside(data: dict, own: str) -> dict:
+    """{exercise: points lost} of a report, every exercise but ``own`` (and the MNIST bonus, which
+    belongs to ex08's module)."""
+    owner = {"mnist": "ex08"}
+    return {x: round(v["max_score"] - v["score"], 6) for x, v in sorted(data.get("exercises", {}).items())
+            if owner.get(x, x) != own and v["score"] < v["max_score"]}
+
+
+def judge(hidden: Path, public: Path | None, items: list[Entry], where: dict, catalog: Catalog,
+          scope: str = "quick") -> dict:
+    """Verdicts of one catalog from the results folders of the two bulk runs of the same class."""
     rows, eq = [], []
     for e in items:
         if e.catalog is not catalog:
@@ -317,12 +336,21 @@ def judge(hidden: Path, public: Path | None, items: list[Entry], where: dict, ca
             failing = [t for t in data.get("tests", []) if t["exercise"] == ex and t["status"] != "passed"]
             given = sorted({k for t in failing for k in hints_in(t["feedback"])})
             expected = e.spec.get("hint")
+            pub = json.loads((public / f"{name}.json").read_text()) if public is not None else {}
+            public_failing = [t for t in pub.get("tests", []) if t["exercise"] == ex and t["status"] != "passed"]
             rows.append({
                 "id": e.id, "exercise": ex, "submission": name, "status": data.get("status", "graded"),
                 "caught": bool(lost), "right_exercise": ex in lost,
                 "hint": (expected in given) if expected else bool(given),
                 "expected_hint": expected, "hints": given, "mistake": e.spec.get("mistake", ""),
                 "failing": [f"{t['name']}: {t['feedback'][:300]}" for t in failing],
+                # the self-check: what the public checks of its own exercise take off
+                "shown": points_lost(pub, {ex}) > 0 if public is not None else None,
+                "public_lost": points_lost(pub, {ex}) if public is not None else None,
+                "public_failing": [t["name"] for t in public_failing],
+                # collateral losses exist only where every module is graded: the full scope
+                "outside": {"hidden": lost_outside(data, ex),
+                            "public": lost_outside(pub, ex) if public is not None else {}} if scope == "full" else None,
             })
             continue
         failing, accepted = [], True
@@ -360,18 +388,58 @@ def run_audit(jobs: int = 2, scope: str = "quick", names=None, out: Path | None 
         items = [e for cat in found for e in entries(cat, scope)]
         groups = [g for kind in ("mutant", "equivalent") for g in bundles([e for e in items if e.kind == kind], scope)]
         named = name_groups(groups)
-        where = build_class(work / "class-hidden", named)
-        eq_groups = [(n, g) for n, g in named if g[0].kind == "equivalent"]
-        build_class(work / "class-public", eq_groups)
-        hidden = _bulk(work / "class-hidden", work / "out-hidden", jobs, hidden=True)
-        public = _bulk(work / "class-public", work / "out-public", jobs, hidden=False) if eq_groups else None
-        verdicts = [judge(hidden, public, items, where, cat) for cat in found]
+        # one class folder, graded twice: the hidden checks, then the public ones (the self-check)
+        where = build_class(work / "class", named)
+        t1 = time.monotonic()
+        hidden = _bulk(work / "class", work / "out-hidden", jobs, hidden=True)
+        t2 = time.monotonic()
+        public = _bulk(work / "class", work / "out-public", jobs, hidden=False)
+        t3 = time.monotonic()
+        verdicts = [judge(hidden, public, items, where, cat, scope) for cat in found]
     return {"catalogs": verdicts, "seconds": time.monotonic() - t0, "scope": scope,
-            "submissions": {"hidden": len(groups), "public": len(eq_groups)}}
+            "grading_seconds": {"hidden": t2 - t1, "public": t3 - t2},
+            "submissions": {"hidden": len(groups), "public": len(groups)}}
 
 
 def ok(row: dict) -> bool:
     return row["caught"] and row["right_exercise"] and row["hint"]
+
+
+def all_mutants(verdict: dict) -> list[tuple[str, dict]]:
+    return [(v["catalog"], r) for v in verdict["catalogs"] for r in v["mutants"]]
+
+
+def shown_share(verdict: dict) -> float:
+    """The share of all mutants (both catalogs) whose own exercise loses public points."""
+    rows = [r for _, r in all_mutants(verdict)]
+    return sum(bool(r.get("shown")) for r in rows) / len(rows) if rows else 1.0
+
+
+def unshown(verdict: dict) -> set[tuple[str, str]]:
+    """(catalog, mutant id) of every mutant the self-check does not show."""
+    return {(c, r["id"]) for c, r in all_mutants(verdict) if not r.get("shown")}
+
+
+def outside_lines(verdict: dict) -> list[str]:
+    """Full scope: per mutant, the points lost outside its own exercise, and the totals."""
+    rows = [(c, r) for c, r in all_mutants(verdict) if r.get("outside") is not None]
+    if not rows:
+        return ["points lost outside its own exercise: measured only in the full scope (./grade.sh audit --scope full)"]
+    lines = []
+    totals = {"hidden": 0.0, "public": 0.0}
+    counts = {"hidden": 0, "public": 0}
+    for c, r in rows:
+        for suite in ("hidden", "public"):
+            lost = r["outside"][suite]
+            totals[suite] += sum(lost.values())
+            counts[suite] += bool(lost)
+        if r["outside"]["hidden"] or r["outside"]["public"]:
+            lines.append(f"  outside {c} {r['id']} ({r['exercise']}): "
+                         + "; ".join(f"{suite} " + ", ".join(f"{x} -{p:g}" for x, p in r["outside"][suite].items())
+                                     for suite in ("hidden", "public") if r["outside"][suite]))
+    head = [f"points lost outside its own exercise: hidden {totals['hidden']:g} points by {counts['hidden']} of "
+            f"{len(rows)} mutants, public {totals['public']:g} points by {counts['public']} of {len(rows)}"]
+    return head + lines
 
 
 def report(verdict: dict) -> list[str]:
@@ -384,6 +452,7 @@ def report(verdict: dict) -> list[str]:
                   f"  mutants caught:                 {sum(r['caught'] for r in rows)}/{n}",
                   f"  caught in the right exercise:   {sum(r['right_exercise'] for r in rows)}/{n}",
                   f"  {hint_label:<31} {sum(r['hint'] for r in rows)}/{n}",
+                  f"  shown by the self-check:        {sum(bool(r.get('shown')) for r in rows)}/{n}",
                   f"  correct variants accepted:      {sum(e['accepted'] for e in eq)}/{len(eq)}"]
         for r in rows:
             if not ok(r):
@@ -391,17 +460,28 @@ def report(verdict: dict) -> list[str]:
                              f"right_exercise={r['right_exercise']} hint={r['hint']} "
                              f"(expected {r['expected_hint'] or 'a hint'}, got {', '.join(r['hints']) or 'none'})")
                 lines += [f"      {f}" for f in r["failing"][:3]]
+        for r in rows:
+            if not r.get("shown"):
+                lines.append(f"  not shown by the self-check: {r['id']} ({r['exercise']})")
         for e in eq:
             if not e["accepted"]:
                 lines.append(f"  rejected: {e['id']}: " + "; ".join(e["failing"][:4]))
+    share = shown_share(verdict)
+    lines.append(f"shown by the self-check (the public checks take points off the mutant's exercise): "
+                 f"{len(all_mutants(verdict)) - len(unshown(verdict))}/{len(all_mutants(verdict))} mutants, "
+                 f"{100 * share:.1f}% (at least {100 * SHOWN_MIN:.0f}% required)")
+    lines += outside_lines(verdict)
+    took = verdict.get("grading_seconds", {})
     lines.append(f"audit took {verdict['seconds']:.0f} s ({verdict['submissions']['hidden']} submissions graded with "
-                 f"the hidden checks, {verdict['submissions']['public']} with the public ones)")
+                 f"the hidden checks in {took.get('hidden', 0):.0f} s, the same {verdict['submissions']['public']} "
+                 f"with the public ones in {took.get('public', 0):.0f} s)")
     return lines
 
 
 def passed(verdict: dict) -> bool:
     return all(ok(r) for v in verdict["catalogs"] for r in v["mutants"]) and \
-        all(e["accepted"] for v in verdict["catalogs"] for e in v["equivalents"])
+        all(e["accepted"] for v in verdict["catalogs"] for e in v["equivalents"]) and \
+        shown_share(verdict) >= SHOWN_MIN
 
 
 def main(jobs: int = 2, scope: str | None = None) -> int:

@@ -1,9 +1,10 @@
-"""The grader's accuracy: every mutant of both catalogs is caught in its exercise with a hint, and
-every correct variant (the two base solutions included) keeps full marks.
+"""The grader's accuracy: every mutant of both catalogs is caught in its exercise with a hint, at
+least 90% of them are shown by the self-check (the public checks), and every correct variant (the
+two base solutions included) keeps full marks.
 
 The audit runs once for the module, through the real engine: the submissions are written to a
-class folder and graded by bulk grading (hidden checks; the correct variants with the public
-checks too), in the quick scope (see autograder/audit.py). It takes several minutes.
+class folder and graded by bulk grading, once with the hidden checks and once with the public
+ones, in the quick scope (see autograder/audit.py). It takes several minutes.
 """
 import json
 import os
@@ -95,6 +96,39 @@ def test_hints_are_found_whatever_their_parameters():
     assert audit.hints_in("got 3, expected 4") == []
 
 
+def test_the_full_scope_report_states_the_points_lost_outside_each_exercise():
+    """Only the full scope grades every module of a mutant's submission: its report names, per
+    mutant, the points lost in other exercises, and their total (here on reports written by hand)."""
+    report = {"exercises": {"ex03": {"score": 12, "max_score": 15}, "ex04": {"score": 11, "max_score": 15},
+                            "ex08": {"score": 10, "max_score": 10}, "mnist": {"score": 3, "max_score": 5}}}
+    assert audit.lost_outside(report, "ex03") == {"ex04": 4, "mnist": 2}
+    assert audit.lost_outside(report, "ex08") == {"ex03": 3, "ex04": 4}
+    assert audit.points_lost(report, {"ex03"}) == 3
+    row = {"id": "m", "exercise": "ex03", "caught": True, "right_exercise": True, "hint": True, "shown": True,
+           "outside": {"hidden": {"ex04": 4.0}, "public": {"ex04": 2.0, "ex06": 1.0}}}
+    other = dict(row, id="n", outside={"hidden": {}, "public": {}})
+    lines = audit.outside_lines({"catalogs": [{"catalog": "reference", "mutants": [row, other], "equivalents": []}]})
+    assert lines[0] == ("points lost outside its own exercise: hidden 4 points by 1 of 2 mutants, "
+                        "public 3 points by 1 of 2")
+    assert lines[1:] == ["  outside reference m (ex03): hidden ex04 -4; public ex04 -2, ex06 -1"]
+    quick = dict(row, outside=None)
+    assert "only in the full scope" in audit.outside_lines(
+        {"catalogs": [{"catalog": "reference", "mutants": [quick], "equivalents": []}]})[0]
+
+
+def readme_unshown():
+    """(catalog, mutant id) of README.md's table of mutants the self-check does not show."""
+    text = (audit.ROOT / "README.md").read_text()
+    start = text.index("<!-- mutants the self-check does not show -->")
+    end = text.index("<!-- end of mutants the self-check does not show -->")
+    rows = set()
+    for line in text[start:end].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in ("reference", "independent"):
+            rows.add((cells[0], cells[1].strip("`")))
+    return rows
+
+
 @pytest.fixture(scope="module")
 def verdict():
     """The audit, once. With $DLGRADER_AUDIT_OUT set, its class folders, bulk results and verdict.json
@@ -144,3 +178,16 @@ def test_correct_variants_keep_full_marks(verdict):
     assert not rejected, rejected
     bases = [e for v in verdict["catalogs"] for e in v["equivalents"] if e["id"] == "base"]
     assert len(bases) == len(verdict["catalogs"])  # solutions/ and the independent solution graded whole
+
+
+@pytest.mark.timeout(AUDIT_TIMEOUT)
+def test_the_self_check_shows_most_mutants(verdict):
+    """At least 90% of all mutants lose public points in their own exercise: a student who runs the
+    self-check learns of the mistake before the deadline."""
+    share = audit.shown_share(verdict)
+    assert share >= audit.SHOWN_MIN, f"{100 * share:.1f}% shown; not shown: {sorted(audit.unshown(verdict))}"
+
+
+@pytest.mark.timeout(AUDIT_TIMEOUT)
+def test_readme_lists_exactly_the_mutants_the_self_check_does_not_show(verdict):
+    assert readme_unshown() == audit.unshown(verdict)

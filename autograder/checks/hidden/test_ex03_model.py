@@ -8,8 +8,10 @@ from ..public.test_ex01_gradient_descent import call_probe, gen
 from ..public.test_ex03_model import (
     MODULE,
     expect_forward,
+    expect_init_normal,
     expect_predict,
     expect_proba,
+    expect_proba_of_eval,
     expect_sizes,
     forward_hint,
     init,
@@ -18,22 +20,14 @@ from ..public.test_ex03_model import (
     reference_forward,
 )
 from ..public.test_ex03_model import expect_init as expect_init_stats
-from ..reference.ex03 import predict_logits
 
 SIZES = ((400, 900), (900, 300))  # wide layers, fan_in != fan_out
-SCHEME_HINTS = {"kaiming": "hint.ex03_init_kaiming", "xavier": "hint.ex03_init_xavier"}
 
 
 def expect_init(sub, scheme, seed):
     """Each layer of a wide model: changed, biases zero, mean ~0, std within 3% of the scheme's,
-    normal (not uniform) tails; all computed here from the weights init_weights left."""
-    out, sent = init(sub, SIZES, scheme, seed, SCHEME_HINTS[scheme])
-    after = expect_init_stats(out, SIZES, sent, scheme, SCHEME_HINTS[scheme], rtol=0.03)
-    for (fan_in, fan_out), (w, _) in zip(SIZES, after):
-        std = float(w.double().std())
-        expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got="values bounded like a uniform distribution",
-                                                   expected="normal tails"),
-               hint=SCHEME_HINTS[scheme], name=f"Linear({fan_in}, {fan_out}) weight std")
+    normal (not uniform) tails."""
+    expect_init_normal(sub, SIZES, scheme, seed, rtol=0.03)
 
 
 # --- MLP ---------------------------------------------------------------------------------
@@ -164,17 +158,6 @@ def test_predict_proba_no_grad(sub):
     forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
     expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
                  hint="hint.ex03_no_grad", name="torch.is_grad_enabled() during the forward")
-
-
-def expect_proba_of_eval(result, x, weights, hint):
-    """Probabilities (rows summing to 1) equal to the softmax of the eval-mode logits computed
-    here: a model left in train mode drops units at random and gives other values."""
-    expected = torch.softmax(predict_logits(weights, x), dim=1)
-    expect_tensor(result, shape=list(expected.shape), dtype=torch.float32, hint="hint.ex03_proba_softmax",
-                  name="predict_proba(model, x)")
-    expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint="hint.ex03_proba_softmax",
-                 name="row sums of predict_proba(model, x)")
-    expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
 
 
 @check("ex03", "predict_proba", 1,

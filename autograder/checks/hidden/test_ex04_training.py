@@ -12,6 +12,7 @@ from ...feedback.catalog import Msg
 from ..api import check, expect, expect_equal, expect_length, expect_number, raised
 from ..public.test_ex04_training import (
     FitRun,
+    cuda,
     epoch_probe,
     evaluate_probe,
     evaluate_result,
@@ -19,29 +20,15 @@ from ..public.test_ex04_training import (
     expect_history,
     expect_logged,
     expect_lrs,
+    expect_moved,
     expect_plot,
     expect_state,
+    forwards,
+    mean_hint,
 )
 from ..reference import ex04 as ref
 
 HIDDEN = 6  # a hidden width the public checks do not use
-
-
-def forwards(events):
-    return [e for e in events if isinstance(e, list) and e and e[0] == "forward"] if isinstance(events, list) else []
-
-
-def mean_hint(value: float, losses: list) -> str:
-    """Which mistake an epoch loss that is not the sample-weighted mean of ``losses`` points to."""
-    import math
-
-    if losses and math.isclose(value, losses[-1][1], rel_tol=1e-4, abs_tol=1e-5):
-        return "hint.ex04_last_batch_loss"
-    return "hint.ex04_weighted_mean"
-
-
-def cuda(sub) -> bool:
-    return bool(sub.probe("cuda_available")())
 
 
 # --- train_one_epoch ------------------------------------------------------------------
@@ -74,19 +61,6 @@ def test_train_one_epoch_sample_weighted_mean(sub):
     losses = ref.batch_losses(state, data)
     expected = sum(b * loss for b, loss in losses) / sum(b for b, _ in losses)
     expect_number(value, expected, hint=mean_hint(value, losses), name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
-
-
-def expect_moved(moves, loader, n_batches, device_type, func):
-    moves = moves if isinstance(moves, list) else []
-    seen = {(tuple(m[0]), m[1]) for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
-            and len(m[0]) == 3 and m[0][0] == loader}
-    for i in range(n_batches):
-        for part in ("x", "y"):
-            ok = any(tag == (loader, i, part) and isinstance(dev, str) and dev.split(":")[0] == device_type
-                     for tag, dev in seen)
-            what = "inputs" if part == "x" else "targets"
-            expect(ok, Msg("cmp.number", got=f"batch {i}: {what} not moved", expected=f"{what}.to({device_type!r})"),
-                   hint="hint.ex04_device_moves", name=f"{func}: .to(device)")
 
 
 @check("ex04", "train_one_epoch", 1, en="train_one_epoch and evaluate move inputs and targets to the device "

@@ -12,18 +12,21 @@ import torch
 
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, hinted
-from ..public.test_ex05_device import expect_device, fit_iris, judged, machine, moved, numpy_run, probe
+from ..public.test_ex05_device import (
+    expect_device,
+    fit_iris,
+    judged,
+    machine,
+    moved,
+    numpy_run,
+    probe,
+    simulated,
+)
 from ..reference import ex05 as ref
 
 # --- get_device ---------------------------------------------------------------------------
 SIMULATED = {  # (cuda, mps) -> what get_device() picks
     (True, False): "cuda", (False, True): "mps", (True, True): "cuda", (False, False): "cpu"}
-
-
-def simulated(sub, prefer, cuda, mps):
-    """get_device(prefer) where torch.cuda.is_available() and torch.backends.mps.is_available() answer
-    ``cuda`` and ``mps`` (nothing is allocated: only the availability is simulated)."""
-    return probe(sub, "get_device_simulated", "get_device", prefer=prefer, cuda=cuda, mps=mps)
 
 
 @check("ex05", "get_device", 1, en="get_device() picks cuda, else mps, else cpu on machines with and without them "

@@ -9,6 +9,7 @@ previous checkpoint untouched, byte for byte as the grader read it).
 from ...feedback.catalog import Msg
 from ..api import check, expect
 from ..public.test_ex07_checkpoint import (
+    RESUME_HINTS,
     check_export,
     check_load_model,
     chosen,
@@ -85,10 +86,6 @@ def test_load_checkpoint_weights_only_hidden(sub):
     given = "downloads/shared_by_a_stranger.pt"
     out = load_failure(sub, given, "payload", seed=45)
     expect_refused(sub, out, given, f"load_checkpoint('{given}', model)")
-
-
-RESUME_HINTS = (("model", "hint.ex07_load_model"), ("optimizer", "hint.ex07_optimizer_state"),
-                ("scheduler", "hint.ex07_scheduler_state"), ("rng", "hint.ex07_rng"))
 
 
 @check("ex07", "load_checkpoint", 2, en="resuming is exact: 2 epochs, save, fresh objects, load, 2 more epochs "

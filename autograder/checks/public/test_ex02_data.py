@@ -1,10 +1,12 @@
 """Public checks for ex02: min-max scaling, the iris Dataset, DataLoaders and steps per epoch."""
+import re
+
 import numpy as np
 import torch
 
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal, expect_tensor
-from ..reference.ex02 import IRIS_SPLITS, csv_text, expected_split, flat, iris_fingerprint, scale
+from ..reference.ex02 import IRIS_SPLITS, csv_text, epoch_problem, expected_split, flat, iris_fingerprint, scale
 from .test_ex01_gradient_descent import call_probe, gen, hinted
 
 MODULE = "ex02_data"
@@ -108,7 +110,7 @@ def test_minmax_scale_zero_range(ex02):
 
 
 # --- IrisDataset -------------------------------------------------------------------------------
-@check("ex02", "IrisDataset", 2, en="data/iris.csv has 96 train, 24 val and 30 test samples",
+@check("ex02", "IrisDataset", 1, en="data/iris.csv has 96 train, 24 val and 30 test samples",
        zh="data/iris.csv 中 train、val、test 分别有 96、24、30 个样本")
 def test_iris_split_lengths(sub, ex02):
     path = ex02.data_dir() / "iris.csv"
@@ -131,7 +133,7 @@ def expect_iris_split(x, y, split):
                  hint="hint.ex02_read_rows", name=f"feature sums of squares of the '{split}' split")
 
 
-@check("ex02", "IrisDataset", 2, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
+@check("ex02", "IrisDataset", 1, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
        zh="ds[i] 是 (float32 的 x [4]，int64 的 0 维 y)，数值与 CSV 一致")
 def test_iris_items(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
@@ -166,6 +168,21 @@ def test_iris_unknown_split(sub):
            hint="hint.ex02_split_error", name="IrisDataset(path, 'training')")
 
 
+@check("ex02", "IrisDataset", 0.5, en="a missing CSV raises FileNotFoundError naming the path",
+       zh="CSV 文件不存在时抛出 FileNotFoundError，并写明路径")
+def test_iris_missing_file_named(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    expect_reads_split(sub, path, ROWS, "val")  # a dataset that always raises earns nothing
+    missing = "no_iris_here/iris.csv"
+    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [missing, "train"])
+    expect("FileNotFoundError" in out["mro"],
+           Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_missing_file", name=f"IrisDataset('{missing}', 'train')")
+    expect(missing in out["message"],
+           Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {missing}"),
+           hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
+
+
 # --- TensorDataset and DataLoaders ------------------------------------------------------------
 def expect_tensor_dataset(sub, X, y):
     """to_tensor_dataset(X, y): its items, stacked here, are X as float32 and y as int64; then,
@@ -196,7 +213,7 @@ def test_to_tensor_dataset(sub):
     expect_tensor_dataset(sub, X, y)
 
 
-@check("ex02", "make_loaders", 2,
+@check("ex02", "make_loaders", 1,
        en="make_loaders returns train/val/test loaders that yield every sample once in batches of 16",
        zh="make_loaders 返回 train/val/test 三个加载器，以 16 为批量把每个样本各给出一次")
 def test_make_loaders(sub):
@@ -211,8 +228,84 @@ def test_make_loaders(sub):
                      name=f"samples of loaders['{name}']")
 
 
-@check("ex02", "steps_per_epoch", 2, en="steps_per_epoch: 96/16 is 6, 100/16 is 7, 5/8 is 1",
+@check("ex02", "steps_per_epoch", 1.5, en="steps_per_epoch: 96/16 is 6, 100/16 is 7, 5/8 is 1",
        zh="steps_per_epoch：96/16 为 6，100/16 为 7，5/8 为 1")
 def test_steps_per_epoch(ex02):
     for n, b, expected in ((96, 16, 6), (100, 16, 7), (5, 8, 1)):
         expect_steps(ex02, n, b, None, expected, "hint.ex02_steps_ceil")
+
+
+LOADER_SIZES = (21, 9, 7)  # batches of 4: the last batch of every split is partial
+
+
+@check("ex02", "make_loaders", 1,
+       en="only train is shuffled (anew every epoch); val and test keep the dataset order",
+       zh="只有 train 打乱顺序（每个 epoch 重新打乱）；val 和 test 保持数据集的顺序")
+def test_only_train_shuffled(sub):
+    out = loaders(sub, sizes=LOADER_SIZES, batch_size=4, seed=3, other_seed=4)
+    for name, n, offset in (("val", LOADER_SIZES[1], 1000), ("test", LOADER_SIZES[2], 2000)):
+        expect_equal(flat(out["batches"][name]), list(range(offset, offset + n)), hint="hint.ex02_only_train_shuffled",
+                     name=f"loaders['{name}'] order")
+    first, second = out["batches"]["train"], out.get("second")
+    for name, batches in (("epoch 1", first), ("epoch 2", second)):
+        problem = epoch_problem(batches, LOADER_SIZES[0], 4)
+        expect(problem is None, Msg("cmp.number", got=problem, expected=f"{LOADER_SIZES[0]} samples once each"),
+               hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
+    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
+           hint="hint.ex02_train_shuffled", name="loaders['train']")
+    expect(second != first, Msg("cmp.number", got="the same order in epoch 2", expected="a new shuffle every epoch"),
+           hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
+
+
+@check("ex02", "make_loaders", 0.5,
+       en="the training order comes from its own torch.Generator seeded with seed: same seed same order, "
+          "another seed another",
+       zh="训练顺序来自用 seed 初始化的 torch.Generator：相同 seed 顺序相同，不同 seed 顺序不同")
+def test_train_order_seeded(sub):
+    out = loaders(sub, sizes=LOADER_SIZES, batch_size=4, seed=3, other_seed=4)
+    first, second = out["batches"]["train"], out.get("second")
+    again = out.get("again") if isinstance(out.get("again"), list) else []
+    for name, batches in (("epoch 1", first), ("epoch 2", second), ("other seed", out.get("other"))):
+        problem = epoch_problem(batches, LOADER_SIZES[0], 4)
+        expect(problem is None, Msg("cmp.number", got=problem, expected=f"{LOADER_SIZES[0]} samples once each"),
+               hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
+    # an unshuffled loader is the same for every seed: it earns nothing
+    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
+           hint="hint.ex02_train_shuffled", name="loaders['train']")
+    expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
+    expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 1")
+    expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 2")
+    expect(out["other"] != first, Msg("cmp.number", got="the same order", expected="another order"),
+           hint="hint.ex02_train_seed", name="training order, seeds 3 and 4")
+
+
+@check("ex02", "steps_per_epoch", 0.5, en="steps_per_epoch(97, 8, drop_last=True) is 12; drop_last=False keeps 13",
+       zh="steps_per_epoch(97, 8, drop_last=True) 为 12；drop_last=False 时为 13")
+def test_steps_per_epoch_drop_last_flag(ex02):
+    expect_steps(ex02, 97, 8, False, 13, "hint.ex02_steps_ceil")
+    expect_steps(ex02, 97, 8, True, 12, "hint.ex02_steps_drop_last")
+
+
+@check("ex02", "IrisDataset", 0.5,
+       en="the val split is scaled with the stats given (the training split's), not its own",
+       zh="val 划分用传入的 stats（训练集的）缩放，而不是用它自己的")
+def test_iris_val_scaled_with_train_stats(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    train = expected_split(ROWS, "train")
+    stats = (train[0].amin(dim=0), train[0].amax(dim=0))
+    raw = expected_split(ROWS, "val")
+    got = expect_items(dataset(sub, path, "val", stats)["items"], "hint.ex02_item_types")
+    expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "val split")
+
+
+@check("ex02", "IrisDataset", 0.5, en="the ValueError of an unknown split ('dev') names the valid splits",
+       zh="未知划分（'dev'）的 ValueError 会写出有效的划分名称")
+def test_iris_unknown_split_names_valid(sub):
+    path = write_csv(sub, "iris_public.csv", ROWS)
+    expect_reads_split(sub, path, ROWS, "test")  # a dataset that always raises earns nothing
+    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
+    named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
+    expect(named, Msg("cmp.number", got=repr(out["message"][:120]), expected="a message naming train, val, test"),
+           hint="hint.ex02_split_error", name="the ValueError's message")

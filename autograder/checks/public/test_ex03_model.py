@@ -119,8 +119,23 @@ def init(sub, sizes, scheme, seed, hint):
     return out, sent
 
 
+SCHEME_HINTS = {"kaiming": "hint.ex03_init_kaiming", "xavier": "hint.ex03_init_xavier"}
+
+
+def expect_init_normal(sub, sizes, scheme, seed, rtol):
+    """Each layer: changed, biases zero, mean ~0, std within ``rtol`` of the scheme's, normal (not
+    uniform) tails; all computed here from the weights init_weights left."""
+    out, sent = init(sub, sizes, scheme, seed, SCHEME_HINTS[scheme])
+    after = expect_init(out, sizes, sent, scheme, SCHEME_HINTS[scheme], rtol=rtol)
+    for (fan_in, fan_out), (w, _) in zip(sizes, after):
+        std = float(w.double().std())
+        expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got="values bounded like a uniform distribution",
+                                                   expected="normal tails"),
+               hint=SCHEME_HINTS[scheme], name=f"Linear({fan_in}, {fan_out}) weight std")
+
+
 # --- MLP ---------------------------------------------------------------------------------
-@check("ex03", "MLP", 2, en="MLP(4, [16], 3) maps 5 samples to float32 logits [5, 3]",
+@check("ex03", "MLP", 1.5, en="MLP(4, [16], 3) maps 5 samples to float32 logits [5, 3]",
        zh="MLP(4, [16], 3) 把 5 个样本映射为 float32 的 logits [5, 3]")
 def test_mlp_output_shape(sub):
     x = torch.randn(5, 4, generator=gen(60))
@@ -146,7 +161,7 @@ def test_mlp_logistic_regression(sub):
     expect_forward(out["outputs"][0], x, out["linears"])
 
 
-@check("ex03", "MLP", 2, en="MLP(4, [16, 8], 3) has Linear(4,16), Linear(16,8), Linear(8,3) in this order",
+@check("ex03", "MLP", 1.5, en="MLP(4, [16, 8], 3) has Linear(4,16), Linear(16,8), Linear(8,3) in this order",
        zh="MLP(4, [16, 8], 3) 依次包含 Linear(4,16)、Linear(16,8)、Linear(8,3)")
 def test_mlp_layer_sizes(sub):
     x = torch.randn(3, 4, generator=gen(63))
@@ -156,7 +171,8 @@ def test_mlp_layer_sizes(sub):
     expect_forward(out["outputs"][0], x, out["linears"])  # layers that forward does not use earn nothing
 
 
-@check("ex03", "MLP", 2, en="forward is Linear -> ReLU -> Linear -> ReLU -> Linear, computed from the model's weights",
+@check("ex03", "MLP", 1.5,
+       en="forward is Linear -> ReLU -> Linear -> ReLU -> Linear, computed from the model's weights",
        zh="forward 是 Linear -> ReLU -> Linear -> ReLU -> Linear，与用模型自身权重算出的结果一致")
 def test_mlp_forward_relu(sub):
     x = torch.randn(8, 4, generator=gen(64)) * 2
@@ -164,8 +180,24 @@ def test_mlp_forward_relu(sub):
     expect_forward(out["outputs"][0], x, out["linears"])
 
 
+@check("ex03", "MLP", 1, en="MLP(12, [32, 32], 3, dropout=0.5): train-mode forwards are random, eval mode is "
+       "the plain forward", zh="MLP(12, [32, 32], 3, dropout=0.5)：训练模式下前向是随机的，eval 模式下是普通的前向")
+def test_mlp_dropout_train_and_eval(sub):
+    x = torch.randn(8, 12, generator=gen(69))
+    out = mlp(sub, 12, [32, 32], 3, x, "hint.ex03_dropout_missing", dropout=0.5, seed=7, repeats=2, then_eval=True)
+    first, second = out["outputs"][:2]
+    plain = reference_forward(x, out["linears"])
+    expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
+           Msg("cmp.number", got="the same output every time", expected="random dropout in train mode"),
+           hint="hint.ex03_dropout_missing", name="model(x) in train mode")
+    # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
+    expect_tensor(out.get("eval_output"), shape=[8, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
+                  name="model(x) in eval mode")
+    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval", name="model(x) in eval mode")
+
+
 # --- init_weights and count_parameters -------------------------------------------------------------
-@check("ex03", "init_weights", 1,
+@check("ex03", "init_weights", 0.5,
        en="init_weights gives every nn.Linear kaiming weights (std sqrt(2/fan_in)) and a zero bias",
        zh="init_weights 让每个 nn.Linear 的权重符合 kaiming（标准差 sqrt(2/fan_in)），偏置为 0")
 def test_init_weights_zero_biases(sub):
@@ -174,7 +206,7 @@ def test_init_weights_zero_biases(sub):
     expect_init(out, sizes, sent, "kaiming", "hint.ex03_init_kaiming", rtol=0.1)
 
 
-@check("ex03", "count_parameters", 2, en="count_parameters of Linear(4,16) + Linear(16,3) is 131",
+@check("ex03", "count_parameters", 1.5, en="count_parameters of Linear(4,16) + Linear(16,3) is 131",
        zh="Linear(4,16) + Linear(16,3) 的 count_parameters 为 131")
 def test_count_parameters(sub):
     out = call_probe(sub, MODULE, "count_run", "count_parameters", hint="hint.ex03_count")
@@ -183,8 +215,39 @@ def test_count_parameters(sub):
     expect_equal(out["result"], 131, hint="hint.ex03_count", name="count_parameters(model)")
 
 
+@check("ex03", "init_weights", 1, en="init_weights(model, 'xavier'): normal weights with std "
+       "sqrt(2/(fan_in+fan_out)), zero biases",
+       zh="init_weights(model, 'xavier')：权重服从标准差为 sqrt(2/(fan_in+fan_out)) 的正态分布，偏置为 0")
+def test_init_weights_xavier_normal(sub):
+    expect_init_normal(sub, ((300, 600), (600, 200)), "xavier", 3, rtol=0.05)
+
+
+@check("ex03", "init_weights", 0.5, en="an unknown scheme ('normal') raises ValueError",
+       zh="未知的方案（'normal'）会抛出 ValueError")
+def test_init_weights_unknown_scheme(sub):
+    sizes = ((200, 100),)  # an init_weights that always raises earns nothing: kaiming must work first
+    out, sent = init(sub, sizes, "kaiming", 4, "hint.ex03_init_kaiming")
+    expect_init(out, sizes, sent, "kaiming", "hint.ex03_init_kaiming", rtol=0.1)
+    out = call_probe(sub, MODULE, "init_raises", "init_weights", "normal")
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex03_init_scheme_error", name="init_weights(model, 'normal')")
+
+
+@check("ex03", "count_parameters", 0.5, en="count_parameters skips frozen parameters unless trainable_only=False",
+       zh="count_parameters 跳过被冻结的参数，除非 trainable_only=False")
+def test_count_parameters_trainable_only(sub):
+    sizes = ((3, 6), (6, 4))  # 24 + 28 parameters, the second layer frozen
+    for trainable_only, expected in ((None, 24), (False, 52)):
+        out = call_probe(sub, MODULE, "count_run", "count_parameters", sizes=sizes, frozen=(1,),
+                         trainable_only=trainable_only, hint="hint.ex03_count_trainable")
+        label = "" if trainable_only is None else f", trainable_only={trainable_only}"
+        tensors = 4 if trainable_only is False else 2  # parameter tensors, not their elements
+        hint = "hint.ex03_count" if out["result"] == tensors else "hint.ex03_count_trainable"
+        expect_equal(out["result"], expected, hint=hint, name=f"count_parameters(model{label})")
+
+
 # --- predictions ------------------------------------------------------------------------------
-@check("ex03", "predict_proba", 2,
+@check("ex03", "predict_proba", 1,
        en="predict_proba returns [6, 3] probabilities: the softmax of the logits, rows sum to 1",
        zh="predict_proba 返回 [6, 3] 的概率：logits 的 softmax，每行之和为 1")
 def test_predict_proba(sub):
@@ -193,9 +256,53 @@ def test_predict_proba(sub):
     expect_proba(out.get("result"), x, weights)
 
 
-@check("ex03", "predict", 2, en="predict returns the int64 argmax class of each of 9 samples",
+def expect_proba_of_eval(result, x, weights, hint):
+    """Probabilities (rows summing to 1) equal to the softmax of the eval-mode logits computed
+    here: a model left in train mode drops units at random and gives other values."""
+    expected = torch.softmax(predict_logits(weights, x), dim=1)
+    expect_tensor(result, shape=list(expected.shape), dtype=torch.float32, hint="hint.ex03_proba_softmax",
+                  name="predict_proba(model, x)")
+    expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint="hint.ex03_proba_softmax",
+                 name="row sums of predict_proba(model, x)")
+    expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
+
+
+@check("ex03", "predict_proba", 1,
+       en="predict_proba of a dropout model in train mode: eval-mode probabilities, no gradients, train mode restored",
+       zh="对处于训练模式、带 dropout 的模型，predict_proba 给出 eval 模式的概率，不计算梯度，之后恢复训练模式",
+       in_process="torch.is_grad_enabled() during the forward and model.training after the call, seen in the worker")
+def test_predict_proba_eval_no_grad_restored(sub):
+    x = torch.randn(10, 4, generator=gen(67))
+    out, weights = predict(sub, "predict_proba", x, "hint.ex03_eval_mode", seed=3, mode="train", dropout=0.5)
+    result = out.get("result")
+    # the values first, computed here: a model left in train mode drops units and gives others
+    expect_proba_of_eval(result, x, weights, "hint.ex03_eval_mode")
+    # then what only the worker saw, which can only take the point away
+    expect(not getattr(result, "remote_requires_grad", True),
+           Msg("cmp.number", got="a tensor that requires grad", expected="probabilities computed without gradients"),
+           hint="hint.ex03_no_grad", name="predict_proba(model, x)")
+    forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
+    expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
+                 hint="hint.ex03_no_grad", name="torch.is_grad_enabled() during the forward")
+    expect_equal(out.get("training_after"), True, hint="hint.ex03_restore_mode",
+                 name="model.training after predict_proba on a model in train mode")
+
+
+@check("ex03", "predict", 1, en="predict returns the int64 argmax class of each of 9 samples",
        zh="predict 返回 9 个样本各自 argmax 的类别（int64）")
 def test_predict(sub):
     x = torch.randn(9, 4, generator=gen(66)) * 2
     out, weights = predict(sub, "predict", x, "hint.ex03_predict", seed=2)
     expect_predict(out.get("result"), x, weights)
+
+
+@check("ex03", "predict", 0.5, en="predict of a dropout model in train mode gives the eval-mode classes",
+       zh="对处于训练模式、带 dropout 的模型，predict 给出 eval 模式下的类别")
+def test_predict_eval_mode(sub):
+    x = torch.randn(16, 4, generator=gen(68)) * 2
+    out, weights = predict(sub, "predict", x, "hint.ex03_eval_mode", seed=4, mode="train", dropout=0.5)
+    result = out.get("result")
+    expected = predict_logits(weights, x).argmax(dim=1)
+    expect_tensor(result, shape=list(expected.shape), dtype=torch.int64, hint="hint.ex03_predict",
+                  name="predict(model, x)")
+    expect_close(result, expected, hint="hint.ex03_eval_mode", name="predict(model, x)")

@@ -15,7 +15,20 @@ from ...engine.client import StudentError
 from ...feedback.catalog import Msg
 from .. import plot_structure_ex04 as plots
 from .. import tensorboard_reader
-from ..api import as_float, check, compare, curve, expect, expect_close, expect_length, expect_number, fail, run_probe
+from ..api import (
+    as_float,
+    check,
+    compare,
+    curve,
+    expect,
+    expect_close,
+    expect_equal,
+    expect_length,
+    expect_number,
+    fail,
+    hinted,
+    run_probe,
+)
 from ..reference import ex04 as ref
 
 MODULE = "ex04_training"
@@ -202,7 +215,7 @@ def expect_plot(sub, ex04, history: dict, name: str, hint="hint.ex04_png"):
 
 
 # --- train_one_epoch ---------------------------------------------------------------------
-@check("ex04", "train_one_epoch", 2, en="train_one_epoch returns the epoch's loss as a Python float",
+@check("ex04", "train_one_epoch", 1.5, en="train_one_epoch returns the epoch's loss as a Python float",
        zh="train_one_epoch 以 Python float 返回这个 epoch 的损失")
 def test_train_one_epoch_returns_float(sub):
     # lr=0: the weights never move, so the epoch's loss is known whatever the update does
@@ -213,7 +226,7 @@ def test_train_one_epoch_returns_float(sub):
                   name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
 
 
-@check("ex04", "train_one_epoch", 2, en="one epoch on 4 batches of 8 matches a reference SGD loop (loss and weights)",
+@check("ex04", "train_one_epoch", 1.5, en="one epoch on 4 batches of 8 matches a reference SGD loop (loss and weights)",
        zh="4 个大小为 8 的批量训练一个 epoch，损失和权重与参考 SGD 循环一致")
 def test_train_one_epoch_matches_reference(sub):
     out, state, data = epoch_probe(sub, 2, 32, 8, 0.1)
@@ -224,7 +237,7 @@ def test_train_one_epoch_matches_reference(sub):
                   atol=1e-5, rtol=1e-4)
 
 
-@check("ex04", "train_one_epoch", 2, en="the loss falls over 4 epochs on the same model",
+@check("ex04", "train_one_epoch", 1.5, en="the loss falls over 4 epochs on the same model",
        zh="同一个模型训练 4 个 epoch，损失逐渐下降")
 def test_train_one_epoch_loss_decreases(sub):
     out, state, data = epoch_probe(sub, 3, 32, 8, 0.2, epochs=4)
@@ -239,7 +252,7 @@ def test_train_one_epoch_loss_decreases(sub):
 
 
 # --- evaluate ------------------------------------------------------------------------------
-@check("ex04", "evaluate", 2, en="evaluate returns {'loss', 'accuracy'} matching a reference pass",
+@check("ex04", "evaluate", 1.5, en="evaluate returns {'loss', 'accuracy'} matching a reference pass",
        zh="evaluate 返回 {'loss', 'accuracy'}，与参考结果一致")
 def test_evaluate_returns_loss_and_accuracy(sub):
     out, state, data = evaluate_probe(sub, 4, 32, 8)
@@ -254,7 +267,7 @@ def test_evaluate_returns_loss_and_accuracy(sub):
 
 
 # --- fit ---------------------------------------------------------------------------------------
-@check("ex04", "fit", 2, en="fit returns a history of train_loss, val_loss, val_acc and lr, one float per epoch",
+@check("ex04", "fit", 1, en="fit returns a history of train_loss, val_loss, val_acc and lr, one float per epoch",
        zh="fit 返回 history：train_loss、val_loss、val_acc、lr，每个 epoch 一个 float")
 def test_fit_history_keys_and_lengths(sub):
     run = FitRun(seed=5, n=32, batch_size=8, lr=0.1, val_n=16, epochs=3, scheduler=True)
@@ -280,7 +293,7 @@ def test_fit_without_scheduler(sub):
     expect_history(sub, history, run.expected, keys=("train_loss",))
 
 
-@check("ex04", "fit", 2, en="fit(log_dir=...) writes a TensorBoard event file",
+@check("ex04", "fit", 1, en="fit(log_dir=...) writes a TensorBoard event file",
        zh="fit(log_dir=...) 写出 TensorBoard 事件文件")
 def test_fit_writes_tensorboard_events(sub):
     run = FitRun(seed=7, n=24, batch_size=8, lr=0.1, val_n=8, epochs=2, scheduler=True)
@@ -289,9 +302,147 @@ def test_fit_writes_tensorboard_events(sub):
 
 
 # --- plot_history ------------------------------------------------------------------------------
-@check("ex04", "plot_history", 2, en="plot_history writes a PNG file of the curves and returns its Path",
+@check("ex04", "plot_history", 1.5, en="plot_history writes a PNG file of the curves and returns its Path",
        zh="plot_history 写出曲线的 PNG 文件并返回它的 Path")
 def test_plot_history_writes_png(sub, ex04):
     history = {"train_loss": [1.0, 0.7, 0.75, 0.5, 0.42, 0.4], "val_loss": [1.1, 0.8, 0.7, 0.72, 0.69, 0.6],
                "val_acc": [0.4, 0.6, 0.55, 0.7, 0.8, 0.78], "lr": [0.1, 0.1, 0.1, 0.05, 0.05, 0.05]}
     expect_plot(sub, ex04, history, "curves_public")
+
+
+# --- the rules of the docstrings, each on visible data ------------------------------------------
+def mean_hint(value: float, losses: list) -> str:
+    """Which mistake an epoch loss that is not the sample-weighted mean of ``losses`` points to."""
+    if losses and math.isclose(value, losses[-1][1], rel_tol=1e-4, abs_tol=1e-5):
+        return "hint.ex04_last_batch_loss"
+    return "hint.ex04_weighted_mean"
+
+
+def forwards(events):
+    return [e for e in events if isinstance(e, list) and e and e[0] == "forward"] if isinstance(events, list) else []
+
+
+@check("ex04", "train_one_epoch", 1, en="the epoch's loss is weighted by samples: 29 samples in batches of 8, "
+       "the last batch holds 5", zh="epoch 的损失按样本加权：29 个样本、批量 8，最后一个批量只有 5 个样本")
+def test_train_one_epoch_uneven_last_batch(sub):
+    # lr=0: the weights never move, so every batch's loss is known whatever the update does
+    out, state, data = epoch_probe(sub, 20, 29, 8, 0.0)
+    value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
+    losses = ref.batch_losses(state, data)
+    expected = sum(b * loss for b, loss in losses) / sum(b for b, _ in losses)
+    expect_number(value, expected, hint=mean_hint(value, losses), name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
+
+
+@check("ex04", "evaluate", 1, en="evaluate runs the model in eval mode with gradients off (dropout 0.5 and BatchNorm, "
+       "model given in train mode)",
+       zh="evaluate 在 eval 模式、关闭梯度下运行模型（dropout 0.5、BatchNorm，传入时为训练模式）",
+       in_process="torch.is_grad_enabled() in each forward")
+def test_evaluate_eval_mode_no_grad(sub):
+    # dropout 0.5 and BatchNorm, the model given in train mode: only eval mode gives these values
+    out, state, data = evaluate_probe(sub, 21, 18, 6, batchnorm=True, dropout=0.5, start_mode="train")
+    loss, acc = evaluate_result(out["result"])
+    want = ref.evaluate(state, data, dropout=0.5)
+    modes = ref.forward_modes(out["events"])
+    hint = "hint.ex04_eval_mode" if any(modes) or not modes else "hint.ex04_weighted_mean"
+    expect_number(loss, want["loss"], hint=hint, name="evaluate(...)['loss'] (dropout 0.5, BatchNorm)",
+                  atol=1e-5, rtol=1e-4)
+    expect_number(acc, want["accuracy"], hint="hint.ex04_eval_mode" if any(modes) else "hint.ex04_accuracy_samples",
+                  name="evaluate(...)['accuracy'] (dropout 0.5, BatchNorm)", atol=1e-6, rtol=1e-6)
+    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", "after evaluate (BatchNorm statistics)",
+                 atol=0, rtol=0)
+    # then what only the worker saw, which can only take the point away
+    seen = forwards(out["events"])
+    expect_length(seen, 3, hint="hint.ex04_eval_params", name="forward passes")
+    expect_equal([bool(e[2]) for e in seen], [False] * 3, hint="hint.ex04_no_grad",
+                 name="torch.is_grad_enabled() in each forward")
+
+
+@check("ex04", "evaluate", 0.5, en="evaluate weights the loss by samples and counts accuracy over samples "
+       "(29 samples in batches of 8)", zh="evaluate 的损失按样本加权，准确率按样本统计（29 个样本，批量 8）")
+def test_evaluate_uneven_last_batch(sub):
+    out, state, data = evaluate_probe(sub, 22, 29, 8)
+    loss, acc = evaluate_result(out["result"])
+    want = ref.evaluate(state, data)
+    expect_number(loss, want["loss"], hint=mean_hint(loss, ref.batch_losses(state, data)),
+                  name="evaluate(...)['loss']", atol=1e-5, rtol=1e-4)
+    hint = "hint.ex04_accuracy_fraction" if acc > 1 else "hint.ex04_accuracy_samples"
+    expect_number(acc, want["accuracy"], hint=hint, name="evaluate(...)['accuracy']", atol=1e-6, rtol=1e-6)
+
+
+@check("ex04", "plot_history", 0.5, en="plot_history creates the missing folders of its path (plots/run1/curves.png)",
+       zh="plot_history 会创建路径中不存在的文件夹（plots/run1/curves.png）")
+def test_plot_history_creates_folders(sub):
+    from pathlib import Path
+
+    history = {"train_loss": [0.9, 0.6, 0.5], "val_loss": [1.0, 0.7, 0.65], "val_acc": [0.5, 0.7, 0.75],
+               "lr": [0.1, 0.1, 0.1]}
+    path = "plots_public/run1/curves.png"
+    with hinted("hint.ex04_plot_folder"):
+        got = probe(sub, "plot_run", "plot_history", history=history, path=path)["result"]
+    expect(isinstance(got, Path) and got.as_posix().endswith(path),
+           Msg("cmp.type", expected=f"Path('{path}')", got=repr(got)[:80]), hint="hint.ex04_png",
+           name="plot_history(...)")
+    try:
+        plots.png_size(sub.folder.work, path)
+    except plots.NotAPlot as exc:
+        fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint="hint.ex04_png", name=path)
+
+
+def cuda(sub) -> bool:
+    return bool(sub.probe("cuda_available")())
+
+
+def expect_moved(moves, loader, n_batches, device_type, func):
+    moves = moves if isinstance(moves, list) else []
+    seen = {(tuple(m[0]), m[1]) for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
+            and len(m[0]) == 3 and m[0][0] == loader}
+    for i in range(n_batches):
+        for part in ("x", "y"):
+            ok = any(tag == (loader, i, part) and isinstance(dev, str) and dev.split(":")[0] == device_type
+                     for tag, dev in seen)
+            what = "inputs" if part == "x" else "targets"
+            expect(ok, Msg("cmp.number", got=f"batch {i}: {what} not moved", expected=f"{what}.to({device_type!r})"),
+                   hint="hint.ex04_device_moves", name=f"{func}: .to(device)")
+
+
+@check("ex04", "train_one_epoch", 0.5, en="train_one_epoch puts a model that comes in eval mode into train mode "
+       "(BatchNorm)", zh="train_one_epoch 会把处于 eval 模式的模型切换到训练模式（BatchNorm）")
+def test_train_one_epoch_sets_train_mode(sub):
+    # a BatchNorm network: in train mode it normalises with each batch's statistics (and updates its
+    # running ones), in eval mode with the running ones, so the weights after the epoch tell the mode
+    out, state, data = epoch_probe(sub, 23, 24, 6, 0.1, batchnorm=True, start_mode="eval")
+    want = ref.epoch(state, data, 0.1)
+    modes = ref.forward_modes(out["events"])
+    hint = "hint.ex04_train_mode" if modes and not all(modes) else ref.epoch_mistake(out["events"], n_batches=4)
+    expect_state(out["params"], want["state"], hint, "after one epoch (model given in eval mode)")
+
+
+@check("ex04", "train_one_epoch", 0.5, en="train_one_epoch moves inputs and targets to the device given "
+       "(and runs on CUDA when there is a GPU)",
+       zh="train_one_epoch 把输入和标签移到传入的 device 上（有 GPU 时在 CUDA 上实际运行）",
+       in_process="the .to(device) call on each batch's inputs and targets")
+def test_train_one_epoch_moves_batches(sub):
+    for device in ["cpu"] + (["cuda"] if cuda(sub) else []):
+        try:
+            out, state, data = epoch_probe(sub, 24, 18, 8, 0.1, device=device, record=True)
+        except StudentError as exc:
+            if exc.info.get("not_implemented"):
+                raise
+            fail(Msg("raised", func="train_one_epoch", exc=exc.info.get("type", "?"),
+                     message=exc.info.get("message", "")), hint="hint.ex04_device_hardcoded")
+        want = ref.epoch(state, data, 0.1)
+        hint = "hint.ex04_device_hardcoded" if device != "cpu" else ref.epoch_mistake(out["events"], n_batches=3)
+        expect_state(out["params"], want["state"], hint, f"after train_one_epoch(device={device!r})")
+        value = expect_float(out["result"], "hint.ex04_return_float", f"train_one_epoch(device={device!r})")
+        expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name=f"train_one_epoch(device={device!r})",
+                      atol=1e-5, rtol=1e-4)
+        # then what only the worker saw, which can only take the point away
+        expect_moved(out["moves"], "train", 3, device, "train_one_epoch")
+
+
+@check("ex04", "fit", 0.5, en="fit(log_dir=...) logs each scalar once per epoch, at the epoch's step (3 epochs)",
+       zh="fit(log_dir=...) 每个 epoch 记录每个标量一次，global_step 为该 epoch（3 个 epoch）")
+def test_fit_tensorboard_one_point_per_epoch(sub):
+    run = FitRun(seed=25, n=16, batch_size=8, lr=0.2, val_n=8, epochs=3, scheduler=True)
+    _, history = run.run(sub, log_dir="tb_public_steps")
+    expect_logged(sub, "tb_public_steps", history, run.expected, 3, distinct_steps=True)

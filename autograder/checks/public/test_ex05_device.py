@@ -89,7 +89,7 @@ def judged(sub, out, name: str) -> dict:
 
 
 # --- get_device ---------------------------------------------------------------------------
-@check("ex05", "get_device", 2, en="get_device() picks cuda, else mps, else cpu, as a torch.device",
+@check("ex05", "get_device", 1, en="get_device() picks cuda, else mps, else cpu, as a torch.device",
        zh="get_device() 依次选择 cuda、mps、cpu，并返回 torch.device")
 def test_get_device_auto(sub):
     expected = best_device(machine(sub))
@@ -98,12 +98,43 @@ def test_get_device_auto(sub):
     expect_device(out, expected, "hint.ex05_device_auto", "get_device()")
 
 
-@check("ex05", "get_device", 1, en="get_device('cpu') returns torch.device('cpu')",
+@check("ex05", "get_device", 0.5, en="get_device('cpu') returns torch.device('cpu')",
        zh="get_device('cpu') 返回 torch.device('cpu')")
 def test_get_device_cpu(sub):
     with hinted("hint.ex05_device_explicit"):
         out = probe(sub, "get_device_run", "get_device", prefer="cpu")
     expect_device(out, "cpu", "hint.ex05_device_explicit", "get_device('cpu')")
+
+
+def simulated(sub, prefer, cuda, mps):
+    """get_device(prefer) where torch.cuda.is_available() and torch.backends.mps.is_available() answer
+    ``cuda`` and ``mps`` (nothing is allocated: only the availability is simulated)."""
+    return probe(sub, "get_device_simulated", "get_device", prefer=prefer, cuda=cuda, mps=mps)
+
+
+@check("ex05", "get_device", 1, en="get_device('cuda') on a machine without a GPU falls back to cpu with a "
+       "UserWarning (no GPU simulated)",
+       zh="在没有 GPU 的机器上（模拟），get_device('cuda') 退回 cpu 并发出 UserWarning")
+def test_get_device_cuda_falls_back(sub):
+    call = "get_device('cuda') on a machine without cuda and mps"
+    with hinted("hint.ex05_device_fallback"):
+        out = simulated(sub, "cuda", False, False)
+    expect_device(out, "cpu", "hint.ex05_device_fallback", call)
+    expect(any(w["user_warning"] for w in out["warnings"]),
+           Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or "no warning", expected="UserWarning"),
+           hint="hint.ex05_device_fallback", name=f"{call}: warnings")
+
+
+@check("ex05", "get_device", 1, en="get_device() picks cuda, else mps, else cpu on machines with and without them "
+       "(availability simulated)",
+       zh="在有或没有 cuda、mps 的机器上（模拟可用性），get_device() 依次选择 cuda、mps、cpu")
+def test_get_device_auto_order(sub):
+    for (cuda, mps), expected in (((False, True), "mps"), ((True, True), "cuda"), ((False, False), "cpu"),
+                                  ((True, False), "cuda")):
+        machine_name = f"cuda {'available' if cuda else 'absent'}, mps {'available' if mps else 'absent'}"
+        with hinted("hint.ex05_device_auto"):
+            out = simulated(sub, None, cuda, mps)
+        expect_device(out, expected, "hint.ex05_device_auto", f"get_device() with {machine_name}")
 
 
 # --- move_to ------------------------------------------------------------------------------
@@ -139,7 +170,7 @@ def expect_structure(out, device: str):
                hint="hint.ex05_move_recursive", name=f"{name}{where}.device")
 
 
-@check("ex05", "move_to", 2, en="move_to keeps a nested dict/tuple/list batch intact, tensors on the device",
+@check("ex05", "move_to", 1, en="move_to keeps a nested dict/tuple/list batch intact, tensors on the device",
        zh="move_to 保持嵌套的 dict/tuple/list 批量结构不变，张量移到目标设备")
 def test_move_to_nested(sub):
     devices = ["cpu"] + (["cuda"] if machine(sub)["cuda"] else [])
@@ -147,8 +178,41 @@ def test_move_to_nested(sub):
         expect_structure(moved(sub, device), device)
 
 
+@check("ex05", "move_to", 1, en="move_to keeps every container type: namedtuple, OrderedDict, list, tuple, dict",
+       zh="move_to 保持每种容器类型：namedtuple、OrderedDict、list、tuple、dict",
+       in_process="the container types' names, seen in the worker")
+def test_move_to_keeps_container_types(sub):
+    out = moved(sub, "cpu")
+    # the values first, against the grader's tensors: a move_to that returns nothing earns nothing
+    expect_structure(out, "cpu")
+    expected = {"namedtuple": "Pair", "ordered": "OrderedDict", "list": "list", "tuple": "tuple", "nested": "dict",
+                "nested.inner": "list", "nested.inner[0]": "tuple"}
+    got = out["info"]["container_types"] if isinstance(out.get("info"), dict) else None
+    for key, name in expected.items():
+        found = got.get(key) if isinstance(got, dict) else None
+        expect(found == name, Msg("cmp.type", expected=name, got=str(found)), hint="hint.ex05_move_containers",
+               name=f"type of move_to(batch)[{key!r}]")
+
+
+@check("ex05", "move_to", 0.5, en="move_to returns the moved tensors: moved to the 'meta' device, every tensor of "
+       "the batch comes back there",
+       zh="move_to 返回移动后的张量：移到 'meta' 设备时，批量中的每个张量都在该设备上返回",
+       in_process="the device of each returned tensor, on 'meta'")
+def test_move_to_returns_moved(sub):
+    # the values first: the same batch moved to the CPU comes back with the grader's tensors
+    expect_structure(moved(sub, "cpu"), "cpu")
+    with hinted("hint.ex05_move_recursive"):
+        out = probe(sub, "move_to_meta_run", "move_to", tensors=ref.meta_tensors(23))
+    where = {"x": "['x']", "y": "['pair'][0]", "z": "['pair'][1][0]", "w": "['extra']['w']"}
+    for key, path in where.items():
+        info = out[key]
+        hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
+        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected="a tensor on meta"),
+               hint=hint, name=f"move_to(batch, 'meta'){path}")
+
+
 # --- to_numpy -----------------------------------------------------------------------------
-@check("ex05", "to_numpy", 2, en="to_numpy works on a tensor that requires grad and returns an ndarray",
+@check("ex05", "to_numpy", 1, en="to_numpy works on a tensor that requires grad and returns an ndarray",
        zh="to_numpy 能处理需要梯度的张量，并返回 ndarray")
 def test_to_numpy_requires_grad(sub):
     device = "cuda" if machine(sub)["cuda"] else "cpu"
@@ -167,7 +231,7 @@ def numpy_run(sub, device):
 
 
 # --- fit_iris_on --------------------------------------------------------------------------
-@check("ex05", "fit_iris_on", 3, en="fit_iris_on('cpu', epochs=6) returns the trained model (validation loss "
+@check("ex05", "fit_iris_on", 2, en="fit_iris_on('cpu', epochs=6) returns the trained model (validation loss "
        "below 0.9, as the grader measures it) and its 6-epoch history",
        zh="fit_iris_on('cpu', epochs=6) 返回训练过的模型（评分程序测得的验证损失低于 0.9）和 6 个 epoch 的训练记录",
        in_process="the devices of the returned model's parameters")
@@ -180,3 +244,49 @@ def test_fit_iris_on_cpu(sub):
                                   expected="below 0.9 after 6 epochs"), hint="hint.ex05_fit_iris_learns", name=name)
     expect(out["param_devices"] == ["cpu"], Msg("cmp.number", got=out["param_devices"], expected="['cpu']"),
            hint="hint.ex05_fit_iris_device", name="fit_iris_on('cpu')['model'] parameters")
+
+
+@check("ex05", "fit_iris_on", 0.5, en="fit_iris_on puts the model and every training batch on the device given",
+       zh="fit_iris_on 把模型和每个训练批量放到传入的设备上",
+       in_process="the devices of the model's parameters and the .to(device) calls on the batches")
+def test_fit_iris_on_moves_batches(sub):
+    # without a GPU, "cpu:0" stands for another device: a batch left to fit's default "cpu" shows
+    device = "cuda" if machine(sub)["cuda"] else "cpu:0"
+    kind = device.split(":")[0]
+    epochs = 2
+    out = fit_iris(sub, device, epochs=epochs, seed=2, record=True)
+    name = f"fit_iris_on({device!r})"
+    judged(sub, out, name)  # it trained: the history is that of the returned weights
+    # then what only the worker saw, which can only take the points away
+    expect(out["param_devices"] and all(d.split(":")[0] == kind for d in out["param_devices"]),
+           Msg("cmp.number", got=out["param_devices"], expected=kind), hint="hint.ex05_fit_iris_device",
+           name=f"{name}['model'] parameters")
+    # .to(dtype) moves nothing (no device): only moves to a device count
+    moves = out.get("moves") if isinstance(out.get("moves"), list) else []
+    feature_moves = [m[1] for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
+                     and len(m[0]) == 2 and m[0][0] == "other" and isinstance(m[0][1], list) and len(m[0][1]) == 2
+                     and m[0][1][-1] == 4 and isinstance(m[1], str)]
+    wanted = str(torch.device(device)) if kind == "cpu" else None
+    expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
+                                                for d in feature_moves),
+           Msg("cmp.number", got=f"{len(feature_moves)} batches moved to {sorted(set(map(str, feature_moves)))}",
+               expected=f"every batch moved to {device!r}"), hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
+
+
+@check("ex05", "fit_iris_on", 0.5, en="fit_iris_on: the same seed gives the same model, another seed another one",
+       zh="fit_iris_on：相同的种子得到相同的模型，不同的种子得到不同的模型")
+def test_fit_iris_on_same_seed(sub):
+    runs = {}
+    for label, seed in (("first", 5), ("again", 5), ("other", 6)):
+        out = fit_iris(sub, "cpu", epochs=2, seed=seed)
+        judged(sub, out, f"fit_iris_on('cpu', epochs=2, seed={seed})")  # the weights are the history's
+        runs[label] = out["state"]
+
+    def same(a, b):
+        return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+    expect(same(runs["first"], runs["again"]),
+           Msg("cmp.number", got="two different models", expected="the same model twice"),
+           hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=5) twice")
+    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got="the same model", expected="another model"),
+           hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=6)")

@@ -111,7 +111,7 @@ def check_optimizers(sub, names, lr, seed, shapes, steps, kw=None):
             expect_close(got, expected, hint=hint, name=f"{call}: parameters after each of {steps} steps")
 
 
-@check("ex06", "make_optimizer", 2, en="each name builds the right optimizer: 5 steps on a quadratic match "
+@check("ex06", "make_optimizer", 1.5, en="each name builds the right optimizer: 5 steps on a quadratic match "
        "torch.optim (sgd, momentum=0.9, adagrad, rmsprop, adam, adamw)",
        zh="每个名称都创建正确的优化器：在二次函数上走 5 步，与 torch.optim 一致"
           "（sgd、momentum=0.9、adagrad、rmsprop、adam、adamw）")
@@ -135,7 +135,7 @@ def expect_unknown_name_error(sub, bad):
            hint="hint.ex06_unknown_optimizer", name=call)
 
 
-@check("ex06", "make_optimizer", 1, en="an unknown name raises ValueError listing the valid names",
+@check("ex06", "make_optimizer", 0.5, en="an unknown name raises ValueError listing the valid names",
        zh="未知的名称会抛出 ValueError，并列出所有有效名称")
 def test_make_optimizer_unknown_name(sub):
     expect_unknown_name_error(sub, "nesterov")
@@ -181,7 +181,7 @@ def check_scheduler(sub, name, base_lr, epochs, kw=None):
                  atol=1e-9, rtol=1e-6)
 
 
-@check("ex06", "make_scheduler", 1, en="make_scheduler's defaults: the lr of 200 epochs equals StepLR(50, 0.5), "
+@check("ex06", "make_scheduler", 0.5, en="make_scheduler's defaults: the lr of 200 epochs equals StepLR(50, 0.5), "
        "MultiStepLR([50,100,160], 0.5), ExponentialLR(0.9), CosineAnnealingLR(200)",
        zh="make_scheduler 的默认参数：200 个 epoch 的学习率与 StepLR(50, 0.5)、MultiStepLR([50,100,160], 0.5)、"
           "ExponentialLR(0.9)、CosineAnnealingLR(200) 一致")
@@ -384,7 +384,7 @@ def run(sub, name, lr, epochs, seed=0, diverges=False, verify=True):
     return history, final, model
 
 
-@check("ex06", "run_experiment", 1, en="run_experiment returns the history of the training it did: train_loss, "
+@check("ex06", "run_experiment", 0.5, en="run_experiment returns the history of the training it did: train_loss, "
        "val_loss, val_acc, lr, one float per epoch",
        zh="run_experiment 返回它实际训练的 history：train_loss、val_loss、"
        "val_acc、lr，每个 epoch 一个 float")
@@ -446,7 +446,7 @@ def check_plot(sub, ex06, results, metric, stem):
                  hint="hint.ex06_png" if ext == ".png" else "hint.ex06_plot_lines", name=call)
 
 
-@check("ex06", "plot_comparison", 1, en="plot_comparison writes a real PNG image and returns its Path; saved as "
+@check("ex06", "plot_comparison", 0.5, en="plot_comparison writes a real PNG image and returns its Path; saved as "
        ".svg, its figure has one line per run of the metric", zh="plot_comparison 写出真正的 PNG 图像并返回它的 Path；"
        "保存为 .svg 时，图中每个运行都有一条该指标的线")
 def test_plot_comparison_png(sub, ex06):
@@ -510,3 +510,47 @@ def check_summary(ex06, finals, metric, expected_order, call):
 def test_summarize_accuracy(ex06):
     finals = {"c": float("nan"), "a": 0.7, "b": 0.9, "d": 0.8}
     check_summary(ex06, finals, "val_acc", ["b", "d", "a", "c"], "summarize(results, 'val_acc')")
+
+
+# --- the rules of the docstrings, each on visible data ------------------------------------------
+@check("ex06", "make_optimizer", 0.5, en="make_optimizer passes **kw on: 4 steps with weight_decay=0.05 match "
+       "torch.optim for every name",
+       zh="make_optimizer 会传递 **kw：每个名称用 weight_decay=0.05 走 4 步，与 torch.optim 一致")
+def test_make_optimizer_passes_kw(sub):
+    check_optimizers(sub, OPTIMIZERS, lr=0.1, seed=2, shapes=((2, 3),), steps=4, kw={"weight_decay": 0.05})
+
+
+@check("ex06", "make_scheduler", 0.5, en="make_scheduler's keyword arguments override the defaults "
+       "(step_size=3, gamma=0.2; gamma=0.5)",
+       zh="make_scheduler 的关键字参数会覆盖默认值（step_size=3, gamma=0.2；gamma=0.5）")
+def test_make_scheduler_kw_overrides(sub):
+    check_scheduler(sub, "step", 0.1, 12, {"step_size": 3, "gamma": 0.2})
+    check_scheduler(sub, "exponential", 0.1, 12, {"gamma": 0.5})
+
+
+@check("ex06", "lr_sweep", 0.5, en="lr_sweep passes seed and epochs on: lr_sweep([0.1], epochs=2, seed=2) is "
+       "run_experiment('sgd', 0.1, epochs=2, seed=2)",
+       zh="lr_sweep 会传递 seed 和 epochs：lr_sweep([0.1], epochs=2, seed=2) 与 run_experiment('sgd', 0.1, epochs=2, "
+          "seed=2) 相同")
+def test_sweep_passes_seed(sub):
+    checked_runs(sub, "lr_sweep", [0.1], [("sgd", 0.1)], 2, 2, ([0.1],), {"epochs": 2, "seed": 2})
+
+
+@check("ex06", "run_experiment", 0.5, en="a diverging run (SGD at lr 1e30) returns its nan/inf losses instead of "
+       "raising", zh="发散的运行（SGD，学习率 1e30）返回 nan/inf 损失，而不是抛出异常")
+def test_run_experiment_returns_divergence(sub):
+    call = "run_experiment('sgd', 1e30, epochs=2, seed=1)"
+    run(sub, "sgd", 0.1, 2, seed=1)  # the pipeline trains for real first
+    history, _, _ = run(sub, "sgd", 1e30, 2, seed=1, diverges=True)
+    values = [v for key in ("train_loss", "val_loss") for v in (history[key] if isinstance(history[key], list) else [])]
+    expect(values and all(isinstance(v, (int, float)) for v in values),
+           Msg("cmp.type", expected="lists of floats", got=repr(values)[:80]), hint="hint.ex06_history", name=call)
+    expect(any(not math.isfinite(v) for v in values),
+           Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
+
+
+@check("ex06", "summarize", 0.5, en="summarize(results, 'val_loss') ranks the lowest loss first, nan last",
+       zh="summarize(results, 'val_loss') 把最低的损失排在最前，nan 排在最后")
+def test_summarize_loss_lowest_first(ex06):
+    finals = {0.1: 0.4, 1.0: float("nan"), 0.01: 0.8, 0.3: 0.25}
+    check_summary(ex06, finals, "val_loss", [0.3, 0.1, 0.01, 1.0], "summarize(results, 'val_loss')")

@@ -190,7 +190,7 @@ def test_save_checkpoint_creates_folders(sub):
     expect_returned_path(out["returned"], given, "save_checkpoint", "hint.ex07_save_path")
 
 
-@check("ex07", "load_checkpoint", 2, en="load_checkpoint restores the model's weights and returns "
+@check("ex07", "load_checkpoint", 1.5, en="load_checkpoint restores the model's weights and returns "
        "{'epoch': 7, 'best_acc': 0.9, 'note': 'hello'}",
        zh="load_checkpoint 恢复模型权重，并返回 {'epoch': 7, 'best_acc': 0.9, 'note': 'hello'}")
 def test_load_checkpoint_restores_model(sub):
@@ -201,7 +201,7 @@ def test_load_checkpoint_restores_model(sub):
     expect_info(out["info"], {"epoch": 7, "best_acc": 0.9, "note": "hello"}, "load_checkpoint(...)")
 
 
-@check("ex07", "load_checkpoint", 2, en="load_checkpoint restores the optimizer's momentum buffers and the "
+@check("ex07", "load_checkpoint", 1.5, en="load_checkpoint restores the optimizer's momentum buffers and the "
        "scheduler's position", zh="load_checkpoint 恢复优化器的动量缓冲和调度器的进度")
 def test_load_checkpoint_restores_optimizer_and_scheduler(sub):
     old = chosen("momentum", 3, 3, epoch=31, rng_seed=3)
@@ -340,7 +340,7 @@ def check_load_model(sub, given, seed):
         expect_close(out[key], expected, hint="hint.ex07_load_model", name="load_model(...)(x)", atol=1e-6, rtol=1e-5)
 
 
-@check("ex07", "export_model", 1, en="export_model writes model.state_dict() (loadable with weights_only=True) "
+@check("ex07", "export_model", 0.5, en="export_model writes model.state_dict() (loadable with weights_only=True) "
        "at the path given and returns it as a Path",
        zh="export_model 在给定路径写出 model.state_dict()（可用 weights_only=True 加载），并以 Path 返回该路径")
 def test_export_model(sub):
@@ -351,3 +351,58 @@ def test_export_model(sub):
        "outputs", zh="load_model 从 state_dict 文件重建模型：处于 eval 模式，输出完全一致")
 def test_load_model(sub):
     check_load_model(sub, "state_dict_public.pt", seed=6)
+
+
+# --- the rules of the docstrings, each on visible data ------------------------------------------
+RESUME_HINTS = (("model", "hint.ex07_load_model"), ("optimizer", "hint.ex07_optimizer_state"),
+                ("scheduler", "hint.ex07_scheduler_state"), ("rng", "hint.ex07_rng"))
+
+
+@check("ex07", "load_checkpoint", 1, en="resuming is exact: 2 epochs, save, fresh objects, load, 2 more epochs "
+       "equal 4 epochs straight (dropout and shuffling use the global RNG state, which load_checkpoint restores)",
+       zh="恢复训练完全一致：训练 2 个 epoch、保存、新建对象、加载、再训练 2 个 epoch，与直接训练 4 个 epoch 相同"
+          "（dropout 和打乱顺序使用全局随机数状态，load_checkpoint 会恢复它）")
+def test_resume_is_exact_public(sub):
+    run = {"lr": 0.03, "n": 40, "data_seed": 21}
+    old = chosen("adam", 15, 2, epoch=2, **run)
+    new = chosen("adam", 115, 2, epoch=2, extra_epochs=2, **run)  # the grader's straight run: 4 epochs
+    out = restore(sub, "resume_public/last.pt", old, new, True, after=2, fresh_seed=8, **run)
+    hint = "hint.ex07_resume"
+    restored = {"model": ref.same_weights(out["model"], new["model"]),
+                "optimizer": ref.equal(out["optimizer"], new["optimizer"]),
+                "scheduler": ref.equal(out["scheduler"], new["scheduler"]), "rng": ref.equal(out["rng"], new["rng"])}
+    for part, part_hint in RESUME_HINTS:
+        if not restored[part]:
+            hint = part_hint
+            break
+    expect_params(out.get("resumed"), new["straight"], hint, "after 2 + 2 epochs", atol=1e-6, rtol=1e-5)
+    expect_info(out["info"], {"epoch": 2}, "load_checkpoint(...)")
+
+
+@check("ex07", "save_checkpoint", 0.5, en="the write is atomic (a temporary file, then os.replace): a save that fails "
+       "halfway leaves the previous checkpoint byte for byte",
+       zh="写入是原子的（先写临时文件，再 os.replace）：中途失败的保存会让之前的检查点一个字节都不变",
+       in_process="the pickling error reaching the caller")
+def test_save_checkpoint_atomic_public(sub):
+    given = "atomic_public/last.pt"
+    first = chosen("momentum", 23, 1, epoch=1)
+    out = probe(sub, "atomic_save", "save_checkpoint", path=given, model_state=first["model"], epoch=1)
+    not_implemented(out, "save_checkpoint")
+    before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
+    obj = ref.load_bytes(before) if before else None
+    expect(obj is not None and ref.find(obj, first["model"]),
+           Msg("cmp.number", got="not in the file", expected="model.state_dict() at the save"),
+           hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
+    second = chosen("momentum", 24, 1, epoch=2)
+    out = probe(sub, "atomic_save", "save_checkpoint", path=given, model_state=second["model"], epoch=2, crash=True)
+    not_implemented(out, "save_checkpoint")
+    call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
+    expect(out["raised"], Msg("cmp.number", got="no exception", expected="the pickling error"),
+           hint="hint.ex07_atomic_raise", name=call)
+    try:
+        after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
+    except worker_files.UnsafeFile as exc:
+        after, gone = None, exc.reason
+    expect(after == before, Msg("cmp.number", got=f"{len(after)} bytes, changed" if after is not None
+                                else f"the file is {gone}", expected=f"the previous {len(before)} bytes"),
+           hint="hint.ex07_atomic", name=call)

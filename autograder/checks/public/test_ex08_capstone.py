@@ -102,7 +102,7 @@ def expect_stratified(test_labels, test_size, call):
            hint="hint.ex08_stratify", name=f"{call}: y_test")
 
 
-@check("ex08", "load_digits_split", 2, en="load_digits_split() gives X float32 [1347, 64] / [450, 64] and y int64 "
+@check("ex08", "load_digits_split", 1.5, en="load_digits_split() gives X float32 [1347, 64] / [450, 64] and y int64 "
        "[1347] / [450]", zh="load_digits_split() 返回 X float32 [1347, 64] / [450, 64]，y int64 [1347] / [450]")
 def test_load_digits_split_shapes(ex08):
     parts, call = split(ex08)
@@ -223,7 +223,7 @@ def expect_reported_accuracy(sub, kwargs):
            hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
 
 
-@check("ex08", "train_digits", 1,
+@check("ex08", "train_digits", 0.5,
        en="train_digits() returns {'model', 'history', 'test_accuracy'} with an MLP (nn.Module)",
        zh="train_digits() 返回 {'model', 'history', 'test_accuracy'}，其中 model 是 MLP（nn.Module）")
 def test_train_digits_returns_dict(sub):
@@ -236,7 +236,7 @@ def test_train_digits_accuracy(sub):
     expect_accuracy(sub, {})
 
 
-@check("ex08", "train_digits", 1, en="test_accuracy is a float equal to the returned model's accuracy on X_test",
+@check("ex08", "train_digits", 0.5, en="test_accuracy is a float equal to the returned model's accuracy on X_test",
        zh="test_accuracy 是 float，等于返回的模型在 X_test 上的准确率")
 def test_train_digits_reported_accuracy(sub):
     expect_reported_accuracy(sub, {})
@@ -332,3 +332,37 @@ def test_mnist_loaders_normalized(sub):
 def test_train_mnist_accuracy(sub):
     mnist_accuracy(sub)
 
+
+
+# --- the rules of the docstrings, each on visible data ------------------------------------------
+@check("ex08", "load_digits_split", 1, en="load_digits_split(seed=3, test_size=0.2) gives 1437 / 360 samples; the "
+       "same seed gives the same split, another seed another",
+       zh="load_digits_split(seed=3, test_size=0.2) 返回 1437 / 360 个样本；相同 seed 划分相同，不同 seed 划分不同")
+def test_load_digits_split_arguments(ex08):
+    parts, call = split(ex08, seed=3, test_size=0.2)
+    expect_split_shapes(parts, call, N_DIGITS - 360, 360)  # train_test_split rounds the test share up
+    expect_scaled_digits(parts, call)
+    again, _ = split(ex08, seed=3, test_size=0.2)
+    expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
+           Msg("cmp.number", got="another split", expected="the same split for the same seed"),
+           hint="hint.ex08_seed", name=call)
+    other, other_call = split(ex08, seed=4, test_size=0.2)
+    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got="the same test set",
+                                                    expected="another test set for another seed"),
+           hint="hint.ex08_seed", name=other_call)
+
+
+@check("ex08", "train_digits", 0.5, en="train_digits(epochs=1, hidden=(20,), seed=2) trains MLP(64, [20], 10) "
+       "for 1 epoch", zh="train_digits(epochs=1, hidden=(20,), seed=2) 训练 MLP(64, [20], 10) 共 1 个 epoch")
+def test_train_digits_arguments(sub):
+    kwargs = {"epochs": 1, "hidden": (20,), "seed": 2}
+    call = "train_digits(epochs=1, hidden=(20,), seed=2)"
+    expect_accuracy(sub, {})  # the arguments count only for a train_digits that learns
+    out = digits_run(sub, **kwargs)
+    layers = network(out, kwargs)
+    expect(px.shapes(layers) == [[20, 64], [10, 20]],
+           Msg("cmp.number", got=px.shapes(layers), expected="Linear(64, 20), Linear(20, 10)"),
+           hint="hint.ex08_arguments", name=f"{call}['model']")
+    lengths = out.get("history_lengths") or {}
+    expect(lengths.get("train_loss") == 1, Msg("cmp.number", got=lengths or "no history", expected="1 epoch"),
+           hint="hint.ex08_arguments", name=f"{call}['history']")

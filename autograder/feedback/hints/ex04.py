@@ -118,6 +118,12 @@ HINTS = {
         "zh": "用 matplotlib 画曲线并用 fig.savefig(path) 保存为 PNG（无显示器环境：直接创建 "
               "matplotlib.figure.Figure，不要 plt.show()）；返回 Path(path)。",
     },
+    "hint.ex04_plot_folder": {
+        "en": "the folders above the PNG may not exist yet: create them before saving, with "
+              "Path(path).parent.mkdir(parents=True, exist_ok=True).",
+        "zh": "PNG 所在的上级文件夹可能还不存在：保存之前先用 Path(path).parent.mkdir(parents=True, exist_ok=True) "
+              "把它们建好。",
+    },
     "hint.ex04_fit_helpers": {
         "en": "fit's history comes from your train_one_epoch and evaluate, which do not give the right values yet "
               "(see their own checks): fix them first, then fit's history follows.",
