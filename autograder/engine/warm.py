@@ -209,13 +209,14 @@ def _confinement(pid: int) -> tuple[int, int] | None:
 
 
 def _is_worker(pid: int) -> bool:
-    """A grader's worker (also its bubblewrap or confine.py launcher, which become it)."""
+    """A grader's worker (also its bubblewrap or confine.py launcher, which become it, and the
+    preloaded parent workers are forked from)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             args = fh.read().split(b"\0")
     except OSError:
         return False
-    return any(a.endswith((b"/worker_main.py", b"/engine/confine.py")) for a in args)
+    return any(a.endswith((b"/worker_main.py", b"/zygote.py", b"/engine/confine.py")) for a in args)
 
 
 def _has_worker_ancestor(pid: int) -> bool:
@@ -266,8 +267,10 @@ def _end_when_caller_leaves(conn: socket.socket) -> None:
 def _warm_up(prepare):
     """What every grade run pays before its first check, paid now: ``prepare()`` (the worker for
     the run, returned), torch, pytest and the grader's side of the protocol."""
+    from . import preloaded
     from .client import warm_grader
 
+    preloaded.start(ROOT / "data")  # the keeper's worker, and a restarted one, are forked from it
     spare = prepare()
     import pytest  # noqa: F401
     import torch  # noqa: F401
