@@ -396,7 +396,7 @@ def warm_grader() -> None:
 
 def new_folder(files: dict[str, bytes], data_dir: Path, limits: sandbox.Limits, isolation: str):
     """A worker's folder: in the spool of this grader's preloaded parent where it serves such a worker."""
-    parent = preloaded.current()
+    parent = preloaded.current() or (preloaded.start(data_dir, limits) if preloaded.always() else None)
     if parent is not None:
         folder = sandbox.WorkerFolder(files, under=parent.spool)
         if parent.serves(folder, data_dir, limits, isolation):

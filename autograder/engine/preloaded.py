@@ -34,9 +34,15 @@ ENV = "DLGRADER_PRELOADED_WORKERS"
 
 
 def enabled() -> bool:
-    """DLGRADER_PRELOADED_WORKERS: 1 (default) forks workers from a preloaded parent where
-    bubblewrap is used; 0 starts a fresh interpreter for every worker."""
-    return os.environ.get(ENV, "1").strip() not in ("0", "no", "off", "false")
+    """DLGRADER_PRELOADED_WORKERS: 1 (default) forks the workers of bulk's grader processes and of
+    the keeper from a preloaded parent where bubblewrap is used; ``always``: every grader
+    process, a single ``./grade.sh grade`` too (the hostile cases run through it so); 0 starts
+    a fresh interpreter for every worker."""
+    return os.environ.get(ENV, "1").strip().lower() not in ("0", "no", "off", "false")
+
+
+def always() -> bool:
+    return os.environ.get(ENV, "").strip().lower() == "always"
 
 
 class ParentUnavailable(Exception):
@@ -132,7 +138,9 @@ class PreloadedParent:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         argv = sandbox.bwrap_mounts(["--tmpfs", "/tmp"], str(self.root / "passwd"), self.data_dir)
         argv += ["--ro-bind", str(runtime), "/sandbox/runtime", "--bind", str(self.spool), "/sandbox/spool"]
-        for mount_point in ("/sandbox/pkg", "/sandbox/work", "/sandbox/home"):
+        # Where a child's folders are mounted; TMPDIR exists, as it does for a fresh worker, so that
+        # what the imports derive from it (torch's compiler cache folder) is a fresh worker's.
+        for mount_point in ("/sandbox/pkg", "/sandbox/work", "/sandbox/work/.tmp", "/sandbox/home"):
             argv += ["--dir", mount_point]
         argv = sandbox.bwrap_tail(argv, sandbox.worker_environment(limits),
                                   ["/sandbox/runtime/zygote.py", str(limits.threads)])
@@ -175,7 +183,7 @@ class PreloadedParent:
         proto_out_r, proto_out_w = os.pipe()
         hello_ours, hello_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         hello_ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        request = {"folder": folder.root.name, "env": sandbox.worker_environment(limits),
+        request = {"folder": folder.root.name,
                    "limits": {"cpu": limits.cpu_seconds, "file": limits.file_bytes, "open_files": limits.open_files}}
         fds = [proto_in_r, proto_out_w, stderr_fd, hello_theirs.fileno()]
         try:

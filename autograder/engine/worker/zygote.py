@@ -13,8 +13,8 @@ student's runs:
    (``/sandbox/pkg`` read-only, ``/sandbox/work``, ``/sandbox/home``, ``/tmp``), an empty
    read-only tmpfs over the folder that holds all of them (``/sandbox/spool``), and a /proc of
    its own PID namespace;
-3. drops every capability (it cannot undo those mounts), takes the worker's environment,
-   resource limits and a new session, says hello (the grader learns its pid from the kernel,
+3. drops every capability (it cannot undo those mounts), takes the worker's resource limits,
+   new generator seeds and a new session, says hello (the grader learns its pid from the kernel,
    SO_PASSCRED) and serves the protocol as a fresh worker does (worker_main.py).
 
 A child can change nothing of this process: it is a copy (sys.modules, torch's settings, the
@@ -173,9 +173,18 @@ def become_worker(request: dict, fds: list[int]) -> None:
     for fd in (proto_in, proto_out, stderr):
         if fd > 2:
             os.close(fd)
-    os.environ.clear()
-    os.environ.update(request["env"])
-    os.chdir("/sandbox/work")
+    os.chdir("/sandbox/work")  # the environment is the parent's: a fresh worker's, as bubblewrap set it
+    _reseed()
+
+
+def _reseed() -> None:
+    """A fresh worker's generators start from a seed of its own (Python's random reseeds itself
+    after a fork); a child would otherwise share its parent's, and every sibling's."""
+    import numpy
+    import torch
+
+    torch.seed()
+    numpy.random.seed()
 
 
 def self_test() -> str:
