@@ -270,13 +270,15 @@ def _warm_up(prepare):
     from . import preloaded
     from .client import warm_grader
 
-    preloaded.start(ROOT / "data")  # the keeper's worker, and a restarted one, are forked from it
-    spare = prepare()
+    # The keeper's worker, and a restarted one, are forked from the preloaded parent: it imports
+    # torch while we do, and the worker is forked once both are done.
+    # Without one, the fresh worker is started first, to import torch while we do.
+    spare = None if preloaded.start(ROOT / "data") else prepare()
     import pytest  # noqa: F401
     import torch  # noqa: F401
 
     warm_grader()
-    return spare
+    return spare or prepare()
 
 
 def _wait_for_caller(listener: socket.socket, wait_seconds: float, spare):
