@@ -59,6 +59,10 @@ SETTINGS: tuple[Setting, ...] = (
             "how student code is confined: unset uses bubblewrap where it works, else the process fallback; "
             "'process' forces the fallback; 'none' only a child process (for debugging the kit)",
             choices=("process", "none")),
+    Setting("DLGRADER_PRELOADED_WORKERS", "choice", "1",
+            "1: bulk's grader processes and the keeper fork each worker from a preloaded, confined parent "
+            "(under bubblewrap); always: every run does; 0: every worker is a fresh interpreter",
+            choices=("1", "0", "always", "on", "off", "yes", "no", "true", "false")),
     Setting("DLGRADER_CALL_SECONDS", "number", 120.0,
             "seconds one call into student code may take before it is stopped"),
     Setting("DLGRADER_SUBMISSION_SECONDS", "number", 900.0,

@@ -53,6 +53,11 @@ def _warm(bulk_pid: int) -> None:
     threading.Thread(target=_end_with, args=(bulk_pid, os.getppid()), daemon=True).start()
     from multiprocessing import util
 
+    from ..engine import preloaded
+    from ..grading.grade import DATA_DIR
+
+    preloaded.start(DATA_DIR)  # first: it imports torch while we import the rest
+    util.Finalize(None, preloaded.stop, exitpriority=9)  # after the spare (10)
     import pytest  # noqa: F401
     import torch  # noqa: F401
 

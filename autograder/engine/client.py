@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .. import settings
-from . import sandbox
+from . import preloaded, sandbox
 from .worker import protocol
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -82,15 +82,18 @@ class WorkerProcess:
     def __init__(self, folder: sandbox.WorkerFolder, data_dir: Path, limits: sandbox.Limits, isolation: str,
                  watch: bool = True):
         self.limits, self.isolation = limits, isolation
-        argv, env, cwd = sandbox.command(folder, data_dir, limits, isolation)
         self.stderr_path = folder.root / f"stderr-{time.monotonic_ns()}.log"
         self._stderr = open(self.stderr_path, "wb")
         become_subreaper()
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd,
-            env=env or None, start_new_session=True, preexec_fn=sandbox.set_limits(limits),
-        )
-        _LIVE_WORKERS.add(self.proc.pid)
+        self.proc = self._fork(folder, data_dir)
+        self.forked = self.proc is not None
+        if self.proc is None:
+            argv, env, cwd = sandbox.command(folder, data_dir, limits, isolation)
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd,
+                env=env or None, start_new_session=True, preexec_fn=sandbox.set_limits(limits),
+            )
+            _LIVE_WORKERS.add(self.proc.pid)
         self.seen: dict[int, float] = {}
         self.folder_root = folder.root
         # Set when a limit watched from here ends the worker; exceeded says which ("memory" or
@@ -102,6 +105,20 @@ class WorkerProcess:
         if watch:
             self.watch()
 
+    def _fork(self, folder: sandbox.WorkerFolder, data_dir: Path):
+        """A worker forked by this grader's preloaded parent, where it serves this folder; else None."""
+        parent = preloaded.current()
+        if parent is None or not parent.serves(folder, data_dir, self.limits, self.isolation):
+            return None
+        try:
+            forked = parent.fork(folder, self.limits, self._stderr.fileno())
+        except preloaded.ParentUnavailable:
+            return None
+        if forked.pid is None:  # it never said hello: the parent is gone, this worker starts fresh
+            parent.close()
+            return None
+        return forked
+
     def watch(self) -> None:
         """Start watching the memory of the worker and of what it starts (once)."""
         if not self._watch.is_alive() and not self._stop.is_set():
@@ -112,6 +129,18 @@ class WorkerProcess:
         import psutil
 
         procs = []
+        if self.forked:  # its PID namespace: PID 1, the worker and all they start, no escape
+            pid = self.proc.pid
+            try:
+                procs = [] if pid is None else psutil.Process(pid).children(recursive=True)
+            except psutil.Error:
+                pass
+            for p in procs:
+                try:
+                    self.seen.setdefault(p.pid, p.create_time())
+                except psutil.Error:
+                    pass
+            return procs
         try:
             root = psutil.Process(self.proc.pid)
             procs = [root, *root.children(recursive=True)]
@@ -121,7 +150,7 @@ class WorkerProcess:
         # they are the worker's too, for the memory limit as for kill().
         try:
             for child in psutil.Process().children():
-                if child.pid != self.proc.pid and child.pid not in _LIVE_WORKERS:
+                if child.pid != self.proc.pid and not _other_worker(child.pid):
                     procs += [child, *child.children(recursive=True)]
         except psutil.Error:
             pass
@@ -233,7 +262,8 @@ class WorkerProcess:
     def kill(self) -> None:
         """End the worker and everything it started, wherever it went."""
         self._end_processes()
-        _LIVE_WORKERS.discard(self.proc.pid)
+        if not self.forked:
+            _LIVE_WORKERS.discard(self.proc.pid)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
@@ -246,8 +276,11 @@ class WorkerProcess:
 
         self._stop.set()
         self._tree()
+        if self.forked:
+            self.proc.kill_all()
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            if not self.forked:
+                os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         for pid, created in list(self.seen.items()):
@@ -258,9 +291,9 @@ class WorkerProcess:
             except psutil.Error:
                 pass
         # Escapees re-parented to us (we are a subreaper) that are not our other workers.
-        for child in psutil.Process().children():
+        for child in [] if self.forked else psutil.Process().children():
             try:
-                if child.pid != self.proc.pid and child.pid not in _LIVE_WORKERS:
+                if child.pid != self.proc.pid and not _other_worker(child.pid):
                     child.kill()
             except psutil.Error:
                 pass
@@ -272,6 +305,12 @@ class WorkerProcess:
 
 
 _LIVE_WORKERS: set[int] = set()
+
+
+def _other_worker(pid: int) -> bool:
+    """Another worker of this grader, or its preloaded parent (never one worker's escapee)."""
+    parent = preloaded.current()
+    return pid in _LIVE_WORKERS or (parent is not None and pid == parent.proc.pid)
 
 ENTRY_BYTES = 1024  # what each file or folder counts at least: a million empty files is not free
 
@@ -362,6 +401,17 @@ def warm_grader() -> None:
             importlib.import_module(name)
 
 
+def new_folder(files: dict[str, bytes], data_dir: Path, limits: sandbox.Limits, isolation: str):
+    """A worker's folder: in the spool of this grader's preloaded parent where it serves such a worker."""
+    parent = preloaded.current() or (preloaded.start(data_dir, limits) if preloaded.always() else None)
+    if parent is not None:
+        folder = sandbox.WorkerFolder(files, under=parent.spool)
+        if parent.serves(folder, data_dir, limits, isolation):
+            return folder
+        folder.remove()
+    return sandbox.WorkerFolder(files)
+
+
 class Spare:
     """A worker started ahead of the submission it will serve (bulk grading starts the next
     one while the current one is graded). It imports torch and the preloaded libraries in a
@@ -370,7 +420,7 @@ class Spare:
 
     def __init__(self, data_dir: Path, limits: sandbox.Limits, isolation: str):
         self.key = (Path(data_dir), limits, isolation)
-        self.folder = sandbox.WorkerFolder({})
+        self.folder = new_folder({}, data_dir, limits, isolation)
         self.process = WorkerProcess(self.folder, Path(data_dir), limits, isolation, watch=False)
 
     def fits(self, data_dir: Path, limits: sandbox.Limits, isolation: str) -> bool:
@@ -410,7 +460,7 @@ class Submission:
         else:
             if spare is not None:
                 spare.discard()
-            self.folder = sandbox.WorkerFolder(files)
+            self.folder = new_folder(files, self.data_dir, self.limits, self.isolation)
 
     # worker life -----------------------------------------------------------
     def start(self) -> None:

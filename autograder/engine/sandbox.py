@@ -186,8 +186,9 @@ class WorkerFolder:
     """A fresh temporary folder: runtime/ (worker code), pkg/submission/
     (the student's files), work/ (cwd, writable), home/."""
 
-    def __init__(self, files: dict[str, bytes]):
-        self.root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+    def __init__(self, files: dict[str, bytes], under: Path | None = None):
+        """``under``: the folder of a preloaded worker parent's submissions (preloaded.py)."""
+        self.root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=under))
         self.runtime = self.root / "runtime"
         self.package = self.root / "pkg" / "submission"
         self.work = self.root / "work"
@@ -288,10 +289,21 @@ def command(folder: WorkerFolder, data_dir: Path, limits: Limits, isolation: str
                 "write": [str(folder.work), str(folder.home), str(folder.tmp)],
                 "devices_rw": ["/dev/null", "/dev/zero", "/dev/full", *map(str, sorted(Path("/dev").glob("nvidia*")))]}
         return [python, "-I", "-S", str(CONFINE), json.dumps(spec), "--", *argv], env, str(folder.work)
-    env = _environment("/sandbox/home", "/sandbox/work", "/data", limits.threads)
+    env = worker_environment(limits)
     os.makedirs(folder.work / ".tmp", exist_ok=True)
+    argv = bwrap_mounts(["--bind", str(folder.tmp), "/tmp"], str(folder.root / "passwd"), data_dir)
+    argv += ["--ro-bind", str(folder.runtime), "/sandbox/runtime",
+             "--ro-bind", str(folder.package.parent), "/sandbox/pkg",
+             "--bind", str(folder.work), "/sandbox/work",
+             "--bind", str(folder.home), "/sandbox/home"]
+    return bwrap_tail(argv, env, ["/sandbox/runtime/worker_main.py", "/sandbox/pkg", str(limits.threads)]), {}, \
+        str(folder.work)
+
+
+def bwrap_mounts(tmp: list[str], passwd: str, data_dir: Path) -> list[str]:
+    """bubblewrap's argv up to a worker's own folders: the system, the interpreter, the data."""
     argv = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--bind", str(folder.tmp), "/tmp"]
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", *tmp]
     for name in ("bin", "lib", "lib64", "lib32", "sbin"):
         path = Path("/") / name
         if path.is_symlink():
@@ -300,23 +312,27 @@ def command(folder: WorkerFolder, data_dir: Path, limits: Limits, isolation: str
             argv += ["--ro-bind", str(path), str(path)]
     for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives"):
         argv += ["--ro-bind-try", path, path]
-    argv += ["--ro-bind", str(folder.root / "passwd"), "/etc/passwd"]
+    argv += ["--ro-bind", passwd, "/etc/passwd"]
     for root in _python_roots():
         argv += ["--ro-bind", root, root]
     for dev in sorted(Path("/dev").glob("nvidia*")):
         argv += ["--dev-bind", str(dev), str(dev)]
-    argv += ["--ro-bind", str(folder.runtime), "/sandbox/runtime",
-             "--ro-bind", str(folder.package.parent), "/sandbox/pkg",
-             "--bind", str(folder.work), "/sandbox/work",
-             "--bind", str(folder.home), "/sandbox/home"]
     if Path(data_dir).is_dir():
         argv += ["--ro-bind", str(Path(data_dir).resolve()), "/data"]
-    argv += ["--clearenv"]
+    return argv
+
+
+def bwrap_tail(argv: list[str], env: dict[str, str], script: list[str]) -> list[str]:
+    """The rest of bubblewrap's argv: the environment, the folder, the interpreter and SCRIPT."""
+    argv = [*argv, "--clearenv"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
-    argv += ["--chdir", "/sandbox/work", "--", python, "-I", "/sandbox/runtime/worker_main.py",
-             "/sandbox/pkg", str(limits.threads)]
-    return argv, {}, str(folder.work)
+    return argv + ["--chdir", "/sandbox/work", "--", sys.executable, "-I", *script]
+
+
+def worker_environment(limits: Limits) -> dict[str, str]:
+    """A worker's environment under bubblewrap (the paths are the sandbox's)."""
+    return _environment("/sandbox/home", "/sandbox/work", "/data", limits.threads)
 
 
 def die_with_parent() -> None:

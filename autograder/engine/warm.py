@@ -206,13 +206,14 @@ def _confinement(pid: int) -> tuple[int, int] | None:
 
 
 def _is_worker(pid: int) -> bool:
-    """A grader's worker (also its bubblewrap or confine.py launcher, which become it)."""
+    """A grader's worker (also its bubblewrap or confine.py launcher, which become it, and the
+    preloaded parent workers are forked from)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             args = fh.read().split(b"\0")
     except OSError:
         return False
-    return any(a.endswith((b"/worker_main.py", b"/engine/confine.py")) for a in args)
+    return any(a.endswith((b"/worker_main.py", b"/zygote.py", b"/engine/confine.py")) for a in args)
 
 
 def _has_worker_ancestor(pid: int) -> bool:
@@ -263,14 +264,18 @@ def _end_when_caller_leaves(conn: socket.socket) -> None:
 def _warm_up(prepare):
     """What every grade run pays before its first check, paid now: ``prepare()`` (the worker for
     the run, returned), torch, pytest and the grader's side of the protocol."""
+    from . import preloaded
     from .client import warm_grader
 
-    spare = prepare()
+    # The keeper's worker, and a restarted one, are forked from the preloaded parent: it imports
+    # torch while we do, and the worker is forked once both are done.
+    # Without one, the fresh worker is started first, to import torch while we do.
+    spare = None if preloaded.start(ROOT / "data") else prepare()
     import pytest  # noqa: F401
     import torch  # noqa: F401
 
     warm_grader()
-    return spare
+    return spare or prepare()
 
 
 def _wait_for_caller(listener: socket.socket, wait_seconds: float, spare):

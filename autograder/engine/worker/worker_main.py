@@ -203,17 +203,23 @@ def _share_classes(modules) -> None:
     sys.modules[OBJECTS] = objects
 
 
+def serve(proto_in, proto_out, package_root: str, instruments: dict) -> None:
+    """Serve the grader once torch, the preloaded libraries and the instruments are imported (here,
+    or in the preloaded parent this worker was forked from: zygote.py)."""
+    sys.path.insert(0, package_root)
+    Worker(proto_in, proto_out, instruments).serve()
+
+
 def main():
     proto_in, proto_out = _private_streams()
     package_root, threads = sys.argv[1], int(sys.argv[2])
-    sys.path.insert(0, package_root)
     sys.dont_write_bytecode = True
     import torch
 
     torch.set_num_threads(threads)
     preload()
     instruments = load_instruments(os.path.dirname(os.path.abspath(__file__)))
-    Worker(proto_in, proto_out, instruments).serve()
+    serve(proto_in, proto_out, package_root, instruments)
 
 
 if __name__ == "__main__":
