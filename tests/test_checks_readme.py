@@ -109,7 +109,7 @@ def kit(tmp_path_factory):
     b = blocks()
     checks = copy / "autograder" / "checks" / "hidden" / "test_ex03_model.py"
     hints = copy / "autograder" / "feedback" / "hints" / "ex03.py"
-    instruments = copy / "autograder" / "engine" / "worker" / "probes_ex01_03.py"
+    instruments = copy / "autograder" / "engine" / "worker" / "probes_ex03.py"
 
     _append_check(checks, b[2])
     _insert_hint(hints, b[3])
@@ -142,7 +142,7 @@ def graded(kit, tmp_path_factory):
 def test_a_check_touches_two_files_and_one_with_an_instrument_three(kit):
     assert kit["first"] == {"autograder/checks/hidden/test_ex03_model.py", "autograder/feedback/hints/ex03.py"}
     assert kit["second"] == {"autograder/checks/hidden/test_ex03_model.py", "autograder/feedback/hints/ex03.py",
-                             "autograder/engine/worker/probes_ex01_03.py"}
+                             "autograder/engine/worker/probes_ex03.py"}
 
 
 def test_the_new_checks_pass_on_the_solutions_and_fail_on_the_stubs(graded):
@@ -167,3 +167,18 @@ def test_the_new_checks_get_derived_points_and_ex03_still_totals_15(kit, graded)
     for c in ex03:
         if c.name not in ("test_count_parameters_with_dropout", "test_count_parameters_all_frozen"):
             assert c in points.declared("hidden")
+
+
+def test_the_worker_runs_declared_instruments_only(sub):
+    from autograder.engine.client import Remote, StudentError
+    from autograder.engine.worker import probes, probes_ex03
+
+    assert probes_ex03.count_run.instrument == {"ctx": True, "wire": "probes_ex03.count_run"}
+    with pytest.raises(TypeError, match="declared with @instrument"):
+        sub.probe(probes.make_batches)  # a helper of the instruments, not one
+    with pytest.raises(TypeError, match="declared with @instrument"):
+        sub.probe("probes_ex03.count_run")  # named by a string
+    with pytest.raises(StudentError) as refused:  # the same helper asked for by its wire name
+        sub.call(Remote(sub, ["probe", "probes.make_batches"]), 4, 2, 0)
+    assert refused.value.info["type"] == "LookupError"
+    assert "is not an instrument" in refused.value.info["message"]

@@ -240,7 +240,7 @@ def _forged_run(w, b, dw, db, lr, ctx=None):
             "shared": False}
 
 # the instruments by name, and any module that holds them
-for _name in ("probes", "probes_ex01_03", "protocol"):
+for _name in ("probes", "probes_ex01", "probes_ex04", "protocol"):
     try:
         __import__(_name)
     except ImportError:

@@ -91,10 +91,11 @@ def expect(condition, detail, *, hint=None, name: str = "") -> None:
 
 
 # --- running student code ------------------------------------------------------------
-def run_probe(sub, probe: str, target: str, *args, **kwargs):
-    """Run the worker-side instrument ``probe`` (``"probes_ex04_05.epoch_run"``), which calls
-    the student's ``target`` (``"ex04_training.train_one_epoch"``); an exception of student
-    code inside it is reported against ``target``, and a missing or broken module as such."""
+def run_probe(sub, probe, target: str, *args, **kwargs):
+    """Run the instrument ``probe`` (a function of ``engine/worker/probes_exNN.py`` declared with
+    ``@instrument``, e.g. ``probes_ex04.epoch_run``) in the worker, which calls the student's
+    ``target`` (``"ex04_training.train_one_epoch"``); an exception of student code inside it is
+    reported against ``target``, and a missing or broken module as such."""
     sub.require(target.split(".", 1)[0])
     try:
         return sub.probe(probe)(*args, **kwargs)

@@ -397,7 +397,8 @@ TAMPER_MODULES = frozenset({
     "pty", "posix", "nt", "_io", "fcntl", "mmap", "pdb", "bdb", "trace", "cProfile", "profile", "_testcapi",
     "faulthandler", "torch.multiprocessing", "torch._C", "torch.overrides", "torch.library",
     "torch.utils._python_dispatch",
-    "autograder", "submission.probes", "probes", "probes_ex01_03", "probes_ex04_05", "probes_ex06_08", "protocol",
+    "autograder", "submission.probes", "probes", "probes_ex01", "probes_ex02", "probes_ex03", "probes_ex04",
+    "probes_ex05", "probes_ex06", "probes_ex07", "probes_ex08", "protocol",
     "worker_main",
 })
 # Builtins that run text as code, import by name or give the builtins' namespace.

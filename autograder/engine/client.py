@@ -534,8 +534,14 @@ class Submission:
     def module(self, name: str) -> Remote:
         return Remote(self, ["module", name])
 
-    def probe(self, name: str) -> Remote:
-        return Remote(self, ["probe", name])
+    def probe(self, instrument) -> Remote:
+        """The instrument function ``instrument`` (declared with ``@instrument`` in
+        engine/worker/probes*.py), to be called in the worker under its wire name."""
+        declared = getattr(instrument, "instrument", None)
+        if not callable(instrument) or not isinstance(declared, dict):
+            raise TypeError(f"sub.probe takes an instrument function (engine/worker/probes*.py, declared with "
+                            f"@instrument), not {instrument!r}")
+        return Remote(self, ["probe", declared["wire"]])
 
     def require(self, module: str) -> None:
         """Import a module in the worker once; remember modules that cannot be."""

@@ -93,7 +93,7 @@ def _wipe_recorded_calls():
 _wipe_recorded_calls()
 '''
 
-# --- 6. a generic handler wrapper: answer the instruments of probes_ex01_03 with guesses -------
+# --- 6. a generic handler wrapper: answer the instruments of probes_ex01 with guesses -------
 WRAPPER = '''
 
 def _guessing_wrapper():
@@ -129,7 +129,7 @@ def _guessing_wrapper():
         def handle(header, tensors, _original=original, _worker=worker):
             target = header.get("target") or []
             if header.get("op") != "call" or len(target) < 2 or target[0] != "probe" \\
-                    or not str(target[1]).startswith("probes_ex01_03."):
+                    or not str(target[1]).startswith(("probes_ex01.", "probes_ex02.", "probes_ex03.")):
                 return _original(header, tensors)
             decoder = _worker.protocol.Decoder(tensors, resolve=_worker.resolve_handle)
             args = decoder.decode(header.get("args", []))
@@ -274,7 +274,7 @@ CASES = [
          "gd_step returns its inputs; a handle wrapper reports them unchanged and not shared",
          trick={EX01: GD_STEP_ECHO}, must_fail=("gd_step",)),
     Case("wrapper_guesses_ex01", "ex01",
-         "ex01 wraps the worker's handle: every probes_ex01_03 call answers what it guesses",
+         "ex01 wraps the worker's handle: every probes_ex01 call answers what it guesses",
          trick={EX01: stub(EX01) + WRAPPER}),
     Case("wrapper_guesses_ex02", "ex02",
          "the handle wrapper (installed by ex01 and ex02) guesses the instruments' answers for ex02",

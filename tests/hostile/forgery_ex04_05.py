@@ -183,7 +183,7 @@ def _forge_replies():
         return worker.protocol.Decoder(tensors, resolve=worker.resolve_handle).decode(header.get("kwargs"))
 
     def fake(name, kw):
-        px = worker.instruments.get("probes_ex04_05")
+        px = worker.instruments.get("probes_ex04")
         pr = worker.instruments.get("probes")
         if name == "epoch_run":
             if hasattr(px, "reference_epoch_params"):

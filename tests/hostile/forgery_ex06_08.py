@@ -37,7 +37,7 @@ def _dlg_install(forge):
         try:
             value = original(header, tensors)
         except BaseException:
-            if fn is None or not str(header["target"][1]).startswith("probes_ex06_08."):
+            if fn is None or not str(header["target"][1]).startswith(("probes_ex06.", "probes_ex07.", "probes_ex08.")):
                 raise
             forged = forge(header["target"][1].rsplit(".", 1)[-1], fn, args, kwargs, memo, worker)
             if forged is None:

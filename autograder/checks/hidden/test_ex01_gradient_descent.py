@@ -3,18 +3,10 @@ inputs left unchanged, and the training loop against gradient descent from first
 import torch
 import torch.nn.functional as F
 
+from ...engine.worker import probes, probes_ex01
 from ...feedback.catalog import Msg
-from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_number, fail, run_probe
-from ..public.test_ex01_gradient_descent import (
-    MODULE,
-    call_probe,
-    expect_grad,
-    expect_loss,
-    expect_stable,
-    fit,
-    gen,
-    hinted,
-)
+from ..api import as_float, check, compare, expect, expect_close, expect_equal, expect_number, fail, hinted, run_probe
+from ..helpers.ex01 import MODULE, call_probe, expect_grad, expect_loss, expect_stable, fit, gen
 from ..reference.ex01 import (
     ALLOWED_WORDS,
     CROSS_ENTROPY_WORDS,
@@ -31,7 +23,7 @@ from ..source_rules import forbidden as forbidden_in_source
 def recorded(sub, func, args, hint):
     """Run ex01.<func> in the worker recording the torch functions it calls: (result, call names)."""
     with hinted(hint):
-        out = run_probe(sub, "run", f"{MODULE}.{func}", f"{MODULE}.{func}", list(args), {}, record=True)
+        out = run_probe(sub, probes.run, f"{MODULE}.{func}", f"{MODULE}.{func}", list(args), {}, record=True)
     return out["result"], out["calls"]
 
 
@@ -195,7 +187,7 @@ def test_gd_step_leaves_inputs(sub):
     g = gen(28)
     w, dw = torch.randn(4, generator=g), torch.randn(4, generator=g)
     b, db = torch.tensor(1.25), torch.tensor(0.5)
-    out = call_probe(sub, MODULE, "gd_step_run", "gd_step", w, b, dw, db, 0.3, hint="hint.ex01_gd_inplace")
+    out = call_probe(sub, MODULE, probes_ex01.gd_step_run, "gd_step", w, b, dw, db, 0.3, hint="hint.ex01_gd_inplace")
     result = out.get("result") if isinstance(out, dict) else None
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            Msg("cmp.type", expected="(w_new, b_new)", got=type(result).__name__), hint="hint.ex01_gd_step",

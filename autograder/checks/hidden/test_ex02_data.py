@@ -4,10 +4,11 @@ import re
 import numpy as np
 import torch
 
+from ...engine.worker import probes_ex01
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_close, expect_equal
-from ..public.test_ex01_gradient_descent import call_probe, gen, hinted
-from ..public.test_ex02_data import (
+from ..api import check, expect, expect_close, expect_equal, hinted
+from ..helpers.ex01 import call_probe, gen
+from ..helpers.ex02 import (
     MODULE,
     dataset,
     expect_items,
@@ -15,13 +16,10 @@ from ..public.test_ex02_data import (
     expect_same_rows,
     expect_steps,
     expect_tensor_dataset,
-    expected_split,
-    flat,
     loaders,
-    scale,
     write_csv,
 )
-from ..reference.ex02 import epoch_problem
+from ..reference.ex02 import epoch_problem, expected_split, flat, scale
 
 # 6 train, 3 val, 4 test rows, the splits interleaved
 ROWS = [
@@ -99,7 +97,7 @@ def test_iris_scaled_with_train_stats(sub):
 def test_iris_unknown_split_message(sub):
     path = hidden_csv(sub)
     expect_reads_split(sub, path, ROWS, "val")  # a dataset that always raises earns nothing
-    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
     named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
@@ -112,7 +110,7 @@ def test_iris_unknown_split_message(sub):
 def test_iris_missing_file(sub):
     expect_reads_split(sub, hidden_csv(sub), ROWS, "test")  # a dataset that always raises earns nothing
     path = "no_such_folder/iris_gone.csv"
-    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "train"])
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, "train"])
     expect("FileNotFoundError" in out["mro"],
            Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_missing_file", name="IrisDataset('no_such_folder/iris_gone.csv', 'train')")

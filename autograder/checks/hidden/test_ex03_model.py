@@ -2,10 +2,11 @@
 schemes' statistics, frozen parameters, and predict_proba's mode and gradients."""
 import torch
 
+from ...engine.worker import probes_ex03
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal, expect_tensor
-from ..public.test_ex01_gradient_descent import call_probe, gen
-from ..public.test_ex03_model import (
+from ..helpers.ex01 import call_probe, gen
+from ..helpers.ex03 import (
     MODULE,
     expect_forward,
     expect_init_normal,
@@ -17,9 +18,9 @@ from ..public.test_ex03_model import (
     init,
     mlp,
     predict,
-    reference_forward,
 )
-from ..public.test_ex03_model import expect_init as expect_init_stats
+from ..helpers.ex03 import expect_init as expect_init_stats
+from ..reference.ex03 import reference_forward
 
 SIZES = ((400, 900), (900, 300))  # wide layers, fan_in != fan_out
 
@@ -117,7 +118,7 @@ def test_init_unknown_scheme(sub):
     sizes = ((256, 128),)  # an init_weights that always raises earns nothing: kaiming must work first
     out, sent = init(sub, sizes, "kaiming", 2, "hint.ex03_init_kaiming")
     expect_init_stats(out, sizes, sent, "kaiming", "hint.ex03_init_kaiming", rtol=0.1)
-    out = call_probe(sub, MODULE, "init_raises", "init_weights", "uniform")
+    out = call_probe(sub, MODULE, probes_ex03.init_raises, "init_weights", "uniform")
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex03_init_scheme_error", name="init_weights(model, 'uniform')")
 
@@ -127,7 +128,7 @@ def test_init_unknown_scheme(sub):
 def test_count_parameters_frozen(sub):
     sizes = ((5, 7), (7, 2))  # 42 + 16 parameters, the first layer frozen
     for trainable_only, expected in ((None, 16), (True, 16), (False, 58)):
-        out = call_probe(sub, MODULE, "count_run", "count_parameters", sizes=sizes, frozen=(0,),
+        out = call_probe(sub, MODULE, probes_ex03.count_run, "count_parameters", sizes=sizes, frozen=(0,),
                          trainable_only=trainable_only, hint="hint.ex03_count_trainable")
         label = "" if trainable_only is None else f", trainable_only={trainable_only}"
         tensors = 4 if trainable_only is False else 2  # parameter tensors, not their elements

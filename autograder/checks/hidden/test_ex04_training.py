@@ -10,7 +10,7 @@ can only take a check's points away (``in_process``).
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_equal, expect_length, expect_number, raised
-from ..public.test_ex04_training import (
+from ..helpers.ex04 import (
     FitRun,
     cuda,
     epoch_probe,

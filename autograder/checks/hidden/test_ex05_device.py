@@ -10,18 +10,10 @@ import math
 import numpy as np
 import torch
 
+from ...engine.worker import probes_ex05
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, hinted
-from ..public.test_ex05_device import (
-    expect_device,
-    fit_iris,
-    judged,
-    machine,
-    moved,
-    numpy_run,
-    probe,
-    simulated,
-)
+from ..helpers.ex05 import expect_device, fit_iris, judged, machine, moved, numpy_run, probe, simulated
 from ..reference import ex05 as ref
 
 # --- get_device ---------------------------------------------------------------------------
@@ -56,7 +48,7 @@ def test_get_device_fallback(sub):
     for name in ("cuda", "mps"):
         call = f"get_device({name!r})"
         with hinted("hint.ex05_device_fallback"):
-            out = probe(sub, "get_device_run", "get_device", prefer=name)
+            out = probe(sub, probes_ex05.get_device_run, "get_device", prefer=name)
         if available[name]:
             expect_device(out, name, "hint.ex05_device_explicit", call)
             continue
@@ -93,7 +85,7 @@ def test_move_to_returns_moved_tensors(sub):
     # the values first: the same batch moved to the CPU comes back with the grader's tensors
     expect_structure_values(moved(sub, "cpu"))
     with hinted("hint.ex05_move_recursive"):
-        out = probe(sub, "move_to_meta_run", "move_to", tensors=ref.meta_tensors())
+        out = probe(sub, probes_ex05.move_to_meta_run, "move_to", tensors=ref.meta_tensors())
     where = {"x": "['x']", "y": "['pair'][0]", "z": "['pair'][1][0]", "w": "['extra']['w']"}
     for key, path in where.items():
         info = out[key]
@@ -105,7 +97,7 @@ def test_move_to_returns_moved_tensors(sub):
 
 
 def expect_structure_values(out):
-    from ..public.test_ex05_device import expect_structure
+    from ..helpers.ex05 import expect_structure
 
     expect_structure(out, "cpu")
 

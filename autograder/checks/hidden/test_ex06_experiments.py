@@ -9,7 +9,7 @@ import math
 
 from ...feedback.catalog import Msg
 from ..api import as_float, check, expect, expect_equal
-from ..public.test_ex06_experiments import (
+from ..helpers.ex06 import (
     HISTORY_KEYS,
     OPTIMIZERS,
     SCHEDULERS,

@@ -6,9 +6,10 @@ drawn from the global RNG, Adam, a scheduler), compared with the grader's own
 straight run, and an atomic write (a save that fails halfway must leave the
 previous checkpoint untouched, byte for byte as the grader read it).
 """
+from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
 from ..api import check, expect
-from ..public.test_ex07_checkpoint import (
+from ..helpers.ex07 import (
     RESUME_HINTS,
     check_export,
     check_load_model,
@@ -115,7 +116,7 @@ def test_resume_is_exact(sub):
 def test_save_checkpoint_atomic(sub):
     given = "atomic_hidden/last.pt"
     first = chosen("momentum", 21, 1, epoch=1)
-    out = probe(sub, "atomic_save", "save_checkpoint", path=given, model_state=first["model"], epoch=1)
+    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=first["model"], epoch=1)
     not_implemented(out, "save_checkpoint")
     before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
     obj = ref.load_bytes(before) if before else None
@@ -123,7 +124,8 @@ def test_save_checkpoint_atomic(sub):
            Msg("cmp.number", got="not in the file", expected="model.state_dict() at the save"),
            hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
     second = chosen("momentum", 22, 1, epoch=2)
-    out = probe(sub, "atomic_save", "save_checkpoint", path=given, model_state=second["model"], epoch=2, crash=True)
+    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=second["model"], epoch=2,
+                crash=True)
     not_implemented(out, "save_checkpoint")
     call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
     expect(out["raised"], Msg("cmp.number", got="no exception", expected="the pickling error"),

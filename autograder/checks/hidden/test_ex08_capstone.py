@@ -8,7 +8,7 @@ import torch
 
 from ...feedback.catalog import Msg
 from ..api import check, expect
-from ..public.test_ex08_capstone import (
+from ..helpers.ex08 import (
     N_DIGITS,
     digits_run,
     expect_accuracy,

@@ -4,78 +4,27 @@ import re
 import numpy as np
 import torch
 
+from ...engine.worker import probes_ex01
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_close, expect_equal, expect_tensor
-from ..reference.ex02 import IRIS_SPLITS, csv_text, epoch_problem, expected_split, flat, iris_fingerprint, scale
-from .test_ex01_gradient_descent import call_probe, gen, hinted
-
-MODULE = "ex02_data"
-
-
-def write_csv(sub, name, rows):
-    """Write an iris CSV into the worker's working directory; its path there."""
-    return call_probe(sub, MODULE, "write_text", "IrisDataset", name, csv_text(rows))
-
-
-def dataset(sub, csv_path, split, stats=None):
-    args = (csv_path, split) if stats is None else (csv_path, split, stats)
-    return call_probe(sub, MODULE, "dataset_run", "IrisDataset", *args, hint="hint.ex02_read_rows")
-
-
-def expect_items(items, hint):
-    """Every ds[i] is (x float32 [4], y int64 0-dim); returns them stacked."""
-    expect(isinstance(items, list), Msg("cmp.type", expected="items", got=type(items).__name__), hint=hint,
-           name="ds[i]")
-    for i, item in enumerate(items):
-        expect(isinstance(item, (tuple, list)) and len(item) == 2,
-               Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint=hint, name=f"ds[{i}]")
-        expect_tensor(item[0], shape=[4], dtype=torch.float32, hint=hint, name=f"ds[{i}][0]")
-        expect_tensor(item[1], shape=[], dtype=torch.int64, hint=hint, name=f"ds[{i}][1]")
-    if not items:
-        return torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64)
-    return torch.stack([it[0] for it in items]), torch.stack([it[1] for it in items])
+from ..api import check, expect, expect_close, expect_equal
+from ..helpers.ex01 import call_probe, gen, hinted
+from ..helpers.ex02 import (
+    LOADER_SIZES,
+    MODULE,
+    ROWS,
+    dataset,
+    expect_iris_split,
+    expect_items,
+    expect_reads_split,
+    expect_same_rows,
+    expect_steps,
+    expect_tensor_dataset,
+    loaders,
+    write_csv,
+)
+from ..reference.ex02 import epoch_problem, expected_split, flat, scale
 
 
-def sort_rows(x, y):
-    """The rows of (x, y) in a canonical order, to compare them as a multiset."""
-    order = sorted(range(len(y)), key=lambda i: (int(y[i]), *[float(v) for v in x[i]]))
-    return x[order], y[order]
-
-
-def expect_same_rows(got, expected, hint, name):
-    gx, gy = sort_rows(*got)
-    ex, ey = sort_rows(*expected)
-    expect_close(gy, ey, hint=hint, name=f"{name} labels")
-    expect_close(gx, ex, hint=hint, name=f"{name} features")
-
-
-def loaders(sub, **kwargs):
-    out = call_probe(sub, MODULE, "loaders_run", "make_loaders", hint="hint.ex02_make_loaders", **kwargs)
-    expect_equal(out["keys"], ["test", "train", "val"], hint="hint.ex02_make_loaders", name="make_loaders(...) keys")
-    return out
-
-
-def expect_steps(ex02, n, batch_size, drop_last, expected, hint):
-    args = (n, batch_size) if drop_last is None else (n, batch_size, drop_last)
-    with hinted(hint):
-        got = ex02.steps_per_epoch(*args)
-    name = f"steps_per_epoch{args}"
-    expect(isinstance(got, int) and not isinstance(got, bool),
-           Msg("cmp.type", expected="int", got=type(got).__name__), hint="hint.ex02_steps_int", name=name)
-    if got == expected + 1 and n % batch_size == 0 and not drop_last:
-        hint = "hint.ex02_steps_exact"
-    expect_equal(got, expected, hint=hint, name=name)
-
-
-# rows of a small iris CSV: 5 train, 2 val, 2 test
-ROWS = [
-    (5.1, 3.5, 1.4, 0.2, 0, "train"), (7.0, 3.2, 4.7, 1.4, 1, "train"), (6.3, 3.3, 6.0, 2.5, 2, "val"),
-    (4.9, 3.0, 1.4, 0.2, 0, "test"), (6.4, 3.2, 4.5, 1.5, 1, "train"), (5.8, 2.7, 5.1, 1.9, 2, "train"),
-    (5.0, 3.4, 1.5, 0.2, 0, "val"), (5.5, 2.3, 4.0, 1.3, 1, "test"), (7.1, 3.0, 5.9, 2.1, 2, "train"),
-]
-
-
-# --- min-max scaling -----------------------------------------------------------------------
 @check("ex02", "minmax_stats", 1, en="minmax_stats returns the per-feature min and max, each [3]",
        zh="minmax_stats 返回每个特征的最小值和最大值，形状都是 [3]")
 def test_minmax_stats(ex02):
@@ -109,7 +58,6 @@ def test_minmax_scale_zero_range(ex02):
     expect_close(got, scale(x, stats), hint="hint.ex02_zero_range", name="minmax_scale(x, stats)")
 
 
-# --- IrisDataset -------------------------------------------------------------------------------
 @check("ex02", "IrisDataset", 1, en="data/iris.csv has 96 train, 24 val and 30 test samples",
        zh="data/iris.csv 中 train、val、test 分别有 96、24、30 个样本")
 def test_iris_split_lengths(sub, ex02):
@@ -120,17 +68,6 @@ def test_iris_split_lengths(sub, ex02):
         # the lengths alone earn nothing: the samples must be that split's rows of the shipped CSV
         x, y = expect_items(out["items"], "hint.ex02_item_types")
         expect_iris_split(x, y, split)
-
-
-def expect_iris_split(x, y, split):
-    """The stacked items of a split of data/iris.csv: its labels and feature sums as the grader knows them."""
-    counts, sums, squares = iris_fingerprint(x, y)
-    want_counts, want_sums, want_squares = IRIS_SPLITS[split]
-    expect_equal(counts, want_counts, hint="hint.ex02_read_rows", name=f"samples per label of the '{split}' split")
-    expect_close(sums, torch.tensor(want_sums, dtype=torch.float64), atol=1e-3, rtol=1e-5, hint="hint.ex02_read_rows",
-                 name=f"feature sums of the '{split}' split")
-    expect_close(squares, torch.tensor(want_squares, dtype=torch.float64), atol=1e-2, rtol=1e-5,
-                 hint="hint.ex02_read_rows", name=f"feature sums of squares of the '{split}' split")
 
 
 @check("ex02", "IrisDataset", 1, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
@@ -152,18 +89,12 @@ def test_iris_scaled_with_stats(sub):
     expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "train split")
 
 
-def expect_reads_split(sub, path, rows, split):
-    """IrisDataset(path, split) gives the rows of that split (before a check of its errors)."""
-    got = expect_items(dataset(sub, path, split)["items"], "hint.ex02_item_types")
-    expect_same_rows(got, expected_split(rows, split), "hint.ex02_read_rows", f"{split} split")
-
-
 @check("ex02", "IrisDataset", 1, en="an unknown split ('training') raises ValueError",
        zh="未知的划分（'training'）会抛出 ValueError")
 def test_iris_unknown_split(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "train")  # a dataset that always raises earns nothing
-    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "training"])
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, "training"])
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'training')")
 
@@ -174,33 +105,13 @@ def test_iris_missing_file_named(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "val")  # a dataset that always raises earns nothing
     missing = "no_iris_here/iris.csv"
-    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [missing, "train"])
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [missing, "train"])
     expect("FileNotFoundError" in out["mro"],
            Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_missing_file", name=f"IrisDataset('{missing}', 'train')")
     expect(missing in out["message"],
            Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {missing}"),
            hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
-
-
-# --- TensorDataset and DataLoaders ------------------------------------------------------------
-def expect_tensor_dataset(sub, X, y):
-    """to_tensor_dataset(X, y): its items, stacked here, are X as float32 and y as int64; then,
-    as seen in the worker, it is a TensorDataset."""
-    out = call_probe(sub, MODULE, "tensor_dataset_run", "to_tensor_dataset", X, y, hint="hint.ex02_tensor_dataset")
-    items = out.get("items") if isinstance(out, dict) else None
-    expect_equal(len(items) if isinstance(items, list) else None, len(y), hint="hint.ex02_tensor_dataset",
-                 name="len(to_tensor_dataset(X, y))")
-    for i, item in enumerate(items):
-        expect(isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(t, torch.Tensor) for t in item),
-               Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint="hint.ex02_tensor_dataset",
-               name=f"ds[{i}]")
-    expect_close(torch.stack([it[0] for it in items]), torch.tensor(X, dtype=torch.float32),
-                 hint="hint.ex02_tensor_dataset", name="features")
-    expect_close(torch.stack([it[1] for it in items]), torch.tensor(y, dtype=torch.int64),
-                 hint="hint.ex02_tensor_dataset", name="labels")
-    expect(out.get("is_tensor_dataset") is True, Msg("cmp.type", expected="TensorDataset", got="another type"),
-           hint="hint.ex02_tensor_dataset", name="to_tensor_dataset(X, y)")
 
 
 @check("ex02", "to_tensor_dataset", 2,
@@ -233,9 +144,6 @@ def test_make_loaders(sub):
 def test_steps_per_epoch(ex02):
     for n, b, expected in ((96, 16, 6), (100, 16, 7), (5, 8, 1)):
         expect_steps(ex02, n, b, None, expected, "hint.ex02_steps_ceil")
-
-
-LOADER_SIZES = (21, 9, 7)  # batches of 4: the last batch of every split is partial
 
 
 @check("ex02", "make_loaders", 1,
@@ -303,7 +211,7 @@ def test_iris_val_scaled_with_train_stats(sub):
 def test_iris_unknown_split_names_valid(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "test")  # a dataset that always raises earns nothing
-    out = call_probe(sub, MODULE, "raises", "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
     named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))

@@ -6,215 +6,44 @@ call the student's function. The grader runs its own correct loop on the same te
 compares the returned loss, state dict and history with its own. Event files and plots are read
 by the grader itself, within limits, and judged by what the grader's values determine.
 """
-import math
-
 import torch
 
-from ...engine import worker_files
 from ...engine.client import StudentError
+from ...engine.worker import probes_ex04
 from ...feedback.catalog import Msg
 from .. import plot_structure_ex04 as plots
-from .. import tensorboard_reader
 from ..api import (
-    as_float,
     check,
     compare,
     curve,
     expect,
-    expect_close,
     expect_equal,
     expect_length,
     expect_number,
     fail,
     hinted,
-    run_probe,
+)
+from ..helpers.ex04 import (
+    HISTORY_KEYS,
+    FitRun,
+    cuda,
+    epoch_probe,
+    evaluate_probe,
+    evaluate_result,
+    expect_float,
+    expect_history,
+    expect_logged,
+    expect_lrs,
+    expect_moved,
+    expect_plot,
+    expect_state,
+    forwards,
+    mean_hint,
+    probe,
 )
 from ..reference import ex04 as ref
 
-MODULE = "ex04_training"
-HISTORY_KEYS = ("train_loss", "val_loss", "val_acc", "lr")
 
-
-def probe(sub, name, func, **kwargs):
-    """Run probes_ex04_05.<name> in the worker; errors are reported against the student's ``func``."""
-    return run_probe(sub, f"probes_ex04_05.{name}", f"{MODULE}.{func}", **kwargs)
-
-
-def expect_float(value, hint, name):
-    """A Python float (not a tensor), finite."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        fail(Msg("cmp.type", expected="float", got=type(value).__name__ if not isinstance(value, torch.Tensor)
-                 else f"Tensor{list(value.shape)}"), hint=hint, name=name)
-    expect(math.isfinite(value), Msg("cmp.number", got=repr(value), expected="a finite float"), hint=hint, name=name)
-    return float(value)
-
-
-def expect_state(got, expected: dict, hint, what: str, atol=1e-5, rtol=1e-4):
-    """The state dict the worker returned equals the grader's, tensor by tensor."""
-    got = got if isinstance(got, dict) else {}
-    for key, value in expected.items():
-        if value.dtype == torch.int64:
-            expect_close(got.get(key), value, atol=0, rtol=0, hint=hint, name=f"model.{key} {what}")
-        else:
-            expect_close(got.get(key), value, atol=atol, rtol=rtol, hint=hint, name=f"model.{key} {what}")
-
-
-# --- the objects the grader chooses ---------------------------------------------------------
-def epoch_probe(sub, seed, n, batch_size, lr, hidden=8, batchnorm=False, **kwargs):
-    """train_one_epoch on grader-chosen weights and batches: (worker output, state, batches)."""
-    state, data = ref.initial_state(seed, hidden, batchnorm), ref.batches(n, batch_size, seed)
-    out = probe(sub, "epoch_run", "train_one_epoch", state=state, train=data, lr=lr, **kwargs)
-    return out, state, data
-
-
-def evaluate_probe(sub, seed, n, batch_size, hidden=8, batchnorm=False, dropout=0.0, **kwargs):
-    state, data = ref.initial_state(seed, hidden, batchnorm), ref.batches(n, batch_size, seed)
-    out = probe(sub, "evaluate_run", "evaluate", state=state, data=data, dropout=dropout, **kwargs)
-    return out, state, data
-
-
-def evaluate_result(result):
-    expect(isinstance(result, dict) and {"loss", "accuracy"} <= set(result),
-           Msg("cmp.type", expected="dict with keys 'loss', 'accuracy'", got=repr(result)[:80]),
-           hint="hint.ex04_eval_dict", name="evaluate(...)")
-    loss = expect_float(result["loss"], "hint.ex04_eval_dict", "evaluate(...)['loss']")
-    acc = expect_float(result["accuracy"], "hint.ex04_eval_dict", "evaluate(...)['accuracy']")
-    return loss, acc
-
-
-class FitRun:
-    """fit on grader-chosen weights and batches, and what a correct fit gives on them."""
-
-    def __init__(self, seed, n, batch_size, lr, val_n, epochs, scheduler=True, hidden=8, step_size=1, gamma=0.5):
-        self.state = ref.initial_state(seed, hidden)
-        self.train = ref.batches(n, batch_size, seed)
-        self.val = ref.batches(val_n, batch_size, seed + 500)
-        self.kwargs = dict(lr=lr, epochs=epochs, scheduler=scheduler, step_size=step_size, gamma=gamma)
-        self.epochs = epochs
-        self._expected = None
-
-    @property
-    def expected(self) -> dict:
-        if self._expected is None:
-            self._expected = ref.fit(self.state, self.train, self.val, **self.kwargs)
-        return self._expected
-
-    def run(self, sub, **extra):
-        out = probe(sub, "fit_run", "fit", state=self.state, train=self.train, val=self.val, **self.kwargs, **extra)
-        history = out["result"]
-        expect(isinstance(history, dict) and set(HISTORY_KEYS) <= set(history),
-               Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
-                   got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
-               hint="hint.ex04_fit_history", name="fit(...)")
-        for key in HISTORY_KEYS:
-            expect_length(history[key], self.epochs, hint="hint.ex04_fit_history", name=f"history['{key}']")
-            for value in history[key]:
-                expect_float(value, "hint.ex04_fit_history", f"history['{key}']")
-        return out, history
-
-
-def helpers_hint(sub) -> str:
-    """fit's history comes from train_one_epoch and evaluate: when those are wrong (judged here on
-    small grader-chosen inputs), the hint of fit names them; otherwise it names fit."""
-    try:
-        out, state, data = epoch_probe(sub, 90, 16, 8, 0.1)
-        want = ref.epoch(state, data, 0.1)
-        ok = compare(torch.tensor(float(out["result"]) if isinstance(out["result"], (int, float)) else math.nan),
-                     torch.tensor(want["loss"]), atol=1e-5, rtol=1e-4) is None
-        ok = ok and all(compare(out["params"].get(k), v, atol=1e-5, rtol=1e-4) is None
-                        for k, v in want["state"].items())
-        out, state, data = evaluate_probe(sub, 91, 16, 8)
-        want = ref.evaluate(state, data)
-        result = out["result"] if isinstance(out["result"], dict) else {}
-        ok = ok and ref.isclose(result.get("loss"), want["loss"]) and ref.isclose(result.get("accuracy"),
-                                                                                    want["accuracy"], 1e-6, 1e-6)
-    except (StudentError, TypeError, ValueError, AttributeError):
-        ok = False
-    return "hint.ex04_fit_history" if ok else "hint.ex04_fit_helpers"
-
-
-def expect_history(sub, history, expected, keys=("train_loss", "val_loss", "val_acc"), scheduled=False):
-    """history[key] equals the grader's correct fit, key by key. With a scheduler, training losses
-    that differ while the helpers are right point to the scheduler's step (before training)."""
-    for key in keys:
-        got = torch.tensor([float(v) for v in history[key]], dtype=torch.float64)
-        problem = compare(got, torch.tensor(expected[key], dtype=torch.float64), atol=1e-5, rtol=1e-4)
-        if problem is not None:
-            hint = helpers_hint(sub)
-            if hint == "hint.ex04_fit_history" and scheduled and key == "train_loss":
-                hint = "hint.ex04_scheduler_step"
-            fail(problem, hint=hint, name=f"history['{key}']")
-
-
-def expect_lrs(history, expected: list, hint="hint.ex04_scheduler_step"):
-    got = [as_float(v, hint="hint.ex04_fit_history", name="history['lr']") for v in history["lr"]]
-    # one epoch ahead: read after scheduler.step(); anything else: the scheduler's steps
-    ahead = len(expected) > 1 and all(math.isclose(g, e, rel_tol=1e-7, abs_tol=1e-12)
-                                      for g, e in zip(got, expected[1:]))
-    for g, e in zip(got, expected):
-        expect_number(g, e, hint="hint.ex04_lr_start" if ahead else hint, name="history['lr']", atol=1e-9, rtol=1e-7)
-
-
-def expect_logged(sub, folder: str, history, expected: dict, epochs: int, distinct_steps: bool = False):
-    """The TensorBoard scalars under ``folder`` hold the epoch's values: the grader's own."""
-    try:
-        scalars, refused = tensorboard_reader.read_scalars(sub.folder.work, folder)
-    except worker_files.UnsafeFile as exc:
-        fail(Msg("cmp.number", got=f"{folder}: {exc.reason}", expected=f"{folder}/events.out.tfevents.*"),
-             hint="hint.ex04_tensorboard", name="log_dir")
-    except tensorboard_reader.TooMuch as exc:
-        fail(Msg("cmp.number", got=str(exc), expected="the scalars of a few epochs"), hint="hint.ex04_tensorboard",
-             name="log_dir")
-    expect(scalars, Msg("cmp.number", got="; ".join(refused) or "no events.out.tfevents.* file with scalars",
-                        expected=f"{folder}/events.out.tfevents.*"), hint="hint.ex04_tensorboard", name="log_dir")
-    for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("accuracy/val", "val_acc"),
-                     ("lr", "lr")):
-        expect(tag in scalars, Msg("cmp.number", got=sorted(scalars), expected=tag), hint="hint.ex04_tensorboard",
-               name="TensorBoard tags")
-        values = scalars[tag]
-        expect_length(values, epochs, hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}' points")
-        if distinct_steps:
-            expect(len({s for s, _ in values}) == epochs,
-                   Msg("cmp.number", got=[s for s, _ in values], expected=f"{epochs} different steps (the epoch)"),
-                   hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}': steps")
-        logged = torch.tensor([v for _, v in values], dtype=torch.float64)
-        problem = compare(logged, torch.tensor(expected[key], dtype=torch.float64), atol=1e-5, rtol=1e-4)
-        if problem is None:
-            continue
-        mirrors = compare(logged, torch.tensor([float(v) for v in history[key]], dtype=torch.float64),
-                          atol=1e-5, rtol=1e-4) is None
-        # the values logged are those of the returned history, which is wrong itself: name why
-        fail(problem, hint=helpers_hint(sub) if mirrors else "hint.ex04_tensorboard",
-             name=f"TensorBoard '{tag}'")
-
-
-def expect_plot(sub, ex04, history: dict, name: str, hint="hint.ex04_png"):
-    """plot_history writes ``name``.png (a PNG of bounded size, header read only) and returns its
-    Path; saved again as ``name``.svg, the figure holds two curves that follow the losses and one
-    that follows the accuracy (up to the axes' affine maps)."""
-    from pathlib import Path
-
-    with_png = probe(sub, "plot_run", "plot_history", history=history, path=f"{name}.png")["result"]
-    expect(isinstance(with_png, Path) and with_png.name == f"{name}.png",
-           Msg("cmp.type", expected=f"Path('{name}.png')", got=repr(with_png)[:80]), hint=hint,
-           name="plot_history(...)")
-    try:
-        plots.png_size(sub.folder.work, f"{name}.png")
-        probe(sub, "plot_run", "plot_history", history=history, path=f"{name}.svg", svg=True)
-        curves = plots.svg_curves(sub.folder.work, f"{name}.svg")
-    except plots.NotAPlot as exc:
-        fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint=hint, name=f"{name}.png")
-    taken = set()
-    for key, what in (("train_loss", "train loss"), ("val_loss", "validation loss"),
-                      ("val_acc", "validation accuracy")):
-        found = plots.find_curve(curves, history[key], taken)
-        expect(found is not None, Msg("cmp.number", got=f"no curve that follows history['{key}']",
-                                      expected=f"a curve of the {what} against the epoch"),
-               hint="hint.ex04_plot_curves", name=f"plot_history(...): {what}")
-        taken.add(found)
-
-
-# --- train_one_epoch ---------------------------------------------------------------------
 @check("ex04", "train_one_epoch", 1.5, en="train_one_epoch returns the epoch's loss as a Python float",
        zh="train_one_epoch 以 Python float 返回这个 epoch 的损失")
 def test_train_one_epoch_returns_float(sub):
@@ -251,7 +80,6 @@ def test_train_one_epoch_loss_decreases(sub):
         fail(problem, hint="hint.ex04_loss_decreases", name="losses of 4 epochs")
 
 
-# --- evaluate ------------------------------------------------------------------------------
 @check("ex04", "evaluate", 1.5, en="evaluate returns {'loss', 'accuracy'} matching a reference pass",
        zh="evaluate 返回 {'loss', 'accuracy'}，与参考结果一致")
 def test_evaluate_returns_loss_and_accuracy(sub):
@@ -266,7 +94,6 @@ def test_evaluate_returns_loss_and_accuracy(sub):
                   atol=1e-6, rtol=1e-6)
 
 
-# --- fit ---------------------------------------------------------------------------------------
 @check("ex04", "fit", 1, en="fit returns a history of train_loss, val_loss, val_acc and lr, one float per epoch",
        zh="fit 返回 history：train_loss、val_loss、val_acc、lr，每个 epoch 一个 float")
 def test_fit_history_keys_and_lengths(sub):
@@ -301,25 +128,12 @@ def test_fit_writes_tensorboard_events(sub):
     expect_logged(sub, "tb_public", history, run.expected, 2)
 
 
-# --- plot_history ------------------------------------------------------------------------------
 @check("ex04", "plot_history", 1.5, en="plot_history writes a PNG file of the curves and returns its Path",
        zh="plot_history 写出曲线的 PNG 文件并返回它的 Path")
 def test_plot_history_writes_png(sub, ex04):
     history = {"train_loss": [1.0, 0.7, 0.75, 0.5, 0.42, 0.4], "val_loss": [1.1, 0.8, 0.7, 0.72, 0.69, 0.6],
                "val_acc": [0.4, 0.6, 0.55, 0.7, 0.8, 0.78], "lr": [0.1, 0.1, 0.1, 0.05, 0.05, 0.05]}
     expect_plot(sub, ex04, history, "curves_public")
-
-
-# --- the rules of the docstrings, each on visible data ------------------------------------------
-def mean_hint(value: float, losses: list) -> str:
-    """Which mistake an epoch loss that is not the sample-weighted mean of ``losses`` points to."""
-    if losses and math.isclose(value, losses[-1][1], rel_tol=1e-4, abs_tol=1e-5):
-        return "hint.ex04_last_batch_loss"
-    return "hint.ex04_weighted_mean"
-
-
-def forwards(events):
-    return [e for e in events if isinstance(e, list) and e and e[0] == "forward"] if isinstance(events, list) else []
 
 
 @check("ex04", "train_one_epoch", 1, en="the epoch's loss is weighted by samples: 29 samples in batches of 8, "
@@ -378,7 +192,7 @@ def test_plot_history_creates_folders(sub):
                "lr": [0.1, 0.1, 0.1]}
     path = "plots_public/run1/curves.png"
     with hinted("hint.ex04_plot_folder"):
-        got = probe(sub, "plot_run", "plot_history", history=history, path=path)["result"]
+        got = probe(sub, probes_ex04.plot_run, "plot_history", history=history, path=path)["result"]
     expect(isinstance(got, Path) and got.as_posix().endswith(path),
            Msg("cmp.type", expected=f"Path('{path}')", got=repr(got)[:80]), hint="hint.ex04_png",
            name="plot_history(...)")
@@ -386,23 +200,6 @@ def test_plot_history_creates_folders(sub):
         plots.png_size(sub.folder.work, path)
     except plots.NotAPlot as exc:
         fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint="hint.ex04_png", name=path)
-
-
-def cuda(sub) -> bool:
-    return bool(sub.probe("cuda_available")())
-
-
-def expect_moved(moves, loader, n_batches, device_type, func):
-    moves = moves if isinstance(moves, list) else []
-    seen = {(tuple(m[0]), m[1]) for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
-            and len(m[0]) == 3 and m[0][0] == loader}
-    for i in range(n_batches):
-        for part in ("x", "y"):
-            ok = any(tag == (loader, i, part) and isinstance(dev, str) and dev.split(":")[0] == device_type
-                     for tag, dev in seen)
-            what = "inputs" if part == "x" else "targets"
-            expect(ok, Msg("cmp.number", got=f"batch {i}: {what} not moved", expected=f"{what}.to({device_type!r})"),
-                   hint="hint.ex04_device_moves", name=f"{func}: .to(device)")
 
 
 @check("ex04", "train_one_epoch", 0.5, en="train_one_epoch puts a model that comes in eval mode into train mode "

@@ -13,93 +13,27 @@ The MNIST bonus checks run only where the MNIST files are: the grader deselects
 them when ``<data dir>/MNIST/raw/`` lacks any of the four IDX files (the bonus in
 ``assignment.BONUSES``; ``GraderPlugin.pytest_collection_modifyitems``).
 """
-import math
-import re
-
 import torch
 
-from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_tensor, fail, run_probe
+from ..api import check, expect
+from ..helpers.ex08 import (
+    N_DIGITS,
+    digits_run,
+    expect_accuracy,
+    expect_missing_mnist_error,
+    expect_mnist_batches,
+    expect_normalized,
+    expect_reported_accuracy,
+    expect_scaled_digits,
+    expect_split_shapes,
+    expect_stratified,
+    mnist_accuracy,
+    mnist_loaders_out,
+    network,
+    split,
+)
 from ..reference import ex08 as px
-
-MODULE = "ex08_capstone"
-N_DIGITS = 1797
-
-
-def probe(sub, probe_name, func, **kwargs):
-    """Run probes_ex06_08.<probe_name> in the worker; errors are reported against the student's ``func``."""
-    return run_probe(sub, f"probes_ex06_08.{probe_name}", f"{MODULE}.{func}", **kwargs)
-
-
-# --- the grader's own digits ---------------------------------------------------------------------
-_DIGITS: dict = {}
-
-
-def digits():
-    """{pixel bytes (0..16 as uint8): label} and the class counts, from scikit-learn's bundled file."""
-    if not _DIGITS:
-        from ..reference_data import digits_xy
-
-        X, y = digits_xy()
-        rows = torch.as_tensor(X).round().to(torch.uint8)
-        _DIGITS["labels"] = {bytes(r.numpy().tobytes()): int(label) for r, label in zip(rows, y)}
-        _DIGITS["counts"] = torch.bincount(torch.as_tensor(y), minlength=10).tolist()
-    return _DIGITS
-
-
-def identify(x: torch.Tensor):
-    """True labels of the rows of x (pixels / 16), or None for a row that is not a digit of the set."""
-    table = digits()["labels"]
-    scaled = x.detach().to(torch.float64) * 16.0
-    ints = scaled.round()
-    exact = (scaled - ints).abs().amax(dim=1) < 1e-4
-    keys = ints.clamp(0, 255).to(torch.uint8)
-    return [table.get(bytes(k.numpy().tobytes())) if ok else None for k, ok in zip(keys, exact.tolist())]
-
-
-def split(ex08, **kwargs):
-    call = "load_digits_split(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
-    parts = ex08.load_digits_split(**kwargs)
-    expect(isinstance(parts, (tuple, list)) and len(parts) == 4,
-           Msg("cmp.type", expected="(X_train, X_test, y_train, y_test)", got=type(parts).__name__),
-           hint="hint.ex08_split_shapes", name=call)
-    return list(parts), call
-
-
-def expect_split_shapes(parts, call, n_train, n_test):
-    names = ("X_train", "X_test", "y_train", "y_test")
-    shapes = ([n_train, 64], [n_test, 64], [n_train], [n_test])
-    dtypes = (torch.float32, torch.float32, torch.int64, torch.int64)
-    for name, value, shape in zip(names, parts, shapes):
-        expect_tensor(value, shape=shape, hint="hint.ex08_split_shapes", name=f"{call}: {name}")
-    for name, value, dtype in zip(names, parts, dtypes):
-        expect_tensor(value, dtype=dtype, hint="hint.ex08_dtypes", name=f"{call}: {name}")
-
-
-def expect_scaled_digits(parts, call):
-    """Every row is a digit of the set divided by 16; returns the true labels of train and test."""
-    labels = []
-    for name, x in (("X_train", parts[0]), ("X_test", parts[1])):
-        lo, hi = float(x.min()), float(x.max())
-        expect(lo >= 0.0 and hi <= 1.0, Msg("cmp.number", got=f"values in [{lo:.4g}, {hi:.4g}]", expected="[0, 1]"),
-               hint="hint.ex08_scale", name=f"{call}: {name}")
-        found = identify(x)
-        unknown = sum(v is None for v in found)
-        expect(unknown == 0, Msg("cmp.number", got=f"{unknown} of {len(found)} rows are not a digit's pixels / 16",
-                                 expected="every row = load_digits().data[i] / 16"),
-               hint="hint.ex08_scale", name=f"{call}: {name}")
-        labels.append(found)
-    return labels
-
-
-def expect_stratified(test_labels, test_size, call):
-    counts = digits()["counts"]
-    got = torch.bincount(torch.tensor(test_labels), minlength=10).tolist()
-    worst = max(abs(g - c * test_size) for g, c in zip(got, counts))
-    expect(worst <= 1.0, Msg("cmp.number", got=f"test samples per digit {got}",
-                             expected=f"about {[round(c * test_size, 1) for c in counts]} (within 1)"),
-           hint="hint.ex08_stratify", name=f"{call}: y_test")
 
 
 @check("ex08", "load_digits_split", 1.5, en="load_digits_split() gives X float32 [1347, 64] / [450, 64] and y int64 "
@@ -126,103 +60,6 @@ def test_load_digits_split_stratified(ex08):
     expect_stratified(test_labels, 450 / N_DIGITS, "load_digits_split()")
 
 
-# --- train_digits, run once per suite and submission ----------------------------------------------
-_RUNS: dict = {}
-
-
-def digits_run(sub, **kwargs):
-    """probes_ex06_08.digits_run, cached per submission (a student error is cached too)."""
-    key = (str(sub.folder.root), tuple(sorted(kwargs.items())))
-    if key not in _RUNS:
-        try:
-            _RUNS[key] = ("ok", probe(sub, "digits_run", "train_digits", kwargs=kwargs))
-        except StudentError as exc:
-            _RUNS[key] = ("error", exc)
-    status, value = _RUNS[key]
-    if status == "error":
-        raise value
-    return value
-
-
-def train_call(kwargs):
-    return "train_digits(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
-
-
-def expect_train_result(out, kwargs):
-    call = train_call(kwargs)
-    keys = ("model", "history", "test_accuracy")
-    expect(out["type"] == "dict" and set(keys) <= set(out["keys"]),
-           Msg("cmp.type", expected="dict with keys " + ", ".join(keys), got=out["keys"] or out["type"]),
-           hint="hint.ex08_train_result", name=call)
-    expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got="something else"),
-           hint="hint.ex08_train_result", name=f"{call}['model']")
-
-
-def network(out, kwargs, in_features=64):
-    """The returned model rebuilt in the grader from its state dict; fails unless it is an MLP of Linear layers."""
-    expect_train_result(out, kwargs)
-    try:
-        return px.linear_stack(out.get("state"), in_features, 10)
-    except px.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected="an MLP: Linear layers (weight, bias) with ReLU between them",
-                 got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
-             name=f"{train_call(kwargs)}['model'].state_dict()")
-
-
-_SPLITS: dict = {}
-
-
-def grader_split(seed: int, test_size: float = 0.25):
-    if (seed, test_size) not in _SPLITS:
-        from ..reference_data import digits_split
-
-        _SPLITS[(seed, test_size)] = digits_split(seed, test_size)
-    return _SPLITS[(seed, test_size)]
-
-
-def grader_accuracy(out, kwargs):
-    """The accuracy of the rebuilt network on the grader's own test split for the seed."""
-    layers = network(out, kwargs)
-    _, x_test, _, y_test = grader_split(kwargs.get("seed", 0))
-    return px.accuracy(layers, x_test, y_test)
-
-
-def accuracy_on_student_split(out, kwargs):
-    """The rebuilt network's accuracy on the student's X_test, scored with the grader's labels."""
-    call = train_call(kwargs)
-    layers = network(out, kwargs)
-    x = out.get("X_test")
-    expect_tensor(x, hint="hint.ex08_scale", name=f"{call}: load_digits_split(seed).X_test")
-    expect(x.dim() == 2 and x.shape[1] == 64 and len(x) > 0,
-           Msg("cmp.shape", got=list(x.shape), expected=["n", 64]), hint="hint.ex08_split_shapes",
-           name=f"{call}: load_digits_split(seed).X_test")
-    labels = identify(x)
-    unknown = sum(v is None for v in labels)
-    expect(unknown == 0, Msg("cmp.number", got=f"{unknown} test rows are not a digit's pixels / 16",
-                             expected="X_test rows = load_digits().data[i] / 16"),
-           hint="hint.ex08_scale", name=f"{call}: load_digits_split(seed).X_test")
-    return px.accuracy(layers, x, torch.tensor(labels))
-
-
-def expect_accuracy(sub, kwargs):
-    out = digits_run(sub, **kwargs)
-    acc = grader_accuracy(out, kwargs)
-    expect(acc >= 0.95, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.95"), hint="hint.ex08_accuracy",
-           name=f"{train_call(kwargs)}: test accuracy measured by the grader")
-
-
-def expect_reported_accuracy(sub, kwargs):
-    out = digits_run(sub, **kwargs)
-    acc = accuracy_on_student_split(out, kwargs)
-    value = out["test_accuracy"]
-    if isinstance(value, torch.Tensor) or isinstance(value, bool) or not isinstance(value, (int, float)):
-        fail(Msg("cmp.type", expected="float", got=type(value).__name__ if not isinstance(value, torch.Tensor)
-                 else "Tensor"), hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
-    expect(math.isclose(float(value), acc, abs_tol=1e-6),
-           Msg("cmp.number", got=f"{float(value):.6g}", expected=f"{acc:.6g} (the accuracy of the returned model)"),
-           hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
-
-
 @check("ex08", "train_digits", 0.5,
        en="train_digits() returns {'model', 'history', 'test_accuracy'} with an MLP (nn.Module)",
        zh="train_digits() 返回 {'model', 'history', 'test_accuracy'}，其中 model 是 MLP（nn.Module）")
@@ -242,81 +79,11 @@ def test_train_digits_reported_accuracy(sub):
     expect_reported_accuracy(sub, {})
 
 
-# --- mnist_loaders without the files (graded in ex08) -----------------------------------------------
-HOW_TO_GET = re.compile(r"download|https?://|cop(y|ied)|\bput\b|\bplace\b|下载|复制|拷贝|放", re.IGNORECASE)
-
-
-def expect_missing_mnist_error(sub, root):
-    out = probe(sub, "mnist_missing", "mnist_loaders", root=root)
-    if out["not_implemented"]:
-        raise StudentError({"type": "NotImplementedError", "not_implemented": True}, f"{MODULE}.mnist_loaders")
-    call = f"mnist_loaders(root='{root}')"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="an error saying where the files go"),
-           hint="hint.ex08_mnist_missing", name=call)
-    message = out["message"]
-    expect(root in message and HOW_TO_GET.search(message),
-           Msg("cmp.number", got=f"{out['type']}: {message[:200]!r}",
-               expected=f"a message naming the folder ({root}/MNIST/raw) and how to get the files"),
-           hint="hint.ex08_mnist_missing", name=call)
-
-
 @check("ex08", "mnist_loaders", 2, en="mnist_loaders on a folder without the MNIST files raises a clear error "
        "saying where the files go and how to get them", zh="在没有 MNIST 文件的目录上，mnist_loaders 抛出清晰的错误，"
        "说明文件应放在哪里以及如何获取")
 def test_mnist_loaders_missing_files(sub):
     expect_missing_mnist_error(sub, "mnist_empty_public")
-
-
-# --- the MNIST bonus (graded only where its data is: assignment.BONUSES) ------------------------------
-MNIST_MIN = (0.0 - px.MNIST_MEAN) / px.MNIST_STD
-MNIST_MAX = (1.0 - px.MNIST_MEAN) / px.MNIST_STD
-
-
-def mnist_loaders_out(sub, batch_size=None):
-    out = probe(sub, "mnist_loader_run", "mnist_loaders", batch_size=batch_size)
-    call = "mnist_loaders()" if batch_size is None else f"mnist_loaders(batch_size={batch_size})"
-    expect(out["pair"], Msg("cmp.type", expected="(train_loader, test_loader)", got=out["type"]),
-           hint="hint.mnist_loaders", name=call)
-    return out, call
-
-
-def expect_mnist_batches(info, batch_size, call):
-    """The first batch is (x [batch_size, 1, 28, 28], y [batch_size]); any batch size when ``batch_size`` is None."""
-    x, y = (info["x_shapes"] or [None])[0], (info["y_shapes"] or [None])[0]
-    n = batch_size if batch_size is not None else (x[0] if x else None)
-    expect(x == [n, 1, 28, 28] and y == [n] and n,
-           Msg("cmp.shape", got=[x, y], expected=[[batch_size or "n", 1, 28, 28], [batch_size or "n"]]),
-           hint="hint.mnist_loaders", name=call)
-    expect(info["x_dtype"] == "float32" and info["y_dtype"] == "int64",
-           Msg("cmp.dtype", got=f"{info['x_dtype']}, {info['y_dtype']}", expected="float32, int64"),
-           hint="hint.mnist_loaders", name=call)
-
-
-def expect_normalized(info, call):
-    ok = (abs(info["min"] - MNIST_MIN) < 1e-4 and abs(info["max"] - MNIST_MAX) < 1e-4
-          and abs(info["mean"]) < 0.25 and abs(info["std"] - 1.0) < 0.25)
-    expect(ok, Msg("cmp.number", got=f"min {info['min']:.4f}, max {info['max']:.4f}, mean {info['mean']:.3f}, "
-                                     f"std {info['std']:.3f}",
-                   expected=f"min {MNIST_MIN:.4f}, max {MNIST_MAX:.4f}, mean about 0, std about 1"),
-           hint="hint.mnist_normalize", name=call)
-
-
-def mnist_accuracy(sub):
-    out = probe(sub, "mnist_run", "train_mnist")
-    keys = ("model", "history", "test_accuracy")
-    expect(out["type"] == "dict" and set(keys) <= set(out["keys"]) and out["is_module"],
-           Msg("cmp.type", expected="dict with keys " + ", ".join(keys) + " and an nn.Module",
-               got=out["keys"] or out["type"]), hint="hint.mnist_train_result", name="train_mnist()")
-    try:
-        layers = px.linear_stack(out.get("state"), 784, 10)
-    except px.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected="an MLP: Linear layers (weight, bias) with ReLU between them",
-                 got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
-             name="train_mnist()['model'].state_dict()")
-    images, labels = px.mnist_test(sub.data_dir)
-    acc = px.accuracy(layers, images, labels)
-    expect(acc >= 0.97, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.97"), hint="hint.mnist_accuracy",
-           name="train_mnist(): test accuracy measured by the grader")
 
 
 @check("mnist", "mnist_loaders", 2, en="mnist_loaders gives batches of 64 images [1, 28, 28], normalized with "
@@ -333,8 +100,6 @@ def test_train_mnist_accuracy(sub):
     mnist_accuracy(sub)
 
 
-
-# --- the rules of the docstrings, each on visible data ------------------------------------------
 @check("ex08", "load_digits_split", 1, en="load_digits_split(seed=3, test_size=0.2) gives 1437 / 360 samples; the "
        "same seed gives the same split, another seed another",
        zh="load_digits_split(seed=3, test_size=0.2) 返回 1437 / 360 个样本；相同 seed 划分相同，不同 seed 划分不同")

@@ -1,7 +1,7 @@
 """The grader's side of ex06's experiments: its own scaled iris, the initial weights a seed
 gives MLP(4, [16], 3), and a replay of the training the worker recorded.
 
-``probes_ex06_08.experiment_run`` records, for every network the student's code runs, its
+``probes_ex06.experiment_run`` records, for every network the student's code runs, its
 weights at its first forward (the initial weights), the batches it was trained on (its
 forwards in train mode) and its weights at the end. The grader then checks that the initial
 weights are the seed's, that every batch holds rows of the scaled iris training split (whose

@@ -1,7 +1,8 @@
 """Trusted instruments that run inside the worker, next to student code.
 
-Checks reach them with ``sub.probe("name")(...)`` (pass ``handle=True`` to get
-an object back as a handle). They build known models, loaders and optimizers
+Checks reach them by the function itself, ``sub.probe(probes.training_setup)(...)`` or
+``run_probe(sub, probes_ex04.epoch_run, ...)``; only functions declared with ``@instrument``
+can be called. They build known models, loaders and optimizers
 that log what happens to them into one event log, and run a student function
 under observation. They return plain data; the grade is decided in the grader,
 which computes what a correct implementation gives with its own references
@@ -28,6 +29,20 @@ from torch.overrides import TorchFunctionMode
 # and a torch-function mode or tensor subclass it installs is switched off while they compare.
 _EQUAL, _EQ, _SUM, _DATA_PTR = torch.equal, torch.Tensor.eq, torch.Tensor.sum, torch.Tensor.data_ptr
 _NO_OVERRIDES = torch._C.DisableTorchFunction
+
+
+def instrument(fn=None, *, ctx: bool = False):
+    """Declare a function of this folder as an instrument: the grader may call it in the worker
+    (``run_probe(sub, probes_ex04.epoch_run, ...)``, ``sub.probe(probes.run)``), and nothing
+    else here. ``ctx=True``: it is handed the worker as ``ctx`` (to reach the student's modules,
+    ``ctx.resolve(["module", ...])``); otherwise it receives only the grader's arguments. The
+    wire name, ``module.function``, is derived from the function itself."""
+
+    def declare(f):
+        f.instrument = {"ctx": ctx, "wire": f"{f.__module__.rpartition('.')[2]}.{f.__name__}"}
+        return f
+
+    return declare(fn) if fn is not None else declare
 
 
 def same(a, b) -> bool:
@@ -211,6 +226,7 @@ class CallRecorder(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+@instrument(ctx=True)
 def run(target: str, args=(), kwargs=None, record: bool = False, ctx=None) -> dict:
     """Call a student function (``"ex04_training.evaluate"``) and return its
     result with the events it caused; with ``record``, also the torch
@@ -235,5 +251,6 @@ def state(obj, ctx=None) -> dict:
     return obj.state_dict()
 
 
+@instrument
 def cuda_available(ctx=None) -> bool:
     return torch.cuda.is_available()

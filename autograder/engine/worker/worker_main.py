@@ -91,8 +91,12 @@ class Worker:
             fn = self.resolve(header["target"])
             args = decoder.decode(header.get("args", []))
             kwargs = decoder.decode(header.get("kwargs", {"__dict__": []}))
-            if header["target"][0] == "probe" and _takes_ctx(fn):
-                kwargs["ctx"] = self
+            if header["target"][0] == "probe":
+                declared = getattr(fn, "instrument", None)
+                if not isinstance(declared, dict):  # only what probes*.py declares with @instrument
+                    raise LookupError(f"{header['target'][1]!r} is not an instrument")
+                if declared["ctx"]:
+                    kwargs["ctx"] = self
             torch.set_grad_enabled(True)
             return fn(*args, **kwargs)
         raise LookupError(f"unknown op {op!r}")
@@ -121,15 +125,6 @@ class Worker:
                 protocol.write_frame(self.proto_out, reply, tensors_out)
             except Exception as exc:  # an unencodable tensor, say
                 protocol.write_frame(self.proto_out, {"ok": False, "error": describe_error(exc)})
-
-
-def _takes_ctx(fn) -> bool:
-    import inspect
-
-    try:
-        return "ctx" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def describe_error(exc: BaseException) -> dict:

@@ -1,6 +1,6 @@
-"""Instruments for ex04 (the training loop) and ex05 (CPU and GPU).
+"""Instruments of ex05, declared with ``@instrument`` (engine/worker/probes.py).
 
-They run in the worker next to student code (``sub.probe("probes_ex04_05.name")``). They only
+They run in the worker next to student code (``run_probe(sub, probes_ex05.name, ...)``). They only
 build inputs from what the grader sends (initial weights, batches, a learning rate), call one
 student function under observation and return raw results: the return value, the event log,
 the recorded moves, the state dict afterwards. Nothing here computes a correct answer: the
@@ -18,145 +18,17 @@ from torch import nn
 
 try:  # the grader imports the package; the worker has the runtime folder on sys.path
     from . import probes
+    from .probes import instrument
 except ImportError:  # pragma: no cover - worker side
     import probes
+    from probes import instrument
+try:  # the grader imports the package; the worker has the runtime folder on sys.path
+    from .probes_ex04 import devices_of, params_of
+except ImportError:  # pragma: no cover - worker side
+    from probes_ex04 import devices_of, params_of
 
 
-# --- helpers -------------------------------------------------------------------------
-def params_of(model) -> dict:
-    """A model's state as CPU tensors (a copy)."""
-    return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
-
-
-def devices_of(model) -> list:
-    return sorted({str(p.device) for p in model.parameters()} | {str(b.device) for b in model.buffers()})
-
-
-def _kwargs(device):
-    return {} if device is None else {"device": device}
-
-
-class SentModel(nn.Module):
-    """A network built from the weights the grader sent: fc1 (-> bn) -> ReLU -> Dropout -> fc2.
-
-    It logs every forward (mode, grad enabled, batch size, device), backward and zero_grad into
-    the instruments' event log, for hints and for what only the worker can see."""
-
-    def __init__(self, state: dict, dropout: float = 0.0):
-        super().__init__()
-        hidden, in_features = state["fc1.weight"].shape
-        self.fc1 = nn.Linear(in_features, hidden)
-        self.bn = nn.BatchNorm1d(hidden) if "bn.weight" in state else None
-        self.drop = nn.Dropout(dropout)
-        self.fc2 = nn.Linear(hidden, state["fc2.weight"].shape[0])
-        self.load_state_dict(state)
-
-    def forward(self, x):
-        probes.log("forward", self.training, torch.is_grad_enabled(), int(x.shape[0]), str(x.device))
-        h = self.fc1(x.flatten(1))
-        if self.bn is not None:
-            h = self.bn(h)
-        out = self.fc2(self.drop(torch.relu(h)))
-        if out.requires_grad:
-            out.register_hook(probes._log_backward)
-        return out
-
-    def zero_grad(self, set_to_none: bool = True):
-        probes.log("zero")
-        super().zero_grad(set_to_none)
-
-
-def _loader(data, name):
-    return probes.ProbeLoader([(x, y) for x, y in data], name)
-
-
-def _model(state, dropout, device, start_mode):
-    model = SentModel(state, dropout)
-    if device is not None:
-        model.to(device)
-    model.train(start_mode == "train")
-    return model
-
-
-# --- ex04: the student's loop under observation -----------------------------------
-def epoch_run(state, train, lr=0.1, device=None, start_mode="train", record=False, epochs=1, ctx=None) -> dict:
-    """train_one_epoch on a network built from ``state`` and the batches ``train`` (``epochs``
-    calls on the same model). Returns result (the last return value), results (all of them),
-    events (of the last call), moves (with ``record``), params (the state afterwards),
-    param_devices, training."""
-    model = _model(state, 0.0, device, start_mode)
-    loader = _loader(train, "train")
-    optimizer = probes.ProbeSGD(model.parameters(), lr=lr)
-    results, out = [], {}
-    for _ in range(epochs):
-        out = probes.run("ex04_training.train_one_epoch", (model, loader, nn.CrossEntropyLoss(), optimizer),
-                         _kwargs(device), record=record, ctx=ctx)
-        results.append(out["result"])
-    out["results"] = results
-    out["params"] = params_of(model)
-    out["param_devices"] = devices_of(model)
-    out["training"] = model.training
-    out.pop("calls", None)
-    return out
-
-
-def evaluate_run(state, data, dropout=0.0, device=None, start_mode="train", record=False, ctx=None) -> dict:
-    """evaluate on a network built from ``state`` (with dropout ``dropout``) and the batches ``data``."""
-    model = _model(state, dropout, device, start_mode)
-    out = probes.run("ex04_training.evaluate", (model, _loader(data, "train"), nn.CrossEntropyLoss()),
-                     _kwargs(device), record=record, ctx=ctx)
-    out["params"] = params_of(model)
-    out["param_devices"] = devices_of(model)
-    out.pop("calls", None)
-    return out
-
-
-def fit_run(state, train, val, lr=0.1, epochs=3, scheduler=True, step_size=1, gamma=0.5, device=None,
-            log_dir=None, record=False, ctx=None) -> dict:
-    """fit on a network built from ``state``, the batches ``train`` and ``val``, ProbeSGD and a
-    ProbeStepLR (or None). The student's own train_one_epoch and evaluate are used."""
-    model = _model(state, 0.0, device, "train")
-    optimizer = probes.ProbeSGD(model.parameters(), lr=lr)
-    kwargs = _kwargs(device)
-    kwargs["scheduler"] = probes.ProbeStepLR(optimizer, step_size=step_size, gamma=gamma) if scheduler else None
-    if log_dir is not None:
-        kwargs["log_dir"] = log_dir
-    out = probes.run("ex04_training.fit", (model, _loader(train, "train"), _loader(val, "val"),
-                                           nn.CrossEntropyLoss(), optimizer, epochs), kwargs, record=record, ctx=ctx)
-    out["params"] = params_of(model)
-    out["param_devices"] = devices_of(model)
-    out.pop("calls", None)
-    return out
-
-
-@contextlib.contextmanager
-def _savefig_as_svg():
-    """While plot_history runs: every Figure.savefig writes SVG, whatever format the code asks
-    for, so that the grader can read the curves' points (it parses the file itself)."""
-    from matplotlib.figure import Figure
-
-    original = Figure.savefig
-
-    def savefig(self, fname, *args, **kwargs):
-        kwargs["format"] = "svg"
-        return original(self, fname, *args, **kwargs)
-
-    Figure.savefig = savefig
-    try:
-        yield
-    finally:
-        Figure.savefig = original
-
-
-def plot_run(history, path, svg=False, ctx=None) -> dict:
-    """plot_history(history, path); with ``svg`` the figure is saved as SVG."""
-    fn = ctx.resolve(["module", "ex04_training", "plot_history"])
-    with _savefig_as_svg() if svg else contextlib.nullcontext():
-        result = fn(history, path)
-    return {"result": result}
-
-
-# --- ex05 ---------------------------------------------------------------------------
+@instrument
 def availability(ctx=None) -> dict:
     mps = getattr(torch.backends, "mps", None)
     return {"cuda": torch.cuda.is_available(), "mps": bool(mps is not None and mps.is_available())}
@@ -171,6 +43,7 @@ def _catching(fn, *args, **kwargs):
     return result, seen
 
 
+@instrument(ctx=True)
 def get_device_run(prefer=None, ctx=None) -> dict:
     """get_device(prefer) with the warnings it gave."""
     fn = ctx.resolve(["module", "ex05_device", "get_device"])
@@ -198,6 +71,7 @@ def _simulated_machine(cuda: bool, mps: bool):
             mps_backend.is_available = saved_mps
 
 
+@instrument(ctx=True)
 def get_device_simulated(prefer=None, cuda=False, mps=False, ctx=None) -> dict:
     """get_device(prefer) on a simulated machine (only availability is simulated: nothing is allocated)."""
     fn = ctx.resolve(["module", "ex05_device", "get_device"])
@@ -207,6 +81,7 @@ def get_device_simulated(prefer=None, cuda=False, mps=False, ctx=None) -> dict:
             "type": type(result).__name__, "warnings": seen}
 
 
+@instrument(ctx=True)
 def move_to_meta_run(tensors, ctx=None) -> dict:
     """move_to(batch, "meta"): the meta device exists on every machine, so a tensor that stays on
     the CPU shows up even without a GPU. Returns, per tensor of the batch, where the returned one
@@ -247,6 +122,7 @@ class _Marker:
     """A value move_to must hand back untouched (it has no .to)."""
 
 
+@instrument(ctx=True)
 def move_to_run(tensors, device="cpu", ctx=None) -> dict:
     """move_to on a nested structure of tagged tensors, a module and plain values.
 
@@ -325,6 +201,7 @@ def move_to_run(tensors, device="cpu", ctx=None) -> dict:
     return {"result": result, "single": single, "moves": recorder.moves, "info": info}
 
 
+@instrument(ctx=True)
 def to_numpy_run(base, plain, device="cpu", ctx=None) -> dict:
     """to_numpy on a tensor that requires grad (``base``), on a non-leaf (``2 * base``) and on a
     plain int64 tensor (``plain``), on ``device``; the grader sent the tensors."""
@@ -339,6 +216,7 @@ def to_numpy_run(base, plain, device="cpu", ctx=None) -> dict:
     return out
 
 
+@instrument(ctx=True)
 def fit_iris_run(device="cpu", epochs=3, seed=0, record=False, ctx=None) -> dict:
     """fit_iris_on(device, epochs, seed): its history, the returned model's state dict (as data,
     for the grader to evaluate itself), where the model lives, the batch moves."""

@@ -1,0 +1,143 @@
+"""Helpers of ex03's checks, public and hidden: running its instruments, building inputs, and the
+expectations both suites share. The checks themselves are in public/ and hidden/.
+"""
+import math
+
+import torch
+
+from ...engine.worker import probes_ex03
+from ...feedback.catalog import Msg
+from ..api import compare, expect, expect_close, expect_equal, expect_number, expect_tensor, fail
+from ..reference.ex03 import (
+    init_layers,
+    predict_logits,
+    predict_weights,
+    reference_forward,
+    varies,
+    well_formed_linears,
+)
+from .ex01 import call_probe, is_close
+
+MODULE = "ex03_model"
+
+
+def mlp(sub, in_features, hidden, num_classes, x, hint, **kwargs):
+    """mlp_run in the worker: the outputs of the student's MLP, its Linear layers in call order
+    (the weights are the student's answer; what they must give is computed here)."""
+    out = call_probe(sub, MODULE, probes_ex03.mlp_run, "MLP", in_features, hidden, num_classes, x, hint=hint, **kwargs)
+    expect(isinstance(out, dict) and isinstance(out.get("outputs"), list) and out["outputs"],
+           Msg("cmp.type", expected="model(x)", got=type(out).__name__), hint=hint, name="model(x)")
+    for y in out["outputs"]:
+        expect_tensor(y, shape=[x.shape[0], num_classes], dtype=torch.float32, hint=hint, name="model(x)")
+    expect(well_formed_linears(out.get("linears")),
+           Msg("cmp.type", expected="nn.Linear layers of matching sizes", got="none or mismatched"),
+           hint="hint.ex03_layer_sizes", name="the model's nn.Linear layers")
+    return out
+
+
+def forward_hint(got, x, linears) -> str:
+    """Which mistake a forward that differs from reference_forward points to."""
+    expected = reference_forward(x, linears)
+    if is_close(got, torch.softmax(expected, dim=1)):
+        return "hint.ex03_logits"
+    if is_close(got, torch.relu(expected)) or is_close(got, reference_forward(x, linears, relu=False)):
+        return "hint.ex03_relu"
+    return "hint.ex03_forward"
+
+
+def expect_forward(got, x, linears, name="model(x)"):
+    """``got`` must be the forward computed here from the model's own weights, and depend on x."""
+    expected = reference_forward(x, linears)
+    problem = compare(got, expected)
+    if problem is not None:
+        fail(problem, hint=forward_hint(got, x, linears), name=name)
+    expect(varies(expected),
+           Msg("cmp.number", got="the same logits for every sample", expected="logits that depend on x"),
+           hint="hint.ex03_forward", name=name)
+
+
+def expect_sizes(linears, sizes, name):
+    shapes = [list(w.shape) for w, _ in linears]
+    expect_equal(shapes, [[o, i] for i, o in zip(sizes, sizes[1:])], hint="hint.ex03_layer_sizes", name=name)
+
+
+def predict(sub, func, x, hint, seed, **kwargs):
+    """predict_run on a model holding weights the grader chose from ``seed``: (its report, the weights)."""
+    weights = predict_weights(seed)
+    out = call_probe(sub, MODULE, probes_ex03.predict_run, func, func, x, weights, hint=hint, **kwargs)
+    expect(isinstance(out, dict), Msg("cmp.type", expected="a result", got=type(out).__name__), hint=hint, name=func)
+    return out, weights
+
+
+def expect_proba(result, x, weights, hint="hint.ex03_proba_softmax"):
+    """The softmax of the eval-mode logits, computed here from the weights the grader sent."""
+    expected = torch.softmax(predict_logits(weights, x), dim=1)
+    expect_tensor(result, shape=expected.shape, dtype=torch.float32, hint=hint, name="predict_proba(model, x)")
+    expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint=hint, name="row sums of predict_proba(model, x)")
+    expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
+
+
+def expect_predict(result, x, weights):
+    expected = predict_logits(weights, x).argmax(dim=1)
+    expect_close(result, expected, hint="hint.ex03_predict", name="predict(model, x)")
+
+
+def expect_init(out, sizes, sent, scheme, hint, rtol):
+    """The weights init_weights left (computed on here): every layer changed from what the grader
+    sent, std within ``rtol`` of the scheme's, mean about 0, biases zero."""
+    after = out.get("after") if isinstance(out, dict) else None
+    expect(isinstance(after, list) and len(after) == len(sizes)
+           and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in after),
+           Msg("cmp.type", expected="the layers' weights", got=type(after).__name__), hint=hint,
+           name="init_weights(model)")
+    for i, ((fan_in, fan_out), (w0, b0), (w, b)) in enumerate(zip(sizes, sent, after)):
+        name = f"Linear({fan_in}, {fan_out}) weight std"
+        expect_tensor(w, shape=[fan_out, fan_in], hint=hint, name=f"weight of layer {i}")
+        expect_tensor(b, shape=[fan_out], hint="hint.ex03_init_bias", name=f"bias of layer {i}")
+        if compare(w, w0, atol=0.0, rtol=0.0) is None:
+            fail(Msg("cmp.number", got="unchanged weights", expected=f"{scheme} weights"),
+                 hint="hint.ex03_init_all_layers", name=name)
+        kaiming, xavier = math.sqrt(2 / fan_in), math.sqrt(2 / (fan_in + fan_out))
+        target, other = (kaiming, xavier) if scheme == "kaiming" else (xavier, kaiming)
+        w = w.double()
+        std = float(w.std())
+        wrong = "hint.ex03_init_swapped" if math.isclose(std, other, rel_tol=rtol) else hint
+        expect_number(std, target, rtol=rtol, atol=0.0, hint=wrong, name=name)
+        expect_number(float(w.mean()), 0.0, atol=0.05 * target, rtol=0.0, hint=hint,
+                      name=f"Linear({fan_in}, {fan_out}) weight mean")
+        expect_close(b, torch.zeros_like(b), atol=0.0, rtol=0.0, dtype=False, hint="hint.ex03_init_bias",
+                     name=f"bias of layer {i}")
+    return after
+
+
+def init(sub, sizes, scheme, seed, hint):
+    """init_run on layers holding weights the grader chose: (its report, what was sent)."""
+    sent = init_layers(sizes, seed)
+    out = call_probe(sub, MODULE, probes_ex03.init_run, "init_weights", sent, scheme=scheme, seed=seed, hint=hint)
+    return out, sent
+
+
+SCHEME_HINTS = {"kaiming": "hint.ex03_init_kaiming", "xavier": "hint.ex03_init_xavier"}
+
+
+def expect_init_normal(sub, sizes, scheme, seed, rtol):
+    """Each layer: changed, biases zero, mean ~0, std within ``rtol`` of the scheme's, normal (not
+    uniform) tails; all computed here from the weights init_weights left."""
+    out, sent = init(sub, sizes, scheme, seed, SCHEME_HINTS[scheme])
+    after = expect_init(out, sizes, sent, scheme, SCHEME_HINTS[scheme], rtol=rtol)
+    for (fan_in, fan_out), (w, _) in zip(sizes, after):
+        std = float(w.double().std())
+        expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got="values bounded like a uniform distribution",
+                                                   expected="normal tails"),
+               hint=SCHEME_HINTS[scheme], name=f"Linear({fan_in}, {fan_out}) weight std")
+
+
+def expect_proba_of_eval(result, x, weights, hint):
+    """Probabilities (rows summing to 1) equal to the softmax of the eval-mode logits computed
+    here: a model left in train mode drops units at random and gives other values."""
+    expected = torch.softmax(predict_logits(weights, x), dim=1)
+    expect_tensor(result, shape=list(expected.shape), dtype=torch.float32, hint="hint.ex03_proba_softmax",
+                  name="predict_proba(model, x)")
+    expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint="hint.ex03_proba_softmax",
+                 name="row sums of predict_proba(model, x)")
+    expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
