@@ -218,3 +218,13 @@ def test_a_check_that_runs_another_failing_function_names_that_function_instead_
         assert "train on scaled" not in text
     assert save.cause == "" and fine.feedback == []
     assert "这项关于 `run_experiment` 的检查也会运行你的 `evaluate`（ex04）" in render(experiment.feedback[0], "zh")
+
+
+def test_grade_sh_ex04_in_the_bundle_checks_ex04_alone_and_says_the_total_is_over_it(bundle):
+    done = grade_sh(bundle, "ex04", DLGRADER_LANG="en")  # the environment's language: nothing remembered
+    assert done.returncode == 0, done.stderr + done.stdout
+    rows = [line.split()[0] for line in done.stdout.splitlines() if re.match(r"ex\d\d\s", line)]
+    assert set(rows) == {"ex04"}, done.stdout
+    total = next(line for line in done.stdout.splitlines() if line.startswith("total"))
+    assert re.fullmatch(r"total\s+0/15 \(ex04 only\)", total), total
+    assert "./grade.sh ex04" in done.stdout.splitlines()[-1], done.stdout

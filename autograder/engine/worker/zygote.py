@@ -52,6 +52,13 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
 
 
+def _mount_points() -> list[str]:
+    """This process's mount points, outermost first (/proc/self/mountinfo's fifth field)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        points = [line.split()[4].replace("\\040", " ") for line in f if len(line.split()) > 4]
+    return sorted(set(points), key=lambda p: (p.count("/"), p))
+
+
 def one_thread() -> bool:
     """Whether this process runs one thread only (Python's and the kernel's count)."""
     import threading
@@ -73,11 +80,19 @@ def set_apart(folder: str) -> None:
     for name in PROC_COVERS:  # bubblewrap's covers: a /proc with none can be mounted again below
         _libc.umount2(f"/proc/{name}".encode(), MNT_DETACH)
     root = os.path.join(SPOOL, folder)
+    # What is mounted below /tmp (the interpreter and its packages, where the kit lives under /tmp)
+    # is mounted again on top of the submission's own /tmp, from a descriptor opened before.
+    below_tmp = [(m, os.open(m, os.O_PATH)) for m in _mount_points() if m.startswith("/tmp/")]
     for source, target, readonly in (("pkg", "/sandbox/pkg", True), ("work", "/sandbox/work", False),
                                      ("home", "/sandbox/home", False), ("tmp", "/tmp", False)):
         _mount(os.path.join(root, source), target, None, MS_BIND | MS_REC)
         flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (MS_RDONLY if readonly else 0)
         _mount(None, target, None, flags)
+    for path, fd in below_tmp:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY)
+        os.close(fd)
     _mount("none", SPOOL, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID), "unshare")
