@@ -25,7 +25,13 @@ import pytest
 from hostile import cases
 from hostile.cases import CASES_BY_NAME, PARTIAL, TRICKS
 
+from autograder.checks import points
+
 OTHERS = [c.name for c in cases.CASES if c.name not in TRICKS]
+# The checks that also rest on what the worker observed (``in_process``): beside code that can alter
+# what the worker observes, they give nothing (plugin.watched_but_tampered), whatever the trick.
+WATCHED = {c.name for suite in ("public", "hidden") for c in points.declared(suite) if c.keywords.get("in_process")}
+TAMPERING = "This check watches how your code runs"
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +71,26 @@ def check_case(case: cases.Case, run: cases.ClassRun) -> None:
             allowed = case.modules[exercise]
         elif case.all_statuses is not None:
             allowed = case.all_statuses
+        if t["name"] in WATCHED and t["status"] == "failed" and TAMPERING in t["feedback"]:
+            continue  # a witness that watches the worker gives nothing beside code that can alter it
         if allowed is not None:
             assert t["status"] in allowed, (t["name"], t["status"], t["feedback"])
+    forgone = 0.0  # what watched checks gave PARTIAL and give nothing beside the trick
     if case.same_as:
         ref = checks_by_key(run.results[case.same_as])
         assert set(mine) == set(ref)
+        forgone = sum(ref[k]["points"] for k, t in mine.items()
+                      if k[1] in WATCHED and t["status"] == "failed" and TAMPERING in t["feedback"])
         functions, modules = cases.named_by_cases(case.student)
         for key, t in mine.items():
             if (key[0] == "ex01" and t["function"] in functions) or key[0] in modules:
                 continue  # checked above, by this case or by another case of the same submission
+            if key[1] in WATCHED and t["status"] == "failed" and TAMPERING in t["feedback"]:
+                continue  # a check that watches the worker gives nothing beside a trick (never more)
             assert (t["status"], t["points"]) == (ref[key]["status"], ref[key]["points"]), \
                 (t["name"], t["status"], t["feedback"], "expected", ref[key]["status"])
     if case.score == "same":
-        assert got["score"] == run.results[case.same_as]["score"]
+        assert got["score"] == round(run.results[case.same_as]["score"] - forgone, 4)
     elif case.score is not None:
         assert got["score"] == case.score
     for where, text in case.feedback.items():
@@ -163,9 +176,14 @@ def test_report_files_cannot_be_forged_and_no_process_outlives_grade(tmp_path, i
         """))
     got, done = cases.grade_alone(sub, report, isolation, "--gradescope", str(gradescope), "-k", "ex01")
     assert cases.ClassRun.marked_processes(mark) == []
-    expected = [(t["name"], t["status"]) for t in klass.results[cases.BASELINE]["tests"] if t["exercise"] == "ex01"]
-    assert [(t["name"], t["status"]) for t in got["tests"]] == expected
-    assert got["score"] == klass.results[cases.BASELINE]["exercises"]["ex01"]["score"]
+    baseline = [t for t in klass.results[cases.BASELINE]["tests"] if t["exercise"] == "ex01"]
+    # the checks that watch the worker give nothing beside this code (it writes with os.write, forks)
+    tampered = {t["name"] for t in got["tests"]
+                if t["name"] in WATCHED and t["status"] == "failed" and TAMPERING in t["feedback"]}
+    assert [(t["name"], t["status"]) for t in got["tests"] if t["name"] not in tampered] == \
+        [(t["name"], t["status"]) for t in baseline if t["name"] not in tampered]
+    forgone = sum(t["points"] for t in baseline if t["name"] in tampered)
+    assert got["score"] == round(klass.results[cases.BASELINE]["exercises"]["ex01"]["score"] - forgone, 4)
     assert got["isolation"] == cases.reported_isolation(isolation)
     time.sleep(3.5)  # when the setsid writer would have written, had it lived
     assert json.loads(report.read_text()) == got
@@ -217,10 +235,11 @@ def test_folder_intake_and_the_submission_time_limit(tmp_path, isolation):
         assert f"{name} was not graded" in notes, notes
     assert "was not graded" in done.stdout
     statuses = [t["status"] for t in got["tests"]]
-    assert set(statuses) <= {"passed", "timeout"} and len(statuses) == 11, got["tests"]
+    ex01_checks = [c for c in points.declared("public") if c.exercise == "ex01"]
+    assert set(statuses) <= {"passed", "timeout"} and len(statuses) == len(ex01_checks), got["tests"]
     spent = [t for t in got["tests"] if "used up its total time" in t["feedback"]]
     assert spent and all(t["status"] == "timeout" for t in spent)
-    # 11 checks of 4 s (44 s) had there been no budget; 12 s, a last call and the checks' own time
+    # every ex01 check at 4 s or more (over 44 s) had there been no budget; 12 s, a last call and the checks' own time
     assert sum(t["seconds"] for t in got["tests"]) < 12 + 8 + 10
 
 

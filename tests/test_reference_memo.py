@@ -4,7 +4,7 @@ the reference computes afresh."""
 import pytest
 import torch
 
-from autograder.checks.public import test_ex06_experiments as public_ex06
+from autograder.checks.helpers import ex06 as helpers_ex06
 from autograder.checks.reference import ex03, ex04, ex05, ex06, ex07, memo
 from autograder.grading.grade import DATA_DIR, grader_threads
 
@@ -73,8 +73,8 @@ CASES = [
     ("ex07.rng_state", lambda: (ex07.rng_state, (9,), {})),
     ("ex03.init_layers", lambda: (ex03.init_layers, ([(4, 16), (16, 3)], 2), {})),
     ("ex05.iris", lambda: (ex05.iris, (DATA_DIR,), {})),
-    ("trajectory", lambda: (public_ex06.trajectory, (torch.optim.Adam, {"lr": 0.1}, 1, ((3, 4), (4,)), 5), {})),
-    ("expected_trace", lambda: (public_ex06.expected_trace, ("multistep", 0.3, 25, {"milestones": [4, 9]}), {})),
+    ("trajectory", lambda: (helpers_ex06.trajectory, (torch.optim.Adam, {"lr": 0.1}, 1, ((3, 4), (4,)), 5), {})),
+    ("expected_trace", lambda: (helpers_ex06.expected_trace, ("multistep", 0.3, 25, {"milestones": [4, 9]}), {})),
 ]
 
 

@@ -48,14 +48,14 @@ def test_bundle_holds_no_solutions_hidden_checks_or_markers(bundle):
     blocks = solution_blocks()
     secrets = set().union(*blocks)
     assert len(secrets) > 20
-    instruments = [bundle / "autograder" / "checks" / "public", bundle / "autograder" / "checks" / "reference",
-                   bundle / "autograder" / "engine" / "worker"]
+    instruments = [bundle / "autograder" / "checks" / "public", bundle / "autograder" / "checks" / "helpers",
+                   bundle / "autograder" / "checks" / "reference", bundle / "autograder" / "engine" / "worker"]
     for path in bundle.rglob("*"):
         if path.is_file() and path.suffix in (".py", ".md", ".ipynb", ".sh", ".txt", ".yml", ".ini", ".csv"):
             text = path.read_text(encoding="utf-8")
             assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text, path
             if any(folder in path.parents for folder in instruments):
-                # The public checks, the grader's references and the instruments compute expected
+                # The public checks and their helpers, the grader's references and the instruments compute expected
                 # values and may state what SPEC.md states (an optimizer per name, a formula, a
                 # reference loop on the grader's own objects); they never hold a whole solution block.
                 copied = [b for b in blocks if len(b) >= 2 and b <= {line.strip() for line in text.splitlines()}]

@@ -178,6 +178,14 @@ def _set_up_node() -> None:
     util.Finalize(None, _stop_graders, exitpriority=20)  # before multiprocessing ends its daemonic children
 
 
+def dask_setup(worker) -> None:
+    """Dask's preload hook (worker_command passes ``--preload autograder.bulk.cluster``): the node is
+    set up when its worker process starts, not at its first submission, so that a worker started
+    again after one was killed removes, when it ends, what that one's grader processes left behind
+    even if it graded nothing itself."""
+    _set_up_node()
+
+
 def _take_grader():
     from multiprocessing import get_context
 
@@ -436,7 +444,8 @@ def worker_command(address: str, jobs: int = 1, extra=()) -> tuple[list[str], di
     a Dask worker process that is not daemonic (it starts grader processes), the kit on PYTHONPATH."""
     kit = kit_id(kit_fingerprint())
     argv = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", str(jobs),
-            "--nworkers", "1", "--resources", f"{resource_name(kit)}={jobs}", *extra]
+            "--nworkers", "1", "--resources", f"{resource_name(kit)}={jobs}",
+            "--preload", "autograder.bulk.cluster", *extra]
     env = {"DASK_DISTRIBUTED__WORKER__DAEMON": "False", "PYTHONPATH": str(KIT_ROOT)}
     return argv, env
 

@@ -685,8 +685,12 @@ def the_grader_killer_is_graded(run):
     ex01 = [t for t in run.results[KILLER]["tests"] if t["exercise"] == "ex01"]
     if run.ctx.isolation == "bwrap":
         ref = [t for t in run.results[BASELINE]["tests"] if t["exercise"] == "ex01"]
-        assert [(t["name"], t["status"], t["points"]) for t in ex01] == \
-            [(t["name"], t["status"], t["points"]) for t in ref]
+        # a check that watches the worker gives nothing beside code that signals (os.kill), never more
+        tampered = {t["name"] for t in ex01
+                    if t["status"] == "failed" and "This check watches how your code runs" in t["feedback"]}
+        assert tampered <= {t["name"] for t in ref if t["status"] == "passed"}
+        assert [(t["name"], t["status"], t["points"]) for t in ex01 if t["name"] not in tampered] == \
+            [(t["name"], t["status"], t["points"]) for t in ref if t["name"] not in tampered]
     else:
         assert ex01 and all(t["status"] == "error" and "PermissionError" in t["feedback"] for t in ex01), \
             [(t["name"], t["status"], t["feedback"][:120]) for t in ex01]
@@ -698,12 +702,16 @@ def tensorboard_flood_is_cut_short(run):
     budget."""
     got = run.results["tensorboard_flood"]
     ex04 = {t["name"]: t for t in got["tests"] if t["exercise"] == "ex04"}
-    tb = ex04.pop("test_fit_writes_tensorboard_events")
-    assert tb["status"] == "failed" and "more than 16 MB of event files" in tb["feedback"], tb
+    # the two checks that read the event files (that they exist, one point per epoch)
+    readers = [ex04.pop(name) for name in ("test_fit_writes_tensorboard_events",
+                                           "test_fit_tensorboard_one_point_per_epoch")]
+    for tb in readers:
+        assert tb["status"] == "failed" and "more than 16 MB of event files" in tb["feedback"], tb
     assert ex04 and all(t["status"] == "passed" for t in ex04.values()), \
         {n: (t["status"], t["feedback"][:200]) for n, t in ex04.items() if t["status"] != "passed"}
     budget = float(LIMITS["DLGRADER_SUBMISSION_SECONDS"])
-    assert got["seconds"] < budget and tb["seconds"] < TB_CHECK_SECONDS, (got["seconds"], tb["seconds"])
+    assert got["seconds"] < budget and all(tb["seconds"] < TB_CHECK_SECONDS for tb in readers), \
+        (got["seconds"], [tb["seconds"] for tb in readers])
 
 
 ERRORS = {"error"}
@@ -761,9 +769,9 @@ CASES = [
          "is graded as the baseline's", BASELINE, modules={"ex02": ERRORS},
          feedback={"ex02": "importing ex02_data.py ended the process"}),
     Case("sys_exit_at_import", "import_time", "ex03 calls sys.exit(0) at import: every ex03 check errs",
-         BASELINE, modules={"ex03": ERRORS}, feedback={"ex03": "could not be imported (SystemExit"}),
+         BASELINE, modules={"ex03": ERRORS}, feedback={"ex03": "could not be imported (`SystemExit"}),
     Case("pytest_skip_at_import", "import_time", "ex04 calls pytest.skip at import: every ex04 check errs (a skip "
-         "is no pass)", BASELINE, modules={"ex04": ERRORS}, feedback={"ex04": "could not be imported (Skipped"}),
+         "is no pass)", BASELINE, modules={"ex04": ERRORS}, feedback={"ex04": "could not be imported (`Skipped"}),
     Case("import_error", "import_time", "ex05 imports a module that does not exist: every ex05 check errs and "
          "names the error", BASELINE, modules={"ex05": ERRORS}, feedback={"ex05": "ModuleNotFoundError"}),
     Case("infinite_loop_at_import", "import_time", "ex06 loops forever at import: every ex06 check ends in a "

@@ -180,6 +180,10 @@ def test_train_order_seeded(sub):
     # an unshuffled loader is the same for every seed: it earns nothing
     expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
            hint="hint.ex02_train_shuffled", name="loaders['train']")
+    # a loader that replays one shuffled order every epoch is seeded, but not shuffled per epoch
+    expect(flat(second) != flat(first), Msg("cmp.number", got="the order of epoch 1 again",
+                                            expected="a new order each epoch"),
+           hint="hint.ex02_train_shuffled", name="loaders['train'], epoch 2")
     expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
     expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 1")
     expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 2")
