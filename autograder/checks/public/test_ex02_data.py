@@ -168,7 +168,8 @@ def test_only_train_shuffled(sub):
 @check("ex02", "make_loaders", 0.5,
        en="the training order comes from its own torch.Generator seeded with seed: same seed same order, "
           "another seed another",
-       zh="训练顺序来自用 seed 初始化的 torch.Generator：相同 seed 顺序相同，不同 seed 顺序不同")
+       zh="训练顺序来自用 seed 初始化的 torch.Generator：相同 seed 顺序相同，不同 seed 顺序不同",
+       in_process="the orders its training loader yields, seen in the worker")
 def test_train_order_seeded(sub):
     out = loaders(sub, sizes=LOADER_SIZES, batch_size=4, seed=3, other_seed=4)
     first, second = out["batches"]["train"], out.get("second")
