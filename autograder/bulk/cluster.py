@@ -469,8 +469,67 @@ def start_worker(address: str, jobs: int = 1, extra=(), show: bool = False) -> i
         print(" ".join(words))
         return 0
     print(f"grade.sh worker: {' '.join(words)}", file=sys.stderr, flush=True)
-    os.execve(argv[0], argv, {**os.environ, **env})
-    return 0  # not reached
+    return run_worker(argv, {**os.environ, **env})
+
+
+def run_worker(argv: list[str], env: dict[str, str], linger_seconds: float = 30) -> int:
+    """Run the Dask worker and, once it has ended, clean what its grader processes left.
+
+    A Dask worker process that ends without its finalizers (SIGKILL, or its nanny ending it at a
+    shutdown) takes its grader processes with it (SIGKILL), and they leave their folders in the
+    temporary folder: the preloaded parent's, the workers' of student code. This process is a
+    subreaper, so those grader processes, their forkserver and their preloaded parents are re-parented
+    to it: it waits until every one has ended (``linger_seconds``, then SIGKILL), then removes the
+    folders whose grader process is gone. SIGTERM and SIGHUP are passed to the Dask worker, which
+    shuts down as it would if it had been sent them; Ctrl-C reaches it from the terminal."""
+    import signal
+    import subprocess
+
+    from ..engine.client import become_subreaper
+    from ..engine.sandbox import remove_abandoned_folders
+
+    become_subreaper()
+    proc = subprocess.Popen(argv, env=env)
+    previous = {}
+
+    def forward(signum, _frame):
+        try:
+            proc.send_signal(signum)
+        except OSError:
+            pass
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        previous[signum] = signal.signal(signum, forward)
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends it to the worker too
+    try:
+        code = proc.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    _reap_descendants(linger_seconds)
+    remove_abandoned_folders()
+    return code if code >= 0 else 128 - code
+
+
+def _reap_descendants(seconds: float) -> None:
+    """Wait for every process re-parented to this one (a subreaper) to end; SIGKILL after ``seconds``."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid:
+            continue
+        if time.monotonic() > deadline:
+            for child in psutil.Process().children(recursive=True):
+                try:
+                    child.kill()
+                except psutil.Error:
+                    pass
+        time.sleep(0.1)
 
 
 def start_scheduler(extra=()) -> int:
