@@ -1,0 +1,3 @@
+"""nbgrader test cells for ex03: its public checks, made again in plain torch (see benchmarks/peer_course.py)."""
+# %% setup
+import torch
