@@ -7,8 +7,9 @@ public check of ``autograder/checks/public/test_exNN_*.py``, worth the same poin
 cells are in ``benchmarks/peer_nbgrader_cells/exNN.py``; they make each public check's
 computation again in plain torch, on the same inputs, as an nbgrader course's asserts would.
 
-``python benchmarks/peer_course.py FOLDER`` runs a submission folder's notebook code in this
-process and prints which test cells pass: the way to write and check a test cell.
+``python benchmarks/peer_course.py FOLDER [exNN ...]`` runs a submission folder's notebook code in
+this process (every exercise's code, the test cells of the exercises named, all by default) and
+prints which test cells pass: the way to write and check a test cell.
 """
 from __future__ import annotations
 
@@ -89,16 +90,18 @@ def exercise_file(folder: Path, exercise: str) -> Path | None:
 
 def run_in_process(folder: Path, exercises=EXERCISES) -> list[tuple[TestCell, bool, float, str]]:
     """Run the notebook of ``folder`` cell by cell in one namespace of this process, as a kernel
-    would: (cell, passed, seconds, error) for each test cell. The seconds are the test cells' own
-    compute, with everything imported before."""
+    would (every exercise's code; the test cells of ``exercises``): (cell, passed, seconds, error)
+    for each test cell. The seconds are the test cells' own compute, with everything imported before."""
     namespace: dict = {"__name__": "__main__"}
     results = []
-    for exercise in exercises:
+    for exercise in EXERCISES:
         path = exercise_file(folder, exercise)
         try:
             exec(compile(student_code(path), str(path), "exec"), namespace)
         except Exception as exc:  # noqa: BLE001 - as a notebook cell's error: the later cells still run
             print(f"{path.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if exercise not in exercises:
+            continue
         setup, cells = test_cells(exercise)
         exec(compile(setup, f"{exercise}:setup", "exec"), namespace)
         for cell in cells:
