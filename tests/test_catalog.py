@@ -19,6 +19,11 @@ def test_every_message_has_every_language_with_the_same_placeholders():
         assert re.search(r"[\u4e00-\u9fff]", texts["zh"]) or not re.search(r"[A-Za-z]{4,}", texts["zh"]), key
 
 
+
+def test_no_placeholder_is_named_key():
+    """Msg(key, **params): a parameter called ``key`` could not be passed."""
+    assert not [k for k, texts in MESSAGES.items() if "key" in fields(texts["en"])]
+
 def test_every_hint_is_used_and_every_used_key_exists():
     source = "\n".join(p.read_text() for p in ROOT.rglob("*.py"))
     used = set(re.findall(r"""["'](hint\.[A-Za-z0-9_]+)["']""", source))
@@ -29,6 +34,15 @@ def test_every_hint_is_used_and_every_used_key_exists():
     assert used <= hints, f"unknown hint keys: {sorted(used - hints)}"
     assert hints <= used_outside_definitions, f"hints no check uses: {sorted(hints - used_outside_definitions)}"
 
+
+
+def test_every_value_text_is_used_and_every_used_one_exists():
+    """The ``value.*`` messages: words a check shows as got or expected (a Msg parameter)."""
+    checks = "\n".join(p.read_text() for p in (ROOT / "checks").rglob("*.py"))
+    used = set(re.findall(r"""["'](value\.[A-Za-z0-9_]+)["']""", checks))
+    values = {k for k in MESSAGES if k.startswith("value.")}
+    assert used <= values, f"unknown value keys: {sorted(used - values)}"
+    assert values <= used, f"value texts no check uses: {sorted(values - used)}"
 
 def test_rendering_in_both_languages():
     msg = Msg("not_implemented", func="softmax")

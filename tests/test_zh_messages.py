@@ -1,5 +1,7 @@
 """Chinese feedback is Chinese throughout: no zh message of the catalog (hints included) holds an
-English word, other than code and values.
+English word, other than code and values; no check puts English words into a message as a parameter
+(``got="no exception"``: it gives a catalog Msg, rendered in the same language); no check's zh title
+holds one.
 
 What counts as code or a value, and may stay as it is in a Chinese sentence:
 - anything in backticks, and the message's {placeholders} (filled with names and values);
@@ -20,7 +22,7 @@ from conftest import ROOT
 from autograder.feedback.catalog import MESSAGES
 
 NAMES = {"Python", "PyTorch", "NumPy", "Jupyter", "matplotlib", "torchvision", "importlib", "gc", "iris",
-         "nan", "inf", "py", "png", "svg", "pt", "cm"}
+         "nan", "inf", "py", "png", "svg", "pt", "cm", "namedtuple"}
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.()\[\]=/'-]*")
 CODE_SHAPED = re.compile(r"[0-9_.()\[\]=/'-]")
 NAME_SHAPED = re.compile(r"[A-Z]{2,}s?|[A-Z][a-z]+[A-Z]\w*|[A-Za-z]")
@@ -70,3 +72,66 @@ def test_the_rule_catches_english_and_lets_code_through():
 def test_no_chinese_message_holds_untranslated_english():
     offenders = {key: words for key, texts in MESSAGES.items() if (words := english_words(texts["zh"]))}
     assert not offenders, f"zh messages with English words (translate them, or put code in backticks): {offenders}"
+
+
+# --- what the checks put into messages and titles ------------------------------------------
+def _shown_text(node):
+    """The string constants of a Msg parameter that end up as text in the message: a constant, the
+    constant parts of an f-string, either side of ``+``, ``or`` and ``a if c else b``. The arguments of
+    calls and subscripts (``out.get("message")``, ``w["category"]``) are not shown, so not looked at."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node
+    elif isinstance(node, ast.JoinedStr):
+        for part in node.values:
+            yield from _shown_text(part)
+    elif isinstance(node, ast.BinOp):
+        yield from _shown_text(node.left)
+        yield from _shown_text(node.right)
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from _shown_text(value)
+    elif isinstance(node, ast.IfExp):
+        yield from _shown_text(node.body)
+        yield from _shown_text(node.orelse)
+
+
+def _calls(name: str):
+    """(path, call) for every call of ``name`` (``Msg(...)``, ``check(...)``) in autograder/."""
+    for path in sorted((ROOT / "autograder").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = node.func if isinstance(node, ast.Call) else None
+            if func is not None and name in (getattr(func, "id", None), getattr(func, "attr", None)):
+                yield path.relative_to(ROOT), node
+
+
+def english_values() -> list[str]:
+    """Where a Msg gets a parameter holding English words, which would stand untranslated in the
+    Chinese sentence around it ("实际得到 no exception"): such a value must be a Msg of the catalog."""
+    return [f"{path}:{text.lineno}: {kw.arg}={text.value!r} {words}"
+            for path, call in _calls("Msg") for kw in call.keywords
+            for text in _shown_text(kw.value) if (words := english_words(text.value))]
+
+
+def test_the_scan_finds_word_values_and_lets_code_through():
+    source = ('Msg("cmp.number", got="no exception", expected="ValueError")\n'
+              'Msg("cmp.number", got=f"{n} batches moved", expected=out.get("message") or "nn.Module")\n')
+    found = [(kw.arg, text.value) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+             and getattr(node.func, "id", None) == "Msg" for kw in node.keywords
+             for text in _shown_text(kw.value) if english_words(text.value)]
+    assert found == [("got", "no exception"), ("got", " batches moved")]
+
+
+def test_no_check_passes_english_words_as_a_value():
+    offenders = english_values()
+    assert not offenders, ("Msg parameters holding English words (give a catalog Msg instead, e.g. "
+                           "got=Msg(\"value.no_exception\")):\n" + "\n".join(offenders))
+
+
+def test_no_check_title_holds_untranslated_english():
+    offenders = [f"{path}:{call.lineno}: {text.value!r} {words}" for path, call in _calls("check")
+                 for kw in call.keywords if kw.arg == "zh"
+                 for text in _shown_text(kw.value) if (words := english_words(text.value))]
+    titles = sum(kw.arg == "zh" for _, call in _calls("check") for kw in call.keywords)
+    assert titles > 100, "the scan found no check titles: has @check changed?"
+    assert not offenders, "zh check titles with English words (translate them, or put code in backticks):\n" + \
+        "\n".join(offenders)

@@ -241,7 +241,7 @@ def expect_length(got, length: int, *, hint=None, name: str = "") -> None:
     try:
         n = len(got)
     except TypeError:
-        fail(Msg("cmp.type", expected="a sequence", got=describe_type(got)), hint=hint, name=name)
+        fail(Msg("cmp.type", expected=Msg("value.sequence"), got=describe_type(got)), hint=hint, name=name)
     if n != length:
         fail(Msg("cmp.length", got=n, expected=length), hint=hint, name=name)
 

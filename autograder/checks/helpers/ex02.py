@@ -108,7 +108,8 @@ def expect_tensor_dataset(sub, X, y):
                  hint="hint.ex02_tensor_dataset", name="features")
     expect_close(torch.stack([it[1] for it in items]), torch.tensor(y, dtype=torch.int64),
                  hint="hint.ex02_tensor_dataset", name="labels")
-    expect(out.get("is_tensor_dataset") is True, Msg("cmp.type", expected="TensorDataset", got="another type"),
+    expect(out.get("is_tensor_dataset") is True, Msg("cmp.type", expected="TensorDataset",
+                                                     got=Msg("value.another_type")),
            hint="hint.ex02_tensor_dataset", name="to_tensor_dataset(X, y)")
 
 

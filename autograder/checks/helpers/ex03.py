@@ -30,7 +30,7 @@ def mlp(sub, in_features, hidden, num_classes, x, hint, **kwargs):
     for y in out["outputs"]:
         expect_tensor(y, shape=[x.shape[0], num_classes], dtype=torch.float32, hint=hint, name="model(x)")
     expect(well_formed_linears(out.get("linears")),
-           Msg("cmp.type", expected="nn.Linear layers of matching sizes", got="none or mismatched"),
+           Msg("cmp.type", expected=Msg("value.ex03_matching_layers"), got=Msg("value.ex03_mismatched")),
            hint="hint.ex03_layer_sizes", name="the model's nn.Linear layers")
     return out
 
@@ -52,7 +52,7 @@ def expect_forward(got, x, linears, name="model(x)"):
     if problem is not None:
         fail(problem, hint=forward_hint(got, x, linears), name=name)
     expect(varies(expected),
-           Msg("cmp.number", got="the same logits for every sample", expected="logits that depend on x"),
+           Msg("cmp.number", got=Msg("value.ex03_same_logits"), expected=Msg("value.ex03_logits_vary")),
            hint="hint.ex03_forward", name=name)
 
 
@@ -65,7 +65,8 @@ def predict(sub, func, x, hint, seed, **kwargs):
     """predict_run on a model holding weights the grader chose from ``seed``: (its report, the weights)."""
     weights = predict_weights(seed)
     out = call_probe(sub, MODULE, probes_ex03.predict_run, func, func, x, weights, hint=hint, **kwargs)
-    expect(isinstance(out, dict), Msg("cmp.type", expected="a result", got=type(out).__name__), hint=hint, name=func)
+    expect(isinstance(out, dict), Msg("cmp.type", expected=Msg("value.result"), got=type(out).__name__), hint=hint,
+           name=func)
     return out, weights
 
 
@@ -88,14 +89,15 @@ def expect_init(out, sizes, sent, scheme, hint, rtol):
     after = out.get("after") if isinstance(out, dict) else None
     expect(isinstance(after, list) and len(after) == len(sizes)
            and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in after),
-           Msg("cmp.type", expected="the layers' weights", got=type(after).__name__), hint=hint,
+           Msg("cmp.type", expected=Msg("value.ex03_layer_weights"), got=type(after).__name__), hint=hint,
            name="init_weights(model)")
     for i, ((fan_in, fan_out), (w0, b0), (w, b)) in enumerate(zip(sizes, sent, after)):
         name = f"Linear({fan_in}, {fan_out}) weight std"
         expect_tensor(w, shape=[fan_out, fan_in], hint=hint, name=f"weight of layer {i}")
         expect_tensor(b, shape=[fan_out], hint="hint.ex03_init_bias", name=f"bias of layer {i}")
         if compare(w, w0, atol=0.0, rtol=0.0) is None:
-            fail(Msg("cmp.number", got="unchanged weights", expected=f"{scheme} weights"),
+            fail(Msg("cmp.number", got=Msg("value.ex03_unchanged"),
+                     expected=Msg("value.ex03_scheme_weights", scheme=scheme)),
                  hint="hint.ex03_init_all_layers", name=name)
         kaiming, xavier = math.sqrt(2 / fan_in), math.sqrt(2 / (fan_in + fan_out))
         target, other = (kaiming, xavier) if scheme == "kaiming" else (xavier, kaiming)
@@ -127,8 +129,8 @@ def expect_init_normal(sub, sizes, scheme, seed, rtol):
     after = expect_init(out, sizes, sent, scheme, SCHEME_HINTS[scheme], rtol=rtol)
     for (fan_in, fan_out), (w, _) in zip(sizes, after):
         std = float(w.double().std())
-        expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got="values bounded like a uniform distribution",
-                                                   expected="normal tails"),
+        expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got=Msg("value.ex03_bounded"),
+                                                   expected=Msg("value.ex03_normal_tails")),
                hint=SCHEME_HINTS[scheme], name=f"Linear({fan_in}, {fan_out}) weight std")
 
 

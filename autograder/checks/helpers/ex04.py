@@ -39,7 +39,8 @@ def expect_float(value, hint, name):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(Msg("cmp.type", expected="float", got=type(value).__name__ if not isinstance(value, torch.Tensor)
                  else f"Tensor{list(value.shape)}"), hint=hint, name=name)
-    expect(math.isfinite(value), Msg("cmp.number", got=repr(value), expected="a finite float"), hint=hint, name=name)
+    expect(math.isfinite(value), Msg("cmp.number", got=repr(value), expected=Msg("value.finite_float")), hint=hint,
+           name=name)
     return float(value)
 
 
@@ -68,7 +69,7 @@ def evaluate_probe(sub, seed, n, batch_size, hidden=8, batchnorm=False, dropout=
 
 def evaluate_result(result):
     expect(isinstance(result, dict) and {"loss", "accuracy"} <= set(result),
-           Msg("cmp.type", expected="dict with keys 'loss', 'accuracy'", got=repr(result)[:80]),
+           Msg("cmp.type", expected=Msg("value.dict_keys", keys="'loss', 'accuracy'"), got=repr(result)[:80]),
            hint="hint.ex04_eval_dict", name="evaluate(...)")
     loss = expect_float(result["loss"], "hint.ex04_eval_dict", "evaluate(...)['loss']")
     acc = expect_float(result["accuracy"], "hint.ex04_eval_dict", "evaluate(...)['accuracy']")
@@ -97,7 +98,7 @@ class FitRun:
                     **extra)
         history = out["result"]
         expect(isinstance(history, dict) and set(HISTORY_KEYS) <= set(history),
-               Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+               Msg("cmp.type", expected=Msg("value.dict_keys", keys=", ".join(HISTORY_KEYS)),
                    got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
                hint="hint.ex04_fit_history", name="fit(...)")
         for key in HISTORY_KEYS:
@@ -157,9 +158,9 @@ def expect_logged(sub, folder: str, history, expected: dict, epochs: int, distin
         fail(Msg("cmp.number", got=f"{folder}: {exc.reason}", expected=f"{folder}/events.out.tfevents.*"),
              hint="hint.ex04_tensorboard", name="log_dir")
     except tensorboard_reader.TooMuch as exc:
-        fail(Msg("cmp.number", got=str(exc), expected="the scalars of a few epochs"), hint="hint.ex04_tensorboard",
+        fail(Msg("cmp.number", got=str(exc), expected=Msg("value.ex04_few_scalars")), hint="hint.ex04_tensorboard",
              name="log_dir")
-    expect(scalars, Msg("cmp.number", got="; ".join(refused) or "no events.out.tfevents.* file with scalars",
+    expect(scalars, Msg("cmp.number", got="; ".join(refused) or Msg("value.ex04_no_events"),
                         expected=f"{folder}/events.out.tfevents.*"), hint="hint.ex04_tensorboard", name="log_dir")
     for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("accuracy/val", "val_acc"),
                      ("lr", "lr")):
@@ -169,7 +170,7 @@ def expect_logged(sub, folder: str, history, expected: dict, epochs: int, distin
         expect_length(values, epochs, hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}' points")
         if distinct_steps:
             expect(len({s for s, _ in values}) == epochs,
-                   Msg("cmp.number", got=[s for s, _ in values], expected=f"{epochs} different steps (the epoch)"),
+                   Msg("cmp.number", got=[s for s, _ in values], expected=Msg("value.ex04_steps", epochs=epochs)),
                    hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}': steps")
         logged = torch.tensor([v for _, v in values], dtype=torch.float64)
         problem = compare(logged, torch.tensor(expected[key], dtype=torch.float64), atol=1e-5, rtol=1e-4)
@@ -197,13 +198,13 @@ def expect_plot(sub, ex04, history: dict, name: str, hint="hint.ex04_png"):
         probe(sub, probes_ex04.plot_run, "plot_history", history=history, path=f"{name}.svg", svg=True)
         curves = plots.svg_curves(sub.folder.work, f"{name}.svg")
     except plots.NotAPlot as exc:
-        fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint=hint, name=f"{name}.png")
+        fail(Msg("cmp.number", got=exc.reason, expected=Msg("value.ex04_png")), hint=hint, name=f"{name}.png")
     taken = set()
     for key, what in (("train_loss", "train loss"), ("val_loss", "validation loss"),
                       ("val_acc", "validation accuracy")):
         found = plots.find_curve(curves, history[key], taken)
-        expect(found is not None, Msg("cmp.number", got=f"no curve that follows history['{key}']",
-                                      expected=f"a curve of the {what} against the epoch"),
+        expect(found is not None, Msg("cmp.number", got=Msg("value.ex04_no_curve", series=key),
+                                      expected=Msg("value.ex04_curve", series=key)),
                hint="hint.ex04_plot_curves", name=f"plot_history(...): {what}")
         taken.add(found)
 
@@ -232,5 +233,6 @@ def expect_moved(moves, loader, n_batches, device_type, func):
             ok = any(tag == (loader, i, part) and isinstance(dev, str) and dev.split(":")[0] == device_type
                      for tag, dev in seen)
             what = "inputs" if part == "x" else "targets"
-            expect(ok, Msg("cmp.number", got=f"batch {i}: {what} not moved", expected=f"{what}.to({device_type!r})"),
+            expect(ok, Msg("cmp.number", got=Msg("value.ex04_not_moved", batch=i, what=what),
+                           expected=f"{what}.to({device_type!r})"),
                    hint="hint.ex04_device_moves", name=f"{func}: .to(device)")

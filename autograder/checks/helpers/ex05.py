@@ -44,7 +44,7 @@ def fit_iris(sub, device, epochs, seed=0, record=False):
     expect(out["type"] == "dict" and {"model", "history"} <= set(out["keys"]),
            Msg("cmp.type", expected="{'model', 'history'}", got=f"{out['type']} {out['keys']}"),
            hint="hint.ex05_fit_iris_return", name=name)
-    expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got="something else"),
+    expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got=Msg("value.something_else")),
            hint="hint.ex05_fit_iris_return", name=f"{name}['model']")
     history = out["history"]
     expect(isinstance(history, dict), Msg("cmp.type", expected="dict", got=type(history).__name__),
@@ -66,7 +66,7 @@ def judged(sub, out, name: str) -> dict:
     try:
         layers = ref.layers_of(out["state"])
     except ref.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected="MLP(4, [16], 3): Linear layers from 4 features to 3 classes", got=str(exc)),
+        fail(Msg("cmp.type", expected=Msg("value.ex05_mlp"), got=str(exc)),
              hint="hint.ex05_fit_iris_return", name=f"{name}['model']")
     expect([list(w.shape) for w, _ in layers] == [[16, 4], [3, 16]],
            Msg("cmp.type", expected="MLP(4, [16], 3)", got=f"Linear layers {[list(w.shape) for w, _ in layers]}"),
@@ -78,8 +78,7 @@ def judged(sub, out, name: str) -> dict:
     acc_ok = abs(reported_acc - val["accuracy"]) <= 1 / 24 + 1e-9  # one flower of 24, for rounding on a GPU
     expect(loss_ok and acc_ok,
            Msg("cmp.number", got=f"history: val_loss {reported_loss:.4g}, val_acc {reported_acc:.4g}",
-               expected=f"what the returned model gives on the validation split: val_loss {val['loss']:.4g}, "
-                        f"val_acc {val['accuracy']:.4g}"),
+               expected=Msg("value.ex05_val_metrics", loss=val['loss'], acc=val['accuracy'])),
            hint="hint.ex05_fit_iris_history", name=f"{name}['history'] after the last epoch")
     return val
 
@@ -100,7 +99,7 @@ def expect_structure(out, device: str):
     result, original = out["result"], ref.move_tensors()
     name = f"move_to(batch, {device!r})"
     expect(isinstance(result, dict) and {"x", "pair", "nested", "flag"} <= set(result),
-           Msg("cmp.type", expected="a dict with the same keys", got=type(result).__name__),
+           Msg("cmp.type", expected=Msg("value.ex05_same_keys"), got=type(result).__name__),
            hint="hint.ex05_move_containers", name=name)
     pair = result["pair"]
     expect(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], list),

@@ -112,14 +112,14 @@ def expect_unknown_name_error(sub, bad):
     if out["not_implemented"]:
         raise StudentError({"type": "NotImplementedError", "not_implemented": True}, f"{MODULE}.make_optimizer")
     call = f"make_optimizer({bad!r}, params, 0.1)"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="ValueError"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected="ValueError"),
            hint="hint.ex06_unknown_optimizer", name=call)
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=out["type"]),
            hint="hint.ex06_unknown_optimizer", name=call)
     message = out["message"].lower()
     missing = [n for n in OPTIMIZERS if not re.search(rf"(?<![a-z]){n}(?![a-z])", message)]
     expect(not missing, Msg("cmp.number", got=repr(out["message"][:200]),
-                            expected="a message listing " + ", ".join(OPTIMIZERS)),
+                            expected=Msg("value.ex06_listing", names=", ".join(OPTIMIZERS))),
            hint="hint.ex06_unknown_optimizer", name=call)
 
 
@@ -203,7 +203,7 @@ def check_lr_trace(ex06, name, base_lr, epochs, kw=None, default_args=False):
 def expect_history(history, epochs, func):
     """A dict of the four per-epoch lists, floats, ``epochs`` long."""
     expect(isinstance(history, dict) and set(HISTORY_KEYS) <= set(history),
-           Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+           Msg("cmp.type", expected=Msg("value.dict_keys", keys=", ".join(HISTORY_KEYS)),
                got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
            hint="hint.ex06_history", name=func)
     for key in HISTORY_KEYS:
@@ -242,8 +242,8 @@ def experiment(sub, func, *args, hint="hint.ex06_history", **kwargs):
 def model_of(out, index, count, call):
     """The ``index``-th of the ``count`` networks the call trained."""
     models = out.get("models") or []
-    expect(len(models) == count, Msg("cmp.number", got=f"{len(models)} network(s) run",
-                                     expected=f"{count} fresh MLP(4, [16], 3)"), hint="hint.ex06_model", name=call)
+    expect(len(models) == count, Msg("cmp.number", got=Msg("value.ex06_networks", count=len(models)),
+                                     expected=Msg("value.ex06_fresh", count=count)), hint="hint.ex06_model", name=call)
     return models[index]
 
 
@@ -251,7 +251,7 @@ def layers(state, call, what):
     try:
         return rx.layers_of(state)
     except rx.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected="MLP(4, [16], 3): Linear layers with ReLU between them", got=str(exc)),
+        fail(Msg("cmp.type", expected=Msg("value.ex06_mlp"), got=str(exc)),
              hint="hint.ex06_model", name=f"{call}: {what}")
 
 
@@ -261,21 +261,21 @@ def verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=False
     data = rx.iris(sub.data_dir)
     start = layers(model["init"], call, "the initial weights")
     if not rx.close(start, rx.initial_layers(seed), atol=1e-6, rtol=1e-5):
-        fail(Msg("cmp.number", got="other initial weights",
-                 expected=f"those of torch.manual_seed({seed}); MLP(4, [16], 3)"),
+        fail(Msg("cmp.number", got=Msg("value.ex06_other_initial"),
+                 expected=Msg("value.ex06_initial_of", seed=seed)),
              hint=seed_hint() if seed_hint else "hint.ex06_seed_model", name=f"{call}: the initial weights")
     x_train, y_train = data["train"]
     sizes = [int(n) for n in model.get("sizes") or []]
     x = model.get("x")
     expect(isinstance(x, torch.Tensor) and x.dim() == 2 and len(x) == sum(sizes) == len(x_train) * epochs,
-           Msg("cmp.number", got=f"{sum(sizes)} training samples seen",
-               expected=f"{len(x_train)} per epoch for {epochs} epoch(s)"), hint="hint.ex06_trained",
+           Msg("cmp.number", got=Msg("value.ex06_seen", count=sum(sizes)),
+               expected=Msg("value.ex06_per_epoch", per=len(x_train), epochs=epochs)), hint="hint.ex06_trained",
            name=f"{call}: the batches the model was trained on")
     rows = rx.identify(x, x_train)
     if rows is None:
         lo, hi = float(x.min()), float(x.max())
-        fail(Msg("cmp.number", got=f"inputs in [{lo:.4g}, {hi:.4g}], not rows of the scaled training split",
-                 expected="the min-max scaled iris training rows, in [0, 1]"), hint="hint.ex06_scaled",
+        fail(Msg("cmp.number", got=Msg("value.ex06_unscaled", lo=lo, hi=hi),
+                 expected=Msg("value.ex06_scaled")), hint="hint.ex06_scaled",
              name=f"{call}: the features the model is trained on")
     batches = list(torch.split(x, sizes))
     labels = list(torch.split(y_train[rows], sizes))
@@ -284,19 +284,19 @@ def verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=False
     if diverges:
         finite = all(torch.isfinite(t).all() for pair in final for t in pair)
         expect(not finite and not all(torch.isfinite(t).all() for pair in replayed for t in pair),
-               Msg("cmp.number", got="finite weights" if finite else "a run the grader does not diverge",
-                   expected=f"the weights of {name} at lr={lr} diverging"), hint="hint.ex06_trained", name=call)
+               Msg("cmp.number", got=Msg("value.ex06_finite" if finite else "value.ex06_no_divergence"),
+                   expected=Msg("value.ex06_diverging", name=name, lr=lr)), hint="hint.ex06_trained", name=call)
         return final
     expect(rx.close(final, replayed, atol=1e-5, rtol=1e-4),
-           Msg("cmp.number", got="other final weights",
-               expected=f"the weights {epochs} epoch(s) of make_optimizer({name!r}, params, {lr}) give"),
+           Msg("cmp.number", got=Msg("value.ex06_other_final"),
+               expected=Msg("value.ex06_final_of", epochs=epochs, name=repr(name), lr=lr)),
            hint="hint.ex06_trained", name=f"{call}: the trained weights")
     val_loss, val_acc = rx.evaluate(final, *data["val"])
     for key, value in (("val_loss", val_loss), ("val_acc", val_acc)):
         got = as_float(history[key][-1], hint="hint.ex06_history", name=f"{call}['{key}'][-1]")
         expect(math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-5),
                Msg("cmp.number", got=f"{got:.6g}",
-                   expected=f"{value:.6g} (the trained weights on the validation split)"),
+                   expected=Msg("value.ex06_trained_val", value=value)),
                hint="hint.ex06_trained", name=f"{call}['{key}'][-1]")
     return final
 
@@ -337,7 +337,7 @@ def run(sub, name, lr, epochs, seed=0, diverges=False, verify=True):
     if diverges:
         history = out["result"]
         expect(isinstance(history, dict) and {"train_loss", "val_loss"} <= set(history),
-               Msg("cmp.type", expected="dict with keys " + ", ".join(HISTORY_KEYS),
+               Msg("cmp.type", expected=Msg("value.dict_keys", keys=", ".join(HISTORY_KEYS)),
                    got=sorted(map(str, history)) if isinstance(history, dict) else type(history).__name__),
                hint="hint.ex06_history", name=call)
     else:
@@ -361,15 +361,15 @@ def check_plot(sub, ex06, results, metric, stem):
         try:
             data = worker_files.read_bytes(sub.folder.work, filename, limit=svg_plot.MAX_BYTES)
         except worker_files.UnsafeFile as exc:
-            fail(Msg("cmp.number", got="no file" if exc.reason == "missing" else exc.reason,
-                     expected=f"a file {filename}"), hint="hint.ex06_png", name=call)
+            fail(Msg("cmp.number", got=Msg("value.no_file") if exc.reason == "missing" else exc.reason,
+                     expected=Msg("value.file", name=filename)), hint="hint.ex06_png", name=call)
         try:
             if ext == ".png":
                 svg_plot.png_size(data)
             else:
                 svg_plot.match_series(svg_plot.polylines(data), {k: h[metric] for k, h in results.items()})
         except svg_plot.BadFile as exc:
-            fail(Msg("cmp.number", got=str(exc), expected="a figure with one line per run of the metric"),
+            fail(Msg("cmp.number", got=str(exc), expected=Msg("value.ex06_figure")),
                  hint="hint.ex06_png" if ext == ".png" else "hint.ex06_plot_lines", name=call)
 
 
@@ -394,7 +394,7 @@ def summarized(ex06, finals, metric, call):
     """summarize(...) on histories ending in ``finals``, checked to be a list of (key, value) pairs."""
     got = ex06.summarize(runs(finals, metric), metric)
     hint = "hint.ex06_summarize"
-    expect(isinstance(got, list), Msg("cmp.type", expected="list of (key, value)", got=type(got).__name__),
+    expect(isinstance(got, list), Msg("cmp.type", expected=Msg("value.ex06_pairs"), got=type(got).__name__),
            hint=hint, name=call)
     expect_length(got, len(finals), hint=hint, name=call)
     for item in got:

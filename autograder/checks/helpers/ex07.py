@@ -40,9 +40,10 @@ def read_file(sub, given, func, hint) -> bytes:
         return worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
     except worker_files.UnsafeFile as exc:
         if exc.reason == "missing":
-            fail(Msg("cmp.number", got="no file", expected=f"a file at {given}"), hint=hint,
+            fail(Msg("cmp.number", got=Msg("value.no_file"), expected=Msg("value.ex07_file_at", path=given)), hint=hint,
                  name=f"{func}('{given}', ...)")
-        fail(Msg("cmp.number", got=exc.reason, expected=f"a regular file at {given}"), hint="hint.ex07_file_unsafe",
+        fail(Msg("cmp.number", got=exc.reason, expected=Msg("value.ex07_regular_file", path=given)),
+             hint="hint.ex07_file_unsafe",
              name=f"{func}('{given}', ...)")
 
 
@@ -50,8 +51,8 @@ def load_file(data: bytes, given, func, hint):
     try:
         return ref.load_bytes(data)
     except Exception as exc:  # not a weights_only file
-        fail(Msg("cmp.number", got=f"torch.load(weights_only=True) fails ({type(exc).__name__})",
-                 expected="a file torch.load(weights_only=True) reads"), hint=hint, name=f"{func}('{given}', ...)")
+        fail(Msg("cmp.number", got=Msg("value.ex07_load_fails", exc=type(exc).__name__),
+                 expected=Msg("value.ex07_loadable")), hint=hint, name=f"{func}('{given}', ...)")
 
 
 def chosen(kind, seed, epochs, epoch, extra=None, rng_seed=None, data_seed=None, lr=0.05, n=40, extra_epochs=0):
@@ -89,13 +90,15 @@ def expect_saved(sub, given, states, with_optimizer, func="save_checkpoint"):
         parts += [("optimizer.state_dict()", states["optimizer"], "hint.ex07_optimizer_state"),
                   ("scheduler.state_dict()", states["scheduler"], "hint.ex07_scheduler_state")]
     for what, value, part_hint in parts:
-        expect(ref.find(obj, value), Msg("cmp.number", got="not in the file", expected=f"{what} at the save"),
+        expect(ref.find(obj, value),
+               Msg("cmp.number", got=Msg("value.not_in_file"), expected=Msg("value.at_save", what=what)),
                hint=part_hint, name=f"{call}: {what}")
     for key, value in states["extra"].items():
-        expect(ref.find_item(obj, key, value), Msg("cmp.number", got="not in the file", expected=f"{key}={value!r}"),
+        expect(ref.find_item(obj, key, value), Msg("cmp.number", got=Msg("value.not_in_file"),
+                                                   expected=f"{key}={value!r}"),
                hint=hint, name=f"{call}: extra value {key!r}")
     expect(ref.find(obj, states["epoch"]),
-           Msg("cmp.number", got="not in the file", expected=f"epoch={states['epoch']}"),
+           Msg("cmp.number", got=Msg("value.not_in_file"), expected=f"epoch={states['epoch']}"),
            hint=hint, name=f"{call}: epoch")
     return obj
 
@@ -113,7 +116,7 @@ def rewritten(obj, old, new, with_optimizer, given, func="load_checkpoint") -> b
         replaced = None
     expected = {("whole", i) for i in range(len(wholes))} | {("item", k) for k in items} | {("epoch",)}
     expect(replaced is not None and expected <= found,
-           Msg("cmp.number", got="a checkpoint without every state", expected="every state given to save_checkpoint"),
+           Msg("cmp.number", got=Msg("value.ex07_missing_state"), expected=Msg("value.ex07_every_state")),
            hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', ...), then {func}")
     return ref.save_bytes(replaced)
 
@@ -151,7 +154,7 @@ def restore(sub, given, old, new, with_optimizer, **kwargs):
 
 def expect_optimizer_restored(out, new, hint_opt, hint_sched):
     expect(ref.equal(out["optimizer"], new["optimizer"]),
-           Msg("cmp.number", got="another optimizer state", expected="the checkpoint's optimizer.state_dict()"),
+           Msg("cmp.number", got=Msg("value.ex07_other_optimizer"), expected=Msg("value.ex07_saved_optimizer")),
            hint=hint_opt, name="optimizer.state_dict() after load_checkpoint")
     expect(ref.equal(out["scheduler"], new["scheduler"]),
            Msg("cmp.number",
@@ -178,10 +181,10 @@ def load_failure(sub, path, prepare, seed=40):
 
 
 def expect_clear_error(out, name, call):
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="an error naming the file"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex07_error_naming")),
            hint="hint.ex07_corrupt", name=call)
     expect(name in out["message"], Msg("cmp.number", got=f"{out['type']}: {out['message'][:200]!r}",
-                                       expected=f"an error whose message names {name}"),
+                                       expected=Msg("value.ex07_message_names", name=name)),
            hint="hint.ex07_corrupt", name=call)
 
 
@@ -218,13 +221,14 @@ def unsafe_loading(source: bytes) -> str:
 
 def expect_refused(sub, out, given, call):
     ran = worker_files.kind(sub.folder.work, given + ".code-ran") != "missing"
-    expect(not ran, Msg("cmp.number", got="the code inside the file ran", expected="torch.load refusing the file"),
+    expect(not ran, Msg("cmp.number", got=Msg("value.ex07_code_ran"), expected=Msg("value.ex07_refused")),
            hint="hint.ex07_weights_only", name=call)
-    expect(out["raised"], Msg("cmp.number", got=f"no exception, returned {out['returned']!r}"[:160],
-                              expected="an error: the file holds an arbitrary Python object"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.ex07_returned", value=repr(out['returned'])[:120]),
+                              expected=Msg("value.ex07_arbitrary")),
            hint="hint.ex07_weights_only", name=call)
     found = unsafe_loading(sub.files.get(f"{MODULE}.py", b""))
-    expect(not found, Msg("cmp.number", got=f"{MODULE}.py uses {found}", expected="torch.load(..., weights_only=True)"),
+    expect(not found, Msg("cmp.number", got=Msg("value.ex07_uses", module=MODULE, found=found),
+                          expected="torch.load(..., weights_only=True)"),
            hint="hint.ex07_weights_only", name=call)
 
 
@@ -241,7 +245,7 @@ def check_export(sub, given, seed):
                     "hint.ex07_export")
     expect(isinstance(obj, dict) and list(map(str, obj)) == list(state) and ref.equal(obj, state),
            Msg("cmp.number", got=sorted(map(str, obj)) if isinstance(obj, dict) else type(obj).__name__,
-               expected=f"model.state_dict() with keys {list(state)}"), hint="hint.ex07_export", name=given)
+               expected=Msg("value.ex07_state_keys", keys=str(list(state)))), hint="hint.ex07_export", name=given)
 
 
 def check_load_model(sub, given, seed):
@@ -257,7 +261,8 @@ def check_load_model(sub, given, seed):
                 factory_seed=seed + 50)
     expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got=out["type"]),
            hint="hint.ex07_load_model", name="load_model(...)")
-    expect(out["training"] is False, Msg("cmp.number", got="model.training == True", expected="eval mode"),
+    expect(out["training"] is False, Msg("cmp.number", got="model.training == True",
+                                         expected=Msg("value.ex07_eval_mode")),
            hint="hint.ex07_load_model_eval", name="load_model(...)")
     for key in ("got", "got_again"):
         expect_close(out[key], expected, hint="hint.ex07_load_model", name="load_model(...)(x)", atol=1e-6, rtol=1e-5)

@@ -76,8 +76,8 @@ def expect_scaled_digits(parts, call):
                hint="hint.ex08_scale", name=f"{call}: {name}")
         found = identify(x)
         unknown = sum(v is None for v in found)
-        expect(unknown == 0, Msg("cmp.number", got=f"{unknown} of {len(found)} rows are not a digit's pixels / 16",
-                                 expected="every row = load_digits().data[i] / 16"),
+        expect(unknown == 0, Msg("cmp.number", got=Msg("value.ex08_unknown_rows", unknown=unknown, count=len(found)),
+                                 expected=Msg("value.ex08_every_row")),
                hint="hint.ex08_scale", name=f"{call}: {name}")
         labels.append(found)
     return labels
@@ -87,8 +87,8 @@ def expect_stratified(test_labels, test_size, call):
     counts = digits()["counts"]
     got = torch.bincount(torch.tensor(test_labels), minlength=10).tolist()
     worst = max(abs(g - c * test_size) for g, c in zip(got, counts))
-    expect(worst <= 1.0, Msg("cmp.number", got=f"test samples per digit {got}",
-                             expected=f"about {[round(c * test_size, 1) for c in counts]} (within 1)"),
+    expect(worst <= 1.0, Msg("cmp.number", got=Msg("value.ex08_per_digit", counts=str(got)),
+                             expected=Msg("value.ex08_about", counts=str([round(c * test_size, 1) for c in counts]))),
            hint="hint.ex08_stratify", name=f"{call}: y_test")
 
 
@@ -117,9 +117,9 @@ def expect_train_result(out, kwargs):
     call = train_call(kwargs)
     keys = ("model", "history", "test_accuracy")
     expect(out["type"] == "dict" and set(keys) <= set(out["keys"]),
-           Msg("cmp.type", expected="dict with keys " + ", ".join(keys), got=out["keys"] or out["type"]),
+           Msg("cmp.type", expected=Msg("value.dict_keys", keys=", ".join(keys)), got=out["keys"] or out["type"]),
            hint="hint.ex08_train_result", name=call)
-    expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got="something else"),
+    expect(out["is_module"], Msg("cmp.type", expected="nn.Module", got=Msg("value.something_else")),
            hint="hint.ex08_train_result", name=f"{call}['model']")
 
 
@@ -129,7 +129,7 @@ def network(out, kwargs, in_features=64):
     try:
         return px.linear_stack(out.get("state"), in_features, 10)
     except px.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected="an MLP: Linear layers (weight, bias) with ReLU between them",
+        fail(Msg("cmp.type", expected=Msg("value.ex08_mlp"),
                  got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
              name=f"{train_call(kwargs)}['model'].state_dict()")
 
@@ -163,7 +163,7 @@ def accuracy_on_student_split(out, kwargs):
            name=f"{call}: load_digits_split(seed).X_test")
     labels = identify(x)
     unknown = sum(v is None for v in labels)
-    expect(unknown == 0, Msg("cmp.number", got=f"{unknown} test rows are not a digit's pixels / 16",
+    expect(unknown == 0, Msg("cmp.number", got=Msg("value.ex08_unknown_test_rows", unknown=unknown),
                              expected="X_test rows = load_digits().data[i] / 16"),
            hint="hint.ex08_scale", name=f"{call}: load_digits_split(seed).X_test")
     return px.accuracy(layers, x, torch.tensor(labels))
@@ -184,7 +184,7 @@ def expect_reported_accuracy(sub, kwargs):
         fail(Msg("cmp.type", expected="float", got=type(value).__name__ if not isinstance(value, torch.Tensor)
                  else "Tensor"), hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
     expect(math.isclose(float(value), acc, abs_tol=1e-6),
-           Msg("cmp.number", got=f"{float(value):.6g}", expected=f"{acc:.6g} (the accuracy of the returned model)"),
+           Msg("cmp.number", got=f"{float(value):.6g}", expected=Msg("value.ex08_accuracy", acc=acc)),
            hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
 
 
@@ -196,12 +196,12 @@ def expect_missing_mnist_error(sub, root):
     if out["not_implemented"]:
         raise StudentError({"type": "NotImplementedError", "not_implemented": True}, f"{MODULE}.mnist_loaders")
     call = f"mnist_loaders(root='{root}')"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="an error saying where the files go"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex08_where_files")),
            hint="hint.ex08_mnist_missing", name=call)
     message = out["message"]
     expect(root in message and HOW_TO_GET.search(message),
            Msg("cmp.number", got=f"{out['type']}: {message[:200]!r}",
-               expected=f"a message naming the folder ({root}/MNIST/raw) and how to get the files"),
+               expected=Msg("value.ex08_mnist_message", root=root)),
            hint="hint.ex08_mnist_missing", name=call)
 
 
@@ -234,9 +234,9 @@ def expect_mnist_batches(info, batch_size, call):
 def expect_normalized(info, call):
     ok = (abs(info["min"] - MNIST_MIN) < 1e-4 and abs(info["max"] - MNIST_MAX) < 1e-4
           and abs(info["mean"]) < 0.25 and abs(info["std"] - 1.0) < 0.25)
-    expect(ok, Msg("cmp.number", got=f"min {info['min']:.4f}, max {info['max']:.4f}, mean {info['mean']:.3f}, "
-                                     f"std {info['std']:.3f}",
-                   expected=f"min {MNIST_MIN:.4f}, max {MNIST_MAX:.4f}, mean about 0, std about 1"),
+    expect(ok, Msg("cmp.number", got=Msg("value.ex08_stats", min=info['min'], max=info['max'], mean=info['mean'],
+                                         std=info['std']),
+                   expected=Msg("value.ex08_stats_expected", min=MNIST_MIN, max=MNIST_MAX)),
            hint="hint.mnist_normalize", name=call)
 
 
@@ -244,12 +244,12 @@ def mnist_accuracy(sub):
     out = probe(sub, probes_ex08.mnist_run, "train_mnist")
     keys = ("model", "history", "test_accuracy")
     expect(out["type"] == "dict" and set(keys) <= set(out["keys"]) and out["is_module"],
-           Msg("cmp.type", expected="dict with keys " + ", ".join(keys) + " and an nn.Module",
+           Msg("cmp.type", expected=Msg("value.ex08_dict_keys_module", keys=", ".join(keys)),
                got=out["keys"] or out["type"]), hint="hint.mnist_train_result", name="train_mnist()")
     try:
         layers = px.linear_stack(out.get("state"), 784, 10)
     except px.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected="an MLP: Linear layers (weight, bias) with ReLU between them",
+        fail(Msg("cmp.type", expected=Msg("value.ex08_mlp"),
                  got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
              name="train_mnist()['model'].state_dict()")
     images, labels = px.mnist_test(sub.data_dir)

@@ -173,7 +173,7 @@ def test_mse_mae_2d(ex01):
 # --- gradient descent ---------------------------------------------------------------
 @check("ex01", "linear_regression_grad", 2,
        en="linear_regression_grad equals autograd for 13 samples, 5 features, b = -2",
-       zh="13 个样本、5 个特征、b = -2 时 linear_regression_grad 与 autograd 相等")
+       zh="13 个样本、5 个特征、b = -2 时 linear_regression_grad 与自动求导的结果相等")
 def test_linear_regression_grad_other_shapes(ex01):
     g = gen(27)
     X, y, w = torch.randn(13, 5, generator=g) * 2, torch.randn(13, generator=g) + 3, torch.randn(5, generator=g)
@@ -201,7 +201,8 @@ def test_gd_step_leaves_inputs(sub):
                  for a, k in zip(after if isinstance(after, list) else [], (w, b, dw, db))]
     expect_equal(unchanged + [False] * (4 - len(unchanged)), [True] * 4, hint="hint.ex01_gd_inplace",
                  name="w, b, dw, db unchanged")
-    expect(out.get("shared") is False, Msg("cmp.number", got="an input tensor", expected="new tensors"),
+    expect(out.get("shared") is False, Msg("cmp.number", got=Msg("value.ex01_input_tensor"),
+                                           expected=Msg("value.ex01_new_tensors")),
            hint="hint.ex01_gd_inplace", name="gd_step(...)")
 
 
@@ -256,15 +257,17 @@ def test_fit_minibatch_seed(ex01):
     start, reached = mse_of(X, y, torch.zeros(3), 0.0), mse_of(X, y, *minibatch_descent(X, y, 0.05, 3, 5, 4)[:2])
     got = mse_of(X, y, w1, b1)
     expect(got <= reached + 0.25 * (start - reached),
-           Msg("cmp.number", got=f"a full-data MSE of {got:.4g}", expected=f"about {reached:.4g} (from {start:.4g})"),
+           Msg("cmp.number", got=Msg("value.ex01_full_mse", mse=got),
+               expected=Msg("value.ex01_about_from", reached=reached, start=start)),
            hint="hint.ex01_fit_minibatch", name="w, b after 3 mini-batch epochs")
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=11)
     if compare(w2, w1, atol=0.0, rtol=0.0) is not None and starts_elsewhere(ex01, X, y):
-        fail(Msg("cmp.number", got="another w with the same seed", expected="the same w"), hint="hint.ex01_fit_zeros",
+        fail(Msg("cmp.number", got=Msg("value.ex01_other_w"), expected=Msg("value.ex01_same_w")),
+             hint="hint.ex01_fit_zeros",
              name="w with the same seed")
     expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="w with the same seed")
     expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="b with the same seed")
     expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
-           Msg("cmp.number", got="the same w", expected="a different w for another seed"),
+           Msg("cmp.number", got=Msg("value.ex01_same_w"), expected=Msg("value.ex01_w_other_seed")),
            hint="hint.ex01_fit_seed", name="w with another seed")

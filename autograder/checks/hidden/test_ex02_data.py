@@ -101,7 +101,8 @@ def test_iris_unknown_split_message(sub):
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
     named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
-    expect(named, Msg("cmp.number", got=repr(out["message"][:120]), expected="a message naming train, val, test"),
+    expect(named, Msg("cmp.number", got=repr(out["message"][:120]),
+                      expected=Msg("value.message_naming", names="train, val, test")),
            hint="hint.ex02_split_error", name="the ValueError's message")
 
 
@@ -115,7 +116,7 @@ def test_iris_missing_file(sub):
            Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_missing_file", name="IrisDataset('no_such_folder/iris_gone.csv', 'train')")
     expect(path in out["message"],
-           Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {path}"),
+           Msg("cmp.number", got=repr(out["message"][:120]), expected=Msg("value.message_naming", names=path)),
            hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
 
 
@@ -139,7 +140,7 @@ def expect_train_epochs(out, batch_size=8):
     for name, batches in epochs.items():
         problem = epoch_problem(batches, SIZES[0], batch_size)
         expect(problem is None,
-               Msg("cmp.number", got=problem, expected=f"{SIZES[0]} samples once each in batches of 8"),
+               Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each_batches", count=SIZES[0], batch=8)),
                hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
     expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
     return epochs["epoch 1"], epochs["epoch 2"], again
@@ -153,7 +154,7 @@ def test_train_order_same_seed(sub):
     first, second, again = expect_train_epochs(out)
     # a loader that is not shuffled, or replays one order, is the same for any seed: it earns nothing
     expect(flat(first) != sorted(flat(first)) and first != second,
-           Msg("cmp.number", got="the same order every epoch", expected="a new shuffle every epoch"),
+           Msg("cmp.number", got=Msg("value.ex02_same_every_epoch"), expected=Msg("value.ex02_new_shuffle")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
     expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 5 twice, epoch 1")
     expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 5 twice, epoch 2")
@@ -165,11 +166,14 @@ def test_train_shuffled_by_seed(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
     first, second, _ = expect_train_epochs(out)
     order = flat(first)
-    expect(order != sorted(order), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
+    expect(order != sorted(order), Msg("cmp.number", got=Msg("value.ex02_dataset_order"),
+                                       expected=Msg("value.ex02_shuffled")),
            hint="hint.ex02_train_shuffled", name="loaders['train']")
-    expect(second != first, Msg("cmp.number", got="the same order in epoch 2", expected="a new shuffle every epoch"),
+    expect(second != first, Msg("cmp.number", got=Msg("value.ex02_same_in_epoch", epoch=2),
+                                expected=Msg("value.ex02_new_shuffle")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
-    expect(out["other"] != first, Msg("cmp.number", got="the same order", expected="another order"),
+    expect(out["other"] != first, Msg("cmp.number", got=Msg("value.ex02_same_order"),
+                                      expected=Msg("value.ex02_another_order")),
            hint="hint.ex02_train_seed", name="training order, seeds 5 and 6")
 
 

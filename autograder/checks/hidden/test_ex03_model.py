@@ -56,7 +56,8 @@ def test_forward_no_softmax(sub):
     out = mlp(sub, 5, [12], 3, x, "hint.ex03_logits", seed=3)
     y = out["outputs"][0]
     expect(not (bool((y >= 0).all()) and torch.allclose(y.sum(dim=1), torch.ones(8), atol=1e-4)),
-           Msg("cmp.number", got="rows of probabilities", expected="raw logits"), hint="hint.ex03_logits",
+           Msg("cmp.number", got=Msg("value.ex03_probabilities"),
+               expected=Msg("value.ex03_raw_logits")), hint="hint.ex03_logits",
            name="model(x)")
     expect_forward(y, x, out["linears"])
 
@@ -79,7 +80,7 @@ def test_dropout_active_in_train(sub):
     first, second = out["outputs"][:2]
     plain = reference_forward(x, out["linears"])
     expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
-           Msg("cmp.number", got="the same output every time", expected="random dropout in train mode"),
+           Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
            hint="hint.ex03_dropout_missing", name="model(x) in train mode")
     # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
     expect_tensor(out.get("eval_output"), shape=[10, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
@@ -154,7 +155,7 @@ def test_predict_proba_no_grad(sub):
     result = out.get("result")
     expect_proba(result, x, weights)
     expect(not getattr(result, "remote_requires_grad", True),
-           Msg("cmp.number", got="a tensor that requires grad", expected="probabilities computed without gradients"),
+           Msg("cmp.number", got=Msg("value.ex03_requires_grad"), expected=Msg("value.ex03_no_grad")),
            hint="hint.ex03_no_grad", name="predict_proba(model, x)")
     forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
     expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),

@@ -177,9 +177,10 @@ def test_fit_scheduler_steps_after_validation(sub):
                   and e[2] == n_val - 1]
         done = bool(val_at) and any(e[0] == "forward" for e in segment[val_at[-1]:])
         expect(train == set(range(n_train)) and done,
-               Msg("cmp.number", got=f"scheduler.step() before the end of epoch {epoch}'s "
-                                     f"{'validation' if train == set(range(n_train)) else 'training'}",
-                   expected="training, validation, then scheduler.step()"),
+               Msg("cmp.number", got=Msg("value.ex04_step_early", epoch=epoch,
+                                         part=Msg("value.ex04_validation" if train == set(range(n_train))
+                                                                          else "value.ex04_training")),
+                   expected=Msg("value.ex04_step_order")),
                hint="hint.ex04_scheduler_step", name=f"epoch {epoch}")
         start = end + 1
 

@@ -42,7 +42,8 @@ def test_get_device_fallback(sub):
             out = simulated(sub, name, False, False)
         expect_device(out, "cpu", "hint.ex05_device_fallback", call)
         expect(any(w["user_warning"] for w in out["warnings"]),
-               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or "no warning", expected="UserWarning"),
+               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
+                   expected="UserWarning"),
                hint="hint.ex05_device_fallback", name=f"{call}: warnings")
     available = machine(sub)
     for name in ("cuda", "mps"):
@@ -54,7 +55,8 @@ def test_get_device_fallback(sub):
             continue
         expect_device(out, "cpu", "hint.ex05_device_fallback", call)
         expect(any(w["user_warning"] for w in out["warnings"]),
-               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or "no warning", expected="UserWarning"),
+               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
+                   expected="UserWarning"),
                hint="hint.ex05_device_fallback", name=f"{call} warnings")
 
 
@@ -90,7 +92,7 @@ def test_move_to_returns_moved_tensors(sub):
     for key, path in where.items():
         info = out[key]
         hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
-        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected="a tensor on meta"),
+        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected=Msg("value.ex05_on_meta")),
                hint=hint, name=f"move_to(batch, 'meta'){path}")
     expect(out["model"]["device"] == ["meta"], Msg("cmp.number", got=out["model"]["device"], expected=["meta"]),
            hint="hint.ex05_move_module", name="move_to(batch, 'meta')['model']")
@@ -110,15 +112,17 @@ def test_move_to_keeps_other_values(sub):
     expect_structure_values(out)
     result = out["result"]
     expect(isinstance(result, dict) and result.get("marker") == "<marker>" and out["info"]["marker_same"],
-           Msg("cmp.number", got="a different object", expected="the same object"),
+           Msg("cmp.number", got=Msg("value.different_object"), expected=Msg("value.same_object")),
            hint="hint.ex05_move_containers", name="move_to(batch)['marker']")
     info = result["nested"].get("info") if isinstance(result.get("nested"), dict) else None
     expect(info == {"k": 2.5, "name": "iris"}, Msg("cmp.number", got=repr(info), expected="{'k': 2.5, 'name': 'iris'}"),
            hint="hint.ex05_move_containers", name="move_to(batch)['nested']['info']")
     pair = result.get("pair")
     expect(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], list),
-           Msg("cmp.type", expected="(tensor, [tensor, 7, 'label', None])", got=type(pair).__name__ + (
-               f" of ({', '.join(type(p).__name__ for p in pair)})" if isinstance(pair, (tuple, list)) else "")),
+           Msg("cmp.type", expected="(tensor, [tensor, 7, 'label', None])",
+               got=Msg("value.ex05_of_types", outer=type(pair).__name__,
+                       inner=", ".join(type(p).__name__ for p in pair)) if isinstance(pair, (tuple, list))
+               else type(pair).__name__),
            hint="hint.ex05_move_containers", name="move_to(batch)['pair']")
     expected = {"namedtuple": "Pair", "ordered": "OrderedDict", "list": "list", "tuple": "tuple", "nested": "dict",
                 "nested.inner": "list", "nested.inner[0]": "tuple"}
@@ -136,7 +140,7 @@ def test_move_to_modules(sub):
     expect_structure_values(moved(sub, "cpu"))
     info = out["info"]
     expect(info["module_is_module"] and info["bare_module_is_module"],
-           Msg("cmp.type", expected="nn.Module", got="something else"), hint="hint.ex05_move_module",
+           Msg("cmp.type", expected="nn.Module", got=Msg("value.something_else")), hint="hint.ex05_move_module",
            name="move_to(model)")
     moves = {tuple(tag): dev for tag, dev in out["moves"]}
 
@@ -151,7 +155,7 @@ def test_move_to_modules(sub):
         expect(devices and all(d.split(":")[0] == device for d in devices),
                Msg("cmp.number", got=devices, expected=device), hint=hint, name="move_to(model)")
         if device == "cpu":  # on a CPU-only machine, only the recorded .to() shows the move
-            expect((owner, "weight") in moves, Msg("cmp.number", got="not moved", expected=".to('cpu')"),
+            expect((owner, "weight") in moves, Msg("cmp.number", got=Msg("value.not_moved"), expected=".to('cpu')"),
                    hint=hint, name=f"move_to({'model' if owner == 'bare_module' else 'batch'})")
 
 
@@ -196,8 +200,10 @@ def test_fit_iris_on_device(sub):
     wanted = str(torch.device(device)) if kind == "cpu" else None
     expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
                                                 for d in feature_moves),
-           Msg("cmp.number", got=f"{len(feature_moves)} batches moved to {sorted(set(map(str, feature_moves)))}",
-               expected=f"every batch moved to {device!r}"), hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
+           Msg("cmp.number", got=Msg("value.ex05_moved", count=len(feature_moves),
+                                     devices=str(sorted(set(map(str, feature_moves))))),
+               expected=Msg("value.ex05_every_moved", device=repr(device))),
+           hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
 
 
 @check("ex05", "fit_iris_on", 1, en="fit_iris_on: the same seed gives the same history, another seed another one",
@@ -213,9 +219,10 @@ def test_fit_iris_on_seeded(sub):
         return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
     expect(same(runs["first"], runs["again"]),
-           Msg("cmp.number", got="two different models", expected="the same model twice"),
+           Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=3) twice")
-    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got="the same model", expected="another model"),
+    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
+                                                       expected=Msg("value.ex05_another_model")),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=4)")
 
 
@@ -227,6 +234,6 @@ def test_fit_iris_on_learns(sub):
     val = judged(sub, out, "fit_iris_on('cpu', epochs=40)")
     losses = [float(v) for v in out["history"]["train_loss"]]
     ok = all(math.isfinite(v) for v in losses) and losses[-1] < losses[0] and val["accuracy"] >= 0.8
-    expect(ok, Msg("cmp.number", got=f"loss {losses[0]:.3g} -> {losses[-1]:.3g}, the returned model's val accuracy "
-                                     f"{val['accuracy']:.3f}", expected="a falling loss and val accuracy >= 0.8"),
+    expect(ok, Msg("cmp.number", got=Msg("value.ex05_loss_acc", first=losses[0], last=losses[-1], acc=val['accuracy']),
+                   expected=Msg("value.ex05_falling_acc", acc=0.8)),
            hint="hint.ex05_fit_iris_learns", name="fit_iris_on('cpu', epochs=40)")

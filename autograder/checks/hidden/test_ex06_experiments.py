@@ -69,17 +69,18 @@ def test_run_experiment_fair_start(sub):
         got = as_float(history["val_loss"][0])
         expect(math.isclose(got, loss, rel_tol=1e-4, abs_tol=1e-5),
                Msg("cmp.number", got=f"{name}: {got:.6g}",
-                   expected="the val_loss of the initial weights at lr=0 (the same for every optimizer)"),
+                   expected=Msg("value.ex06_lr0")),
                hint="hint.ex06_seed_model", name=f"run_experiment({name!r}, 0.0, epochs=1, seed=5)['val_loss']")
     call = "run_experiment('momentum', 0.05, epochs=2, seed=5)"
     a, _, _ = run(sub, "momentum", 0.05, 2, seed=5)
     b, _, _ = run(sub, "momentum", 0.05, 2, seed=5)
-    expect(same_history(a, b), Msg("cmp.number", got=f"val_loss {a['val_loss']} then {b['val_loss']}",
-                                   expected="the same history both times"), hint="hint.ex06_seed_model", name=call)
+    expect(same_history(a, b), Msg("cmp.number", got=Msg("value.ex06_then", first=str(a['val_loss']),
+                                                         second=str(b['val_loss'])),
+                                   expected=Msg("value.ex06_same_history")), hint="hint.ex06_seed_model", name=call)
     _, _, model = run(sub, "sgd", 0.0, 1, seed=6, verify=False)
     start = rx.layers_of(model["init"]) if isinstance(model.get("init"), dict) else None
     expect(start is not None and rx.close(start, rx.initial_layers(6), atol=1e-6, rtol=1e-5),
-           Msg("cmp.number", got="other initial weights", expected="those of torch.manual_seed(6); MLP(4, [16], 3)"),
+           Msg("cmp.number", got=Msg("value.ex06_other_initial"), expected=Msg("value.ex06_initial_of", seed=6)),
            hint="hint.ex06_seed_used", name="run_experiment('sgd', 0.0, epochs=1, seed=6): the initial weights")
 
 
@@ -107,7 +108,8 @@ def test_run_experiment_divergence(sub):
     history, _, _ = run(sub, "sgd", 1e30, 3, seed=2, diverges=True)
     values = [v for key in ("train_loss", "val_loss") for v in (history[key] if isinstance(history[key], list) else [])]
     expect(values and all(isinstance(v, (int, float)) for v in values),
-           Msg("cmp.type", expected="lists of floats", got=repr(values)[:80]), hint="hint.ex06_history", name=call)
+           Msg("cmp.type", expected=Msg("value.ex06_float_lists"),
+               got=repr(values)[:80]), hint="hint.ex06_history", name=call)
     expect(any(not math.isfinite(v) for v in values),
            Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
 
@@ -130,7 +132,8 @@ def check_ranking(ex06, finals, metric, finite_order, call):
     expect_equal(keys[:n], list(finite_order), hint=summarize_hint(keys, finals, finite_order),
                  name=f"{call}: best first")
     nan_keys = {k for k, v in finals.items() if math.isnan(v)}
-    expect(set(keys[n:]) == nan_keys, Msg("cmp.number", got=keys, expected=f"{list(finite_order)} then the nan runs"),
+    expect(set(keys[n:]) == nan_keys,
+           Msg("cmp.number", got=keys, expected=Msg("value.ex06_nan_last", order=str(list(finite_order)))),
            hint="hint.ex06_summarize_nan", name=f"{call}: nan last")
     expect_final_values(got, finals, call)
 

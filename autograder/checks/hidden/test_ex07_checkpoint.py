@@ -63,12 +63,12 @@ def test_load_checkpoint_missing_file_hidden(sub):
     given = "no_such_run/deeper/best_model.pt"
     out = load_failure(sub, given, "missing", seed=43)
     call = f"load_checkpoint('{given}', model)"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="FileNotFoundError"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected="FileNotFoundError"),
            hint="hint.ex07_missing", name=call)
     expect("FileNotFoundError" in out["mro"], Msg("cmp.type", expected="FileNotFoundError", got=out["type"]),
            hint="hint.ex07_missing", name=call)
     expect("best_model.pt" in out["message"], Msg("cmp.number", got=repr(out["message"][:200]),
-                                                  expected="a message naming best_model.pt"),
+                                                  expected=Msg("value.message_naming", names="best_model.pt")),
            hint="hint.ex07_missing", name=call)
 
 
@@ -121,14 +121,14 @@ def test_save_checkpoint_atomic(sub):
     before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
     obj = ref.load_bytes(before) if before else None
     expect(obj is not None and ref.find(obj, first["model"]),
-           Msg("cmp.number", got="not in the file", expected="model.state_dict() at the save"),
+           Msg("cmp.number", got=Msg("value.not_in_file"), expected=Msg("value.at_save", what="model.state_dict()")),
            hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
     second = chosen("momentum", 22, 1, epoch=2)
     out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=second["model"], epoch=2,
                 crash=True)
     not_implemented(out, "save_checkpoint")
     call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="the pickling error"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex07_pickling")),
            hint="hint.ex07_atomic_raise", name=call)
     from ...engine import worker_files
 
@@ -136,8 +136,9 @@ def test_save_checkpoint_atomic(sub):
         after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
     except worker_files.UnsafeFile as exc:
         after, gone = None, exc.reason
-    expect(after == before, Msg("cmp.number", got=f"{len(after)} bytes, changed" if after is not None
-                                else f"the file is {gone}", expected=f"the previous {len(before)} bytes"),
+    expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
+                                else Msg("value.ex07_gone", reason=gone),
+                                expected=Msg("value.ex07_previous", size=len(before))),
            hint="hint.ex07_atomic", name=call)
 
 

@@ -47,8 +47,9 @@ def test_load_digits_split_labels(ex08):
     train_labels, test_labels = expect_scaled_digits(parts, call)
     for name, got, truth in (("y_train", parts[2], train_labels), ("y_test", parts[3], test_labels)):
         wrong = int((got != torch.tensor(truth)).sum())
-        expect(wrong == 0, Msg("cmp.number", got=f"{wrong} labels differ from the digits' targets",
-                               expected="y[i] = the label of row i"), hint="hint.ex08_labels", name=f"{call}: {name}")
+        expect(wrong == 0, Msg("cmp.number", got=Msg("value.ex08_labels", count=wrong),
+                               expected=Msg("value.ex08_label_of_row")),
+               hint="hint.ex08_labels", name=f"{call}: {name}")
 
 
 @check("ex08", "load_digits_split", 1, en="the split with seed=11, test_size=0.3 is stratified",
@@ -72,15 +73,15 @@ def test_load_digits_split_disjoint_and_seeded(ex08):
     expect_split_shapes(parts, call, N_TRAIN, N_TEST)
     train, test = row_keys(parts[0]), row_keys(parts[1])
     expect(not (train & test) and len(train | test) == N_DIGITS,
-           Msg("cmp.number", got=f"{len(train & test)} rows in both, {len(train | test)} distinct rows",
-               expected=f"0 rows in both, {N_DIGITS} distinct rows"), hint="hint.ex08_disjoint", name=call)
+           Msg("cmp.number", got=Msg("value.ex08_overlap", both=len(train & test), distinct=len(train | test)),
+               expected=Msg("value.ex08_overlap", both=0, distinct=N_DIGITS)), hint="hint.ex08_disjoint", name=call)
     again, _ = split(ex08, seed=SEED, test_size=TEST_SIZE)
     expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
-           Msg("cmp.number", got="another split", expected="the same split for the same seed"),
+           Msg("cmp.number", got=Msg("value.ex08_other_split"), expected=Msg("value.ex08_same_split")),
            hint="hint.ex08_seed", name=call)
     other, other_call = split(ex08, seed=SEED + 1, test_size=TEST_SIZE)
-    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got="the same test set",
-                                                    expected="another test set for another seed"),
+    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got=Msg("value.ex08_same_test"),
+                                                    expected=Msg("value.ex08_other_test")),
            hint="hint.ex08_seed", name=other_call)
 
 
@@ -96,7 +97,8 @@ def test_train_digits_uses_arguments(sub):
            Msg("cmp.number", got=px.shapes(layers), expected="Linear(64, 24), Linear(24, 12), Linear(12, 10)"),
            hint="hint.ex08_arguments", name=f"{call}['model']")
     lengths = out.get("history_lengths") or {}
-    expect(lengths.get("train_loss") == 2, Msg("cmp.number", got=lengths or "no history", expected="2 epochs"),
+    expect(lengths.get("train_loss") == 2, Msg("cmp.number", got=lengths or Msg("value.ex08_no_history"),
+                                               expected="2 epochs"),
            hint="hint.ex08_arguments", name=f"{call}['history']")
 
 

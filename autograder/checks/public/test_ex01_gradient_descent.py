@@ -128,7 +128,7 @@ def test_smooth_l1_beta_values(ex01):
 
 @check("ex01", "linear_regression_grad", 1.5,
        en="linear_regression_grad equals the autograd gradient (8 samples, 3 features)",
-       zh="linear_regression_grad 与 autograd 算出的梯度相等（8 个样本，3 个特征）")
+       zh="linear_regression_grad 与自动求导算出的梯度相等（8 个样本，3 个特征）")
 def test_linear_regression_grad(ex01):
     g = gen(7)
     X, y, w = torch.randn(8, 3, generator=g), torch.randn(8, generator=g), torch.randn(3, generator=g)
@@ -171,7 +171,7 @@ def test_gd_step_new_tensors(sub):
     for name, sent, seen in zip(("w", "b", "dw", "db"), (w, b, dw, db), after + [None] * (4 - len(after))):
         expect_close(seen, sent, atol=0.0, rtol=0.0, hint="hint.ex01_gd_inplace", name=f"{name} after gd_step")
     expect(out.get("shared") is False,
-           Msg("cmp.number", got="an input tensor, changed in place", expected="new tensors"),
+           Msg("cmp.number", got=Msg("value.ex01_changed_in_place"), expected=Msg("value.ex01_new_tensors")),
            hint="hint.ex01_gd_inplace", name="gd_step(...)")
 
 
@@ -195,7 +195,7 @@ def test_fit_learns_house_prices(ex01):
     X, y = house_prices(200, seed=10)
     w, b, losses = fit(ex01, X, y, lr=0.1, epochs=100)
     expect(losses[-1] < losses[0] and all(math.isfinite(v) for v in losses),
-           Msg("cmp.number", got=f"{losses[0]:.4g} -> {losses[-1]:.4g}", expected="a falling loss"),
+           Msg("cmp.number", got=f"{losses[0]:.4g} -> {losses[-1]:.4g}", expected=Msg("value.falling_loss")),
            hint="hint.ex01_fit_learns", name="losses")
     expect_close(w, torch.tensor([3.0, -2.0, 1.5, 0.5]), atol=0.05, rtol=0.0, hint="hint.ex01_fit_learns", name="w")
     expect_number(b, 4.0, atol=0.05, rtol=0.0, hint="hint.ex01_fit_learns", name="b")
@@ -211,12 +211,13 @@ def test_fit_minibatch_seeded(ex01):
     start, reached = mse_of(X, y, torch.zeros(4), 0.0), mse_of(X, y, *minibatch_descent(X, y, 0.05, 3, 8, 1)[:2])
     got = mse_of(X, y, w1, b1)
     expect(got <= reached + 0.25 * (start - reached),
-           Msg("cmp.number", got=f"a full-data MSE of {got:.4g}", expected=f"about {reached:.4g} (from {start:.4g})"),
+           Msg("cmp.number", got=Msg("value.ex01_full_mse", mse=got),
+               expected=Msg("value.ex01_about_from", reached=reached, start=start)),
            hint="hint.ex01_fit_minibatch", name="w, b after 3 mini-batch epochs")
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=1)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=2)
     expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="w with the same seed")
     expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="b with the same seed")
     expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
-           Msg("cmp.number", got="the same w", expected="a different w for another seed"),
+           Msg("cmp.number", got=Msg("value.ex01_same_w"), expected=Msg("value.ex01_w_other_seed")),
            hint="hint.ex01_fit_seed", name="w with another seed")

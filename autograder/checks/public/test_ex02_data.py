@@ -110,7 +110,7 @@ def test_iris_missing_file_named(sub):
            Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_missing_file", name=f"IrisDataset('{missing}', 'train')")
     expect(missing in out["message"],
-           Msg("cmp.number", got=repr(out["message"][:120]), expected=f"a message naming {missing}"),
+           Msg("cmp.number", got=repr(out["message"][:120]), expected=Msg("value.message_naming", names=missing)),
            hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
 
 
@@ -133,7 +133,7 @@ def test_make_loaders(sub):
     for (name, n), offset in zip(zip(("train", "val", "test"), sizes), (0, 1000, 2000)):
         batches = out["batches"][name]
         expect(bool(batches) and all(len(b) <= 16 for b in batches) and len(batches[0]) == min(16, n),
-               Msg("cmp.number", got=[len(b) for b in batches], expected="batches of 16"),
+               Msg("cmp.number", got=[len(b) for b in batches], expected=Msg("value.ex02_batches_of", batch=16)),
                hint="hint.ex02_batch_size", name=f"loaders['{name}'] batch sizes")
         expect_equal(sorted(flat(batches)), list(range(offset, offset + n)), hint="hint.ex02_no_drop",
                      name=f"samples of loaders['{name}']")
@@ -157,11 +157,14 @@ def test_only_train_shuffled(sub):
     first, second = out["batches"]["train"], out.get("second")
     for name, batches in (("epoch 1", first), ("epoch 2", second)):
         problem = epoch_problem(batches, LOADER_SIZES[0], 4)
-        expect(problem is None, Msg("cmp.number", got=problem, expected=f"{LOADER_SIZES[0]} samples once each"),
+        expect(problem is None,
+               Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each", count=LOADER_SIZES[0])),
                hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
-    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
+    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got=Msg("value.ex02_dataset_order"),
+                                                   expected=Msg("value.ex02_shuffled")),
            hint="hint.ex02_train_shuffled", name="loaders['train']")
-    expect(second != first, Msg("cmp.number", got="the same order in epoch 2", expected="a new shuffle every epoch"),
+    expect(second != first, Msg("cmp.number", got=Msg("value.ex02_same_in_epoch", epoch=2),
+                                expected=Msg("value.ex02_new_shuffle")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
 
 
@@ -176,19 +179,22 @@ def test_train_order_seeded(sub):
     again = out.get("again") if isinstance(out.get("again"), list) else []
     for name, batches in (("epoch 1", first), ("epoch 2", second), ("other seed", out.get("other"))):
         problem = epoch_problem(batches, LOADER_SIZES[0], 4)
-        expect(problem is None, Msg("cmp.number", got=problem, expected=f"{LOADER_SIZES[0]} samples once each"),
+        expect(problem is None,
+               Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each", count=LOADER_SIZES[0])),
                hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
     # an unshuffled loader is the same for every seed: it earns nothing
-    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got="the dataset order", expected="a shuffled order"),
+    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got=Msg("value.ex02_dataset_order"),
+                                                   expected=Msg("value.ex02_shuffled")),
            hint="hint.ex02_train_shuffled", name="loaders['train']")
     # a loader that replays one shuffled order every epoch is seeded, but not shuffled per epoch
-    expect(flat(second) != flat(first), Msg("cmp.number", got="the order of epoch 1 again",
-                                            expected="a new order each epoch"),
+    expect(flat(second) != flat(first), Msg("cmp.number", got=Msg("value.ex02_epoch1_again"),
+                                            expected=Msg("value.ex02_new_order")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epoch 2")
     expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
     expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 1")
     expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 2")
-    expect(out["other"] != first, Msg("cmp.number", got="the same order", expected="another order"),
+    expect(out["other"] != first, Msg("cmp.number", got=Msg("value.ex02_same_order"),
+                                      expected=Msg("value.ex02_another_order")),
            hint="hint.ex02_train_seed", name="training order, seeds 3 and 4")
 
 
@@ -220,5 +226,6 @@ def test_iris_unknown_split_names_valid(sub):
     expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
            hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
     named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
-    expect(named, Msg("cmp.number", got=repr(out["message"][:120]), expected="a message naming train, val, test"),
+    expect(named, Msg("cmp.number", got=repr(out["message"][:120]),
+                      expected=Msg("value.message_naming", names="train, val, test")),
            hint="hint.ex02_split_error", name="the ValueError's message")

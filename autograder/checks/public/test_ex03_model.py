@@ -82,7 +82,7 @@ def test_mlp_dropout_train_and_eval(sub):
     first, second = out["outputs"][:2]
     plain = reference_forward(x, out["linears"])
     expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
-           Msg("cmp.number", got="the same output every time", expected="random dropout in train mode"),
+           Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
            hint="hint.ex03_dropout_missing", name="model(x) in train mode")
     # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
     expect_tensor(out.get("eval_output"), shape=[8, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
@@ -160,7 +160,7 @@ def test_predict_proba_eval_no_grad_restored(sub):
     expect_proba_of_eval(result, x, weights, "hint.ex03_eval_mode")
     # then what only the worker saw, which can only take the point away
     expect(not getattr(result, "remote_requires_grad", True),
-           Msg("cmp.number", got="a tensor that requires grad", expected="probabilities computed without gradients"),
+           Msg("cmp.number", got=Msg("value.ex03_requires_grad"), expected=Msg("value.ex03_no_grad")),
            hint="hint.ex03_no_grad", name="predict_proba(model, x)")
     forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
     expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),

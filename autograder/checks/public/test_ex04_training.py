@@ -199,7 +199,7 @@ def test_plot_history_creates_folders(sub):
     try:
         plots.png_size(sub.folder.work, path)
     except plots.NotAPlot as exc:
-        fail(Msg("cmp.number", got=exc.reason, expected="a PNG image of the curves"), hint="hint.ex04_png", name=path)
+        fail(Msg("cmp.number", got=exc.reason, expected=Msg("value.ex04_png")), hint="hint.ex04_png", name=path)
 
 
 @check("ex04", "train_one_epoch", 0.5, en="train_one_epoch puts a model that comes in eval mode into train mode "

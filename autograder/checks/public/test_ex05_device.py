@@ -53,7 +53,8 @@ def test_get_device_cuda_falls_back(sub):
         out = simulated(sub, "cuda", False, False)
     expect_device(out, "cpu", "hint.ex05_device_fallback", call)
     expect(any(w["user_warning"] for w in out["warnings"]),
-           Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or "no warning", expected="UserWarning"),
+           Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
+               expected="UserWarning"),
            hint="hint.ex05_device_fallback", name=f"{call}: warnings")
 
 
@@ -106,7 +107,7 @@ def test_move_to_returns_moved(sub):
     for key, path in where.items():
         info = out[key]
         hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
-        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected="a tensor on meta"),
+        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected=Msg("value.ex05_on_meta")),
                hint=hint, name=f"move_to(batch, 'meta'){path}")
 
 
@@ -132,8 +133,9 @@ def test_fit_iris_on_cpu(sub):
     out = fit_iris(sub, "cpu", epochs=6)
     val = judged(sub, out, name)
     # an untrained network gives about ln 3 = 1.1; six epochs of Adam bring a correct run to about 0.65
-    expect(val["loss"] < 0.9, Msg("cmp.number", got=f"the returned model's validation loss {val['loss']:.3g}",
-                                  expected="below 0.9 after 6 epochs"), hint="hint.ex05_fit_iris_learns", name=name)
+    expect(val["loss"] < 0.9, Msg("cmp.number", got=Msg("value.ex05_val_loss", loss=val['loss']),
+                                  expected=Msg("value.ex05_below", limit=0.9, epochs=6)),
+           hint="hint.ex05_fit_iris_learns", name=name)
     expect(out["param_devices"] == ["cpu"], Msg("cmp.number", got=out["param_devices"], expected="['cpu']"),
            hint="hint.ex05_fit_iris_device", name="fit_iris_on('cpu')['model'] parameters")
 
@@ -161,8 +163,10 @@ def test_fit_iris_on_moves_batches(sub):
     wanted = str(torch.device(device)) if kind == "cpu" else None
     expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
                                                 for d in feature_moves),
-           Msg("cmp.number", got=f"{len(feature_moves)} batches moved to {sorted(set(map(str, feature_moves)))}",
-               expected=f"every batch moved to {device!r}"), hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
+           Msg("cmp.number", got=Msg("value.ex05_moved", count=len(feature_moves),
+                                     devices=str(sorted(set(map(str, feature_moves))))),
+               expected=Msg("value.ex05_every_moved", device=repr(device))),
+           hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
 
 
 @check("ex05", "fit_iris_on", 0.5, en="fit_iris_on: the same seed gives the same model, another seed another one",
@@ -178,7 +182,8 @@ def test_fit_iris_on_same_seed(sub):
         return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
     expect(same(runs["first"], runs["again"]),
-           Msg("cmp.number", got="two different models", expected="the same model twice"),
+           Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=5) twice")
-    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got="the same model", expected="another model"),
+    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
+                                                       expected=Msg("value.ex05_another_model")),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=6)")

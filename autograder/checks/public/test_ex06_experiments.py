@@ -76,8 +76,9 @@ def test_run_experiment_same_seed_same_history(sub):
     call = "run_experiment('momentum', 0.05, epochs=3, seed=1)"
     a, _, _ = run(sub, "momentum", 0.05, 3, seed=1)
     b, _, _ = run(sub, "momentum", 0.05, 3, seed=1)
-    expect(same_history(a, b), Msg("cmp.number", got=f"val_loss {a['val_loss']} then {b['val_loss']}",
-                                   expected="the same history both times"),
+    expect(same_history(a, b), Msg("cmp.number", got=Msg("value.ex06_then", first=str(a['val_loss']),
+                                                         second=str(b['val_loss'])),
+                                   expected=Msg("value.ex06_same_history")),
            hint="hint.ex06_seed_model", name=call)
 
 
@@ -143,7 +144,8 @@ def test_run_experiment_returns_divergence(sub):
     history, _, _ = run(sub, "sgd", 1e30, 2, seed=1, diverges=True)
     values = [v for key in ("train_loss", "val_loss") for v in (history[key] if isinstance(history[key], list) else [])]
     expect(values and all(isinstance(v, (int, float)) for v in values),
-           Msg("cmp.type", expected="lists of floats", got=repr(values)[:80]), hint="hint.ex06_history", name=call)
+           Msg("cmp.type", expected=Msg("value.ex06_float_lists"),
+               got=repr(values)[:80]), hint="hint.ex06_history", name=call)
     expect(any(not math.isfinite(v) for v in values),
            Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
 

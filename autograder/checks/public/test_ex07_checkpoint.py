@@ -76,12 +76,12 @@ def test_load_checkpoint_missing_file(sub):
     given = "nowhere_public/missing.pt"
     out = load_failure(sub, given, "missing")
     call = f"load_checkpoint('{given}', model)"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="FileNotFoundError"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected="FileNotFoundError"),
            hint="hint.ex07_missing", name=call)
     expect("FileNotFoundError" in out["mro"], Msg("cmp.type", expected="FileNotFoundError", got=out["type"]),
            hint="hint.ex07_missing", name=call)
     expect("missing.pt" in out["message"], Msg("cmp.number", got=repr(out["message"][:200]),
-                                               expected="a message naming missing.pt"),
+                                               expected=Msg("value.message_naming", names="missing.pt")),
            hint="hint.ex07_missing", name=call)
 
 
@@ -95,7 +95,8 @@ def test_load_checkpoint_corrupt_file(sub):
 
 @check("ex07", "load_checkpoint", 1, en="a checkpoint holding an arbitrary pickled object is refused "
        "(weights_only=True): load raises and the object's code never runs",
-       zh="含有任意 pickle 对象的检查点会被拒绝（weights_only=True）：加载时抛出异常，对象中的代码不会执行",
+       zh="含有任意 Python 对象（由 `pickle` 保存）的检查点会被拒绝（weights_only=True）："
+          "加载时抛出异常，对象中的代码不会执行",
        in_process="the exception load_checkpoint raises")
 def test_load_checkpoint_weights_only(sub):
     given = "ckpt_public/untrusted.pt"
@@ -149,19 +150,20 @@ def test_save_checkpoint_atomic_public(sub):
     before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
     obj = ref.load_bytes(before) if before else None
     expect(obj is not None and ref.find(obj, first["model"]),
-           Msg("cmp.number", got="not in the file", expected="model.state_dict() at the save"),
+           Msg("cmp.number", got=Msg("value.not_in_file"), expected=Msg("value.at_save", what="model.state_dict()")),
            hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
     second = chosen("momentum", 24, 1, epoch=2)
     out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=second["model"], epoch=2,
                 crash=True)
     not_implemented(out, "save_checkpoint")
     call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
-    expect(out["raised"], Msg("cmp.number", got="no exception", expected="the pickling error"),
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex07_pickling")),
            hint="hint.ex07_atomic_raise", name=call)
     try:
         after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
     except worker_files.UnsafeFile as exc:
         after, gone = None, exc.reason
-    expect(after == before, Msg("cmp.number", got=f"{len(after)} bytes, changed" if after is not None
-                                else f"the file is {gone}", expected=f"the previous {len(before)} bytes"),
+    expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
+                                else Msg("value.ex07_gone", reason=gone),
+                                expected=Msg("value.ex07_previous", size=len(before))),
            hint="hint.ex07_atomic", name=call)

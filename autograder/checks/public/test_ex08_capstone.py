@@ -44,7 +44,7 @@ def test_load_digits_split_shapes(ex08):
 
 
 @check("ex08", "load_digits_split", 1, en="the pixels are the digits' 0..16 values divided by 16, in [0, 1]",
-       zh="像素值是 digits 原始的 0..16 除以 16，位于 [0, 1]")
+       zh="像素值是手写数字数据集原始的 0..16 除以 16，位于 [0, 1]")
 def test_load_digits_split_scaled(ex08):
     parts, _ = split(ex08)
     expect_split_shapes(parts, "load_digits_split()", 1347, 450)
@@ -109,11 +109,11 @@ def test_load_digits_split_arguments(ex08):
     expect_scaled_digits(parts, call)
     again, _ = split(ex08, seed=3, test_size=0.2)
     expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
-           Msg("cmp.number", got="another split", expected="the same split for the same seed"),
+           Msg("cmp.number", got=Msg("value.ex08_other_split"), expected=Msg("value.ex08_same_split")),
            hint="hint.ex08_seed", name=call)
     other, other_call = split(ex08, seed=4, test_size=0.2)
-    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got="the same test set",
-                                                    expected="another test set for another seed"),
+    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got=Msg("value.ex08_same_test"),
+                                                    expected=Msg("value.ex08_other_test")),
            hint="hint.ex08_seed", name=other_call)
 
 
@@ -129,5 +129,6 @@ def test_train_digits_arguments(sub):
            Msg("cmp.number", got=px.shapes(layers), expected="Linear(64, 20), Linear(20, 10)"),
            hint="hint.ex08_arguments", name=f"{call}['model']")
     lengths = out.get("history_lengths") or {}
-    expect(lengths.get("train_loss") == 1, Msg("cmp.number", got=lengths or "no history", expected="1 epoch"),
+    expect(lengths.get("train_loss") == 1, Msg("cmp.number", got=lengths or Msg("value.ex08_no_history"),
+                                               expected="1 epoch"),
            hint="hint.ex08_arguments", name=f"{call}['history']")

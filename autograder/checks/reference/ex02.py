@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from ...feedback.catalog import Msg
+
 HEADER = "sepal_length,sepal_width,petal_length,petal_width,label,species,split"
 SPECIES = ("setosa", "versicolor", "virginica")
 
@@ -48,12 +50,12 @@ def flat(batches):
 
 def epoch_problem(batches, n, batch_size):
     """Why one epoch of a loader over samples 0..n-1 is wrong (None when every sample comes
-    exactly once, in batches of ``batch_size`` but the last)."""
+    exactly once, in batches of ``batch_size`` but the last); a Msg, shown as what was got."""
     if not isinstance(batches, list) or not all(isinstance(b, list) for b in batches):
-        return "no batches"
+        return Msg("value.ex02_no_batches")
     if sorted(flat(batches)) != list(range(n)):
-        return "not every sample exactly once"
+        return Msg("value.ex02_not_once")
     sizes = [len(b) for b in batches]
     if any(s != batch_size for s in sizes[:-1]) or not 0 < sizes[-1] <= batch_size:
-        return f"batches of {sizes}"
+        return Msg("value.ex02_batch_sizes", sizes=str(sizes))
     return None

@@ -132,4 +132,13 @@ HINTS = {
         "zh": "用 g = torch.Generator().manual_seed(seed)（只创建一次），每个 epoch 用 torch.randperm(n, generator=g) 打乱："
               "相同的 seed 结果必须相同，不同的 seed 顺序不同。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex01_changed_in_place": {"en": "an input tensor, changed in place", "zh": "被原地修改的输入张量"},
+    "value.ex01_input_tensor": {"en": "an input tensor", "zh": "输入的张量"},
+    "value.ex01_new_tensors": {"en": "new tensors", "zh": "新的张量"},
+    "value.ex01_full_mse": {"en": "a full-data MSE of {mse:.4g}", "zh": "在全部数据上的 MSE 为 {mse:.4g}"},
+    "value.ex01_about_from": {"en": "about {reached:.4g} (from {start:.4g})", "zh": "约 {reached:.4g}（起始为 {start:.4g}）"},
+    "value.ex01_other_w": {"en": "another w with the same seed", "zh": "相同种子却得到不同的 w"},
+    "value.ex01_same_w": {"en": "the same w", "zh": "相同的 w"},
+    "value.ex01_w_other_seed": {"en": "a different w for another seed", "zh": "换一个种子得到不同的 w"},
 }

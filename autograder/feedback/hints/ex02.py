@@ -101,4 +101,23 @@ HINTS = {
         "en": "return an int: math.ceil(n / b) and n // b are ints, n / b is a float.",
         "zh": "请返回 int：math.ceil(n / b) 和 n // b 都是 int，而 n / b 是 float。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex02_same_every_epoch": {"en": "the same order every epoch", "zh": "每一轮的顺序都相同"},
+    "value.ex02_new_shuffle": {"en": "a new shuffle every epoch", "zh": "每一轮都重新打乱"},
+    "value.ex02_dataset_order": {"en": "the dataset order", "zh": "数据集原本的顺序"},
+    "value.ex02_shuffled": {"en": "a shuffled order", "zh": "打乱后的顺序"},
+    "value.ex02_same_in_epoch": {"en": "the same order in epoch {epoch}", "zh": "第 {epoch} 轮的顺序没有变"},
+    "value.ex02_same_order": {"en": "the same order", "zh": "相同的顺序"},
+    "value.ex02_another_order": {"en": "another order", "zh": "不同的顺序"},
+    "value.ex02_epoch1_again": {"en": "the order of epoch 1 again", "zh": "又是第 1 轮的顺序"},
+    "value.ex02_new_order": {"en": "a new order each epoch", "zh": "每一轮都是新的顺序"},
+    "value.ex02_once_each_batches": {
+        "en": "{count} samples once each in batches of {batch}",
+        "zh": "{count} 个样本各出现一次，每批 {batch} 个",
+    },
+    "value.ex02_once_each": {"en": "{count} samples once each", "zh": "{count} 个样本各出现一次"},
+    "value.ex02_no_batches": {"en": "no batches", "zh": "没有批次"},
+    "value.ex02_not_once": {"en": "not every sample exactly once", "zh": "并非每个样本都恰好出现一次"},
+    "value.ex02_batch_sizes": {"en": "batches of {sizes}", "zh": "批次大小为 {sizes}"},
+    "value.ex02_batches_of": {"en": "batches of {batch}", "zh": "每批 {batch} 个"},
 }

@@ -136,4 +136,25 @@ HINTS = {
         "zh": "请把传入的 history 中的数值对 epoch 作图：ax.plot(epochs, history[\"train_loss\"])，"
               "\"val_loss\" 也画在损失图中，\"val_acc\" 画在准确率图中，每个 epoch 一个点。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex04_few_scalars": {"en": "the scalars of a few epochs", "zh": "几个 epoch 的标量"},
+    "value.ex04_no_events": {
+        "en": "no events.out.tfevents.* file with scalars",
+        "zh": "没有含标量的 events.out.tfevents.* 文件",
+    },
+    "value.ex04_steps": {"en": "{epochs} different steps (the epoch)", "zh": "{epochs} 个不同的步数（即 epoch）"},
+    "value.ex04_png": {"en": "a PNG image of the curves", "zh": "画有曲线的 PNG 图片"},
+    "value.ex04_no_curve": {"en": "no curve that follows history['{series}']", "zh": "没有与 history['{series}'] 一致的曲线"},
+    "value.ex04_curve": {"en": "a curve of history['{series}'] against the epoch", "zh": "history['{series}'] 随 epoch 变化的曲线"},
+    "value.ex04_not_moved": {"en": "batch {batch}: {what} not moved", "zh": "第 {batch} 个批次：`{what}` 没有被移动"},
+    "value.ex04_step_early": {
+        "en": "scheduler.step() before the end of epoch {epoch}'s {part}",
+        "zh": "在第 {epoch} 个 epoch 的{part}结束之前调用了 scheduler.step()",
+    },
+    "value.ex04_validation": {"en": "validation", "zh": "验证"},
+    "value.ex04_training": {"en": "training", "zh": "训练"},
+    "value.ex04_step_order": {
+        "en": "training, validation, then scheduler.step()",
+        "zh": "先训练，再验证，然后调用 scheduler.step()",
+    },
 }

@@ -77,4 +77,29 @@ HINTS = {
         "zh": "请返回训练过的那个模型，以及训练它时 fit 给出的 history：history 最后一个 epoch 的 val_loss 和 val_acc "
               "必须与这个模型在验证集（用训练集统计量缩放）上的结果一致。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex05_mlp": {
+        "en": "MLP(4, [16], 3): Linear layers from 4 features to 3 classes",
+        "zh": "MLP(4, [16], 3)：从 4 个特征到 3 个类别的 Linear 层",
+    },
+    "value.ex05_val_metrics": {
+        "en": "what the returned model gives on the validation split: val_loss {loss:.4g}, val_acc {acc:.4g}",
+        "zh": "返回的模型在验证集上的结果：val_loss {loss:.4g}，val_acc {acc:.4g}",
+    },
+    "value.ex05_same_keys": {"en": "a dict with the same keys", "zh": "键相同的 dict"},
+    "value.ex05_on_meta": {"en": "a tensor on meta", "zh": "位于 `meta` 设备上的张量"},
+    "value.ex05_of_types": {"en": "{outer} of ({inner})", "zh": "{outer}，其元素类型为 ({inner})"},
+    "value.ex05_moved": {"en": "{count} batches moved to {devices}", "zh": "{count} 个批次被移动到 {devices}"},
+    "value.ex05_every_moved": {"en": "every batch moved to {device}", "zh": "每个批次都被移动到 {device}"},
+    "value.ex05_two_models": {"en": "two different models", "zh": "两个不同的模型"},
+    "value.ex05_same_twice": {"en": "the same model twice", "zh": "两次得到相同的模型"},
+    "value.ex05_same_model": {"en": "the same model", "zh": "相同的模型"},
+    "value.ex05_another_model": {"en": "another model", "zh": "不同的模型"},
+    "value.ex05_loss_acc": {
+        "en": "loss {first:.3g} -> {last:.3g}, the returned model's val accuracy {acc:.3f}",
+        "zh": "损失 {first:.3g} -> {last:.3g}，返回的模型在验证集上的准确率为 {acc:.3f}",
+    },
+    "value.ex05_falling_acc": {"en": "a falling loss and val accuracy >= {acc}", "zh": "下降的损失，且验证集准确率 >= {acc}"},
+    "value.ex05_val_loss": {"en": "the returned model's validation loss {loss:.3g}", "zh": "返回的模型在验证集上的损失为 {loss:.3g}"},
+    "value.ex05_below": {"en": "below {limit} after {epochs} epochs", "zh": "{epochs} 个 epoch 后低于 {limit}"},
 }

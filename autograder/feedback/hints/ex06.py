@@ -160,4 +160,52 @@ HINTS = {
         "zh": "history 必须来自真实发生的训练：用 make_optimizer(name, model.parameters(), lr) 在每个 epoch 的每个训练批量上"
               "训练模型，并报告训练得到的权重的验证损失和准确率（fit 的 history）。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex06_listing": {"en": "a message listing {names}", "zh": "列出 {names} 的错误信息"},
+    "value.ex06_networks": {"en": "{count} network(s) run", "zh": "运行了 {count} 个网络"},
+    "value.ex06_fresh": {"en": "{count} fresh MLP(4, [16], 3)", "zh": "{count} 个新建的 MLP(4, [16], 3)"},
+    "value.ex06_mlp": {
+        "en": "MLP(4, [16], 3): Linear layers with ReLU between them",
+        "zh": "MLP(4, [16], 3)：Linear 层之间是 ReLU",
+    },
+    "value.ex06_other_initial": {"en": "other initial weights", "zh": "不同的初始权重"},
+    "value.ex06_initial_of": {
+        "en": "those of torch.manual_seed({seed}); MLP(4, [16], 3)",
+        "zh": "torch.manual_seed({seed}); MLP(4, [16], 3) 给出的初始权重",
+    },
+    "value.ex06_seen": {"en": "{count} training samples seen", "zh": "用到了 {count} 个训练样本"},
+    "value.ex06_per_epoch": {
+        "en": "{per} per epoch for {epochs} epoch(s)",
+        "zh": "每个 epoch {per} 个，共 {epochs} 个 epoch",
+    },
+    "value.ex06_unscaled": {
+        "en": "inputs in [{lo:.4g}, {hi:.4g}], not rows of the scaled training split",
+        "zh": "输入位于 [{lo:.4g}, {hi:.4g}]，不是缩放后训练集的行",
+    },
+    "value.ex06_scaled": {
+        "en": "the min-max scaled iris training rows, in [0, 1]",
+        "zh": "经 min-max 缩放、位于 [0, 1] 的 iris 训练集的行",
+    },
+    "value.ex06_finite": {"en": "finite weights", "zh": "有限的权重"},
+    "value.ex06_no_divergence": {"en": "a run the grader does not diverge", "zh": "评分程序重放时不发散的训练"},
+    "value.ex06_diverging": {"en": "the weights of {name} at lr={lr} diverging", "zh": "{name} 在 lr={lr} 时发散的权重"},
+    "value.ex06_other_final": {"en": "other final weights", "zh": "不同的最终权重"},
+    "value.ex06_final_of": {
+        "en": "the weights {epochs} epoch(s) of make_optimizer({name}, params, {lr}) give",
+        "zh": "用 make_optimizer({name}, params, {lr}) 训练 {epochs} 个 epoch 得到的权重",
+    },
+    "value.ex06_trained_val": {
+        "en": "{value:.6g} (the trained weights on the validation split)",
+        "zh": "{value:.6g}（训练后的权重在验证集上的结果）",
+    },
+    "value.ex06_figure": {"en": "a figure with one line per run of the metric", "zh": "该指标每次运行各一条曲线的图"},
+    "value.ex06_pairs": {"en": "list of (key, value)", "zh": "由 (key, value) 组成的 list"},
+    "value.ex06_lr0": {
+        "en": "the val_loss of the initial weights at lr=0 (the same for every optimizer)",
+        "zh": "初始权重在 lr=0 时的 val_loss（每种优化器都相同）",
+    },
+    "value.ex06_then": {"en": "val_loss {first} then {second}", "zh": "val_loss 先是 {first}，然后是 {second}"},
+    "value.ex06_same_history": {"en": "the same history both times", "zh": "两次得到相同的 history"},
+    "value.ex06_float_lists": {"en": "lists of floats", "zh": "由 float 组成的 list"},
+    "value.ex06_nan_last": {"en": "{order} then the nan runs", "zh": "{order}，然后是结果为 nan 的运行"},
 }

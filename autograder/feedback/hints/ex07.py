@@ -85,4 +85,38 @@ HINTS = {
         "en": "write a regular file at the path given (not a link, not a folder), of a reasonable size.",
         "zh": "请在给定路径写出一个普通文件（不是链接，也不是目录），大小要合理。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex07_file_at": {"en": "a file at {path}", "zh": "位于 {path} 的文件"},
+    "value.ex07_regular_file": {"en": "a regular file at {path}", "zh": "位于 {path} 的普通文件"},
+    "value.ex07_load_fails": {
+        "en": "torch.load(weights_only=True) fails ({exc})",
+        "zh": "torch.load(weights_only=True) 失败（{exc}）",
+    },
+    "value.ex07_loadable": {
+        "en": "a file torch.load(weights_only=True) reads",
+        "zh": "torch.load(weights_only=True) 能读取的文件",
+    },
+    "value.ex07_missing_state": {"en": "a checkpoint without every state", "zh": "缺少部分状态的检查点"},
+    "value.ex07_every_state": {"en": "every state given to save_checkpoint", "zh": "传给 save_checkpoint 的全部状态"},
+    "value.ex07_other_optimizer": {"en": "another optimizer state", "zh": "不同的优化器状态"},
+    "value.ex07_saved_optimizer": {
+        "en": "the checkpoint's optimizer.state_dict()",
+        "zh": "检查点中保存的 optimizer.state_dict()",
+    },
+    "value.ex07_error_naming": {"en": "an error naming the file", "zh": "指出该文件的错误"},
+    "value.ex07_message_names": {"en": "an error whose message names {name}", "zh": "错误信息中提到 {name} 的错误"},
+    "value.ex07_code_ran": {"en": "the code inside the file ran", "zh": "文件中的代码被执行了"},
+    "value.ex07_refused": {"en": "torch.load refusing the file", "zh": "torch.load 拒绝加载该文件"},
+    "value.ex07_returned": {"en": "no exception, returned {value}", "zh": "没有抛出异常，返回了 {value}"},
+    "value.ex07_arbitrary": {
+        "en": "an error: the file holds an arbitrary Python object",
+        "zh": "抛出错误：该文件保存的是任意的 Python 对象",
+    },
+    "value.ex07_uses": {"en": "{module}.py uses {found}", "zh": "{module}.py 使用了 {found}"},
+    "value.ex07_state_keys": {"en": "model.state_dict() with keys {keys}", "zh": "键为 {keys} 的 model.state_dict()"},
+    "value.ex07_eval_mode": {"en": "eval mode", "zh": "eval 模式"},
+    "value.ex07_pickling": {"en": "the pickling error", "zh": "`pickle` 序列化时的错误"},
+    "value.ex07_changed": {"en": "{size} bytes, changed", "zh": "{size} 字节，已被改动"},
+    "value.ex07_gone": {"en": "the file is {reason}", "zh": "文件状态：{reason}"},
+    "value.ex07_previous": {"en": "the previous {size} bytes", "zh": "原来的 {size} 字节"},
 }

@@ -96,4 +96,49 @@ HINTS = {
         "zh": "请返回你训练好的 MLP（ex03 的 MLP(64, list(hidden), 10)）：评分程序会根据 model.state_dict() 重建它，"
               "其中只能按顺序包含各个 Linear 层的权重和偏置。",
     },
+    # --- words shown as got or expected (cmp.* parameters; see catalog.py) ---
+    "value.ex08_unknown_rows": {
+        "en": "{unknown} of {count} rows are not a digit's pixels / 16",
+        "zh": "{count} 行中有 {unknown} 行不是某张手写数字图像的像素 / 16",
+    },
+    "value.ex08_every_row": {"en": "every row = load_digits().data[i] / 16", "zh": "每一行 = load_digits().data[i] / 16"},
+    "value.ex08_per_digit": {"en": "test samples per digit {counts}", "zh": "每个数字的测试样本数 {counts}"},
+    "value.ex08_about": {"en": "about {counts} (within 1)", "zh": "约 {counts}（误差不超过 1）"},
+    "value.ex08_mlp": {
+        "en": "an MLP: Linear layers (weight, bias) with ReLU between them",
+        "zh": "MLP：Linear 层（weight, bias）之间是 ReLU",
+    },
+    "value.ex08_unknown_test_rows": {
+        "en": "{unknown} test rows are not a digit's pixels / 16",
+        "zh": "有 {unknown} 个测试行不是某张手写数字图像的像素 / 16",
+    },
+    "value.ex08_accuracy": {"en": "{acc:.6g} (the accuracy of the returned model)", "zh": "{acc:.6g}（返回的模型的准确率）"},
+    "value.ex08_where_files": {"en": "an error saying where the files go", "zh": "说明文件应放在哪里的错误"},
+    "value.ex08_mnist_message": {
+        "en": "a message naming the folder ({root}/MNIST/raw) and how to get the files",
+        "zh": "指出文件夹（{root}/MNIST/raw）并说明如何获取文件的错误信息",
+    },
+    "value.ex08_stats": {
+        "en": "min {min:.4f}, max {max:.4f}, mean {mean:.3f}, std {std:.3f}",
+        "zh": "最小值 {min:.4f}，最大值 {max:.4f}，均值 {mean:.3f}，标准差 {std:.3f}",
+    },
+    "value.ex08_stats_expected": {
+        "en": "min {min:.4f}, max {max:.4f}, mean about 0, std about 1",
+        "zh": "最小值 {min:.4f}，最大值 {max:.4f}，均值约为 0，标准差约为 1",
+    },
+    "value.ex08_dict_keys_module": {
+        "en": "dict with keys {keys} and an nn.Module",
+        "zh": "带有键 {keys} 的 dict，且其中有一个 nn.Module",
+    },
+    "value.ex08_labels": {"en": "{count} labels differ from the digits' targets", "zh": "有 {count} 个标签与手写数字数据集的目标不同"},
+    "value.ex08_label_of_row": {"en": "y[i] = the label of row i", "zh": "y[i] = 第 i 行的标签"},
+    "value.ex08_overlap": {
+        "en": "{both} rows in both, {distinct} distinct rows",
+        "zh": "两者共有的行 {both} 个，互不相同的行 {distinct} 个",
+    },
+    "value.ex08_other_split": {"en": "another split", "zh": "不同的划分"},
+    "value.ex08_same_split": {"en": "the same split for the same seed", "zh": "相同种子得到相同的划分"},
+    "value.ex08_same_test": {"en": "the same test set", "zh": "相同的测试集"},
+    "value.ex08_other_test": {"en": "another test set for another seed", "zh": "换一个种子得到不同的测试集"},
+    "value.ex08_no_history": {"en": "no history", "zh": "没有 history"},
 }
