@@ -4,9 +4,10 @@
 #   ./grade.sh                 check your exercises/ with the public checks
 #   ./grade.sh grade PATH ...  grade a submission (see ./grade.sh --help)
 #   ./grade.sh test            run the project's own test suite
+#   ./grade.sh benchmark NAME  run benchmarks/NAME.py (e.g. peer_nbgrader) in the same environment
 #
 # On first use, when the active Python lacks the packages, this creates .venv/
-# beside this script and installs requirements.txt into it (about 2 minutes, once), step by step.
+# beside this script and installs requirements.txt into it (a few minutes, once), step by step.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODULES="torch torchvision sklearn matplotlib tensorboard safetensors tqdm yaml psutil pytest pytest_timeout nbgrader nbclient ipykernel copydetect"
@@ -40,8 +41,8 @@ else
   }
   # First run only. pip's own lines ("Collecting ...", "Downloading ...", with a progress bar on a
   # terminal) show that it is working; torch is the large one.
-  echo "grade.sh: first run: setting up the Python environment in .venv/ (once; about 2 minutes with a fast" \
-       "connection, mostly downloading torch; longer on a slow one)." >&2
+  echo "grade.sh: first run: setting up the Python environment in .venv/ (once; a few minutes, more on a slow" \
+       "connection, mostly downloading torch)." >&2
   echo "grade.sh: step 1 of 3: creating .venv/ ..." >&2
   "$BASE" -m venv "$ROOT/.venv"
   echo "grade.sh: step 2 of 3: updating pip ..." >&2
@@ -64,6 +65,17 @@ if [ "${1:-}" = "test" ]; then
     exit 2
   fi
   exec "$PY" -m pytest "$ROOT/tests" "$@"
+fi
+if [ "${1:-}" = "benchmark" ]; then
+  # ./grade.sh benchmark NAME [ARGS]: python benchmarks/NAME.py ARGS, in this environment
+  name="${2:-}"
+  if [ -z "$name" ] || [ ! -f "$ROOT/benchmarks/$name.py" ]; then
+    echo "grade.sh: name a benchmark of benchmarks/: $(cd "$ROOT/benchmarks" 2>/dev/null && grep -l '__main__' ./*.py | sed 's|^./||; s|\.py$||' | tr '\n' ' ')" >&2
+    exit 2
+  fi
+  shift 2
+  cd "$ROOT"
+  exec "$PY" "$ROOT/benchmarks/$name.py" "$@"
 fi
 # Paths on the command line are the caller's, relative to where it was typed; the grader is
 # found through PYTHONPATH, and -P keeps the caller's folder (a class of submissions, say) off
