@@ -103,7 +103,10 @@ def run_in_process(folder: Path, exercises=EXERCISES) -> list[tuple[TestCell, bo
         if exercise not in exercises:
             continue
         setup, cells = test_cells(exercise)
-        exec(compile(setup, f"{exercise}:setup", "exec"), namespace)
+        try:
+            exec(compile(setup, f"{exercise}:setup", "exec"), namespace)
+        except Exception as exc:  # noqa: BLE001 - a set-up cell may use the student's code; its cells then fail
+            print(f"{exercise} set-up: {type(exc).__name__}: {exc}", file=sys.stderr)
         for cell in cells:
             t0 = time.perf_counter()
             try:
