@@ -321,6 +321,20 @@ def lost_outside(data: dict, own: str) -> dict:
             if owner.get(x, x) != own and v["score"] < v["max_score"]}
 
 
+# The messages that name a failure's root cause in another module or function (grading/causes.py):
+# a check outside a mutant's own exercise that fails must carry one of them.
+ROOT_CAUSES = ("cause.syntax", "cause.module", "cause.function", "module_missing", "module_import",
+               "module_import_crash", "module_rejected")
+
+
+def unexplained_outside(data: dict, own: str, suite: str) -> list[str]:
+    """The failing checks of a report outside exercise ``own`` whose feedback names no root cause."""
+    owner = {"mnist": "ex08"}
+    return [f"{suite} {t['exercise']}::{t['name']}" for t in data.get("tests", [])
+            if owner.get(t["exercise"], t["exercise"]) != own and t["status"] != "passed"
+            and not any(hint_pattern(key).search(t.get("feedback", "")) for key in ROOT_CAUSES)]
+
+
 def judge(hidden: Path, public: Path | None, items: list[Entry], where: dict, catalog: Catalog,
           scope: str = "quick") -> dict:
     """Verdicts of one catalog from the results folders of the two bulk runs of the same class."""
@@ -351,6 +365,8 @@ def judge(hidden: Path, public: Path | None, items: list[Entry], where: dict, ca
                 # collateral losses exist only where every module is graded: the full scope
                 "outside": {"hidden": lost_outside(data, ex),
                             "public": lost_outside(pub, ex) if public is not None else {}} if scope == "full" else None,
+                "outside_unexplained": unexplained_outside(data, ex, "hidden") + unexplained_outside(pub, ex, "public")
+                if scope == "full" else None,
             })
             continue
         failing, accepted = [], True
@@ -439,6 +455,10 @@ def outside_lines(verdict: dict) -> list[str]:
                                      for suite in ("hidden", "public") if r["outside"][suite]))
     head = [f"points lost outside its own exercise: hidden {totals['hidden']:g} points by {counts['hidden']} of "
             f"{len(rows)} mutants, public {totals['public']:g} points by {counts['public']} of {len(rows)}"]
+    unexplained = [(c, r, name) for c, r in rows for name in r.get("outside_unexplained") or []]
+    head.append(f"failing checks outside the mutant's exercise without a message naming the root cause: "
+                f"{len(unexplained)}")
+    lines += [f"  no root cause: {c} {r['id']} ({r['exercise']}): {name}" for c, r, name in unexplained]
     return head + lines
 
 
@@ -481,7 +501,8 @@ def report(verdict: dict) -> list[str]:
 def passed(verdict: dict) -> bool:
     return all(ok(r) for v in verdict["catalogs"] for r in v["mutants"]) and \
         all(e["accepted"] for v in verdict["catalogs"] for e in v["equivalents"]) and \
-        shown_share(verdict) >= SHOWN_MIN
+        shown_share(verdict) >= SHOWN_MIN and \
+        not any(r.get("outside_unexplained") for _, r in all_mutants(verdict))
 
 
 def main(jobs: int = 2, scope: str | None = None) -> int:

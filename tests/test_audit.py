@@ -110,7 +110,18 @@ def test_the_full_scope_report_states_the_points_lost_outside_each_exercise():
     lines = audit.outside_lines({"catalogs": [{"catalog": "reference", "mutants": [row, other], "equivalents": []}]})
     assert lines[0] == ("points lost outside its own exercise: hidden 4 points by 1 of 2 mutants, "
                         "public 3 points by 1 of 2")
-    assert lines[1:] == ["  outside reference m (ex03): hidden ex04 -4; public ex04 -2, ex06 -1"]
+    assert lines[1] == "failing checks outside the mutant's exercise without a message naming the root cause: 0"
+    assert lines[2:] == ["  outside reference m (ex03): hidden ex04 -4; public ex04 -2, ex06 -1"]
+    # a failing check of another exercise must name the root cause; one that does not is listed
+    tests = [{"exercise": "ex04", "name": "test_fit", "status": "failed",
+              "feedback": "got 0.2. this check of `fit` also runs your `MLP` (ex03), which fails its own checks: "
+                          "fix `MLP` first, then run the checks again."},
+             {"exercise": "ex06", "name": "test_run", "status": "failed", "feedback": "got 0.3, expected 0.9"},
+             {"exercise": "ex03", "name": "test_own", "status": "failed", "feedback": "got 1, expected 2"}]
+    assert audit.unexplained_outside({"tests": tests}, "ex03", "public") == ["public ex06::test_run"]
+    blamed = dict(row, outside_unexplained=["public ex06::test_run"])
+    lines = audit.outside_lines({"catalogs": [{"catalog": "reference", "mutants": [blamed], "equivalents": []}]})
+    assert lines[1].endswith(": 1") and "  no root cause: reference m (ex03): public ex06::test_run" in lines
     quick = dict(row, outside=None)
     assert "only in the full scope" in audit.outside_lines(
         {"catalogs": [{"catalog": "reference", "mutants": [quick], "equivalents": []}]})[0]
