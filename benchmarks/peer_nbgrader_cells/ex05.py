@@ -208,7 +208,8 @@ def _c5_fit_iris(device, epochs, seed=0, record=False):
             result = fit_iris_on(device, epochs=epochs, seed=seed)
     else:
         result = fit_iris_on(device, epochs=epochs, seed=seed)
-    assert isinstance(result, dict) and {"model", "history"} <= set(result), "fit_iris_on must return model, history"
+    assert type(result).__name__ == "dict" and {"model", "history"} <= set(map(str, result)), \
+        "fit_iris_on must return {'model', 'history'}"
     model, history = result["model"], result["history"]
     assert isinstance(model, torch.nn.Module), "fit_iris_on(...)['model'] is not an nn.Module"
     assert isinstance(history, dict), "fit_iris_on(...)['history'] is not a dict"
