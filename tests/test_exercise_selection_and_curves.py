@@ -212,3 +212,36 @@ def test_the_self_check_of_one_exercise_in_chinese():
     assert re.fullmatch(r"总分\s+0/15 （仅 ex04）", lines[2]), lines[2]
     assert "./grade.sh --lang zh ex04" in done.stdout
     assert not (ROOT / "feedback").is_dir() or not list((ROOT / "feedback").glob("*.png"))  # nothing ran to draw
+
+
+def line_colours(png: Path) -> set[str]:
+    """Which of the two lines (the correct run's green, the student's red) a picture shows."""
+    from matplotlib.image import imread
+
+    pixels = (imread(png)[..., :3] * 255).round().astype(int).reshape(-1, 3)
+    found = set()
+    for name, rgb in (("correct run", (0x22, 0x88, 0x33)), ("your code", (0xcc, 0x33, 0x11))):
+        if (np.abs(pixels - np.array(rgb)).max(axis=1) <= 8).sum() >= 20:
+            found.add(name)
+    return found
+
+
+def test_resume_and_the_accuracy_bar_draw_the_students_curve_beside_a_correct_runs(tmp_path):
+    """Resuming without the RNG state (ex07) and a train_digits that trains 1 epoch (ex08): each
+    failing check's picture holds the student's curve and the correct run's, read back from the PNG."""
+    folder = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, old, new in (("ex07_checkpoint.py", 'torch.set_rng_state(state["rng"].cpu())', "pass"),
+                           ("ex08_capstone.py", "loss_fn, optimizer, epochs, device=device)",
+                            "loss_fn, optimizer, 1, device=device)")):
+        source = (folder / name).read_text()
+        assert old in source
+        (folder / name).write_text(source.replace(old, new, 1))
+    out = tmp_path / "report.json"
+    done = run_grade("grade", folder, "--only", "ex07", "ex08", "--json", out)
+    assert done.returncode == 0, done.stderr + done.stdout
+    failed = {t["name"]: t for t in json.loads(out.read_text())["tests"] if t["status"] != "passed"}
+    for check in ("test_resume_is_exact_public", "test_train_digits_accuracy"):
+        (png,) = failed[check]["curves"]
+        assert Path(png).read_bytes().startswith(PNG_SIGNATURE) and png in done.stdout
+        assert line_colours(Path(png)) == {"correct run", "your code"}, png

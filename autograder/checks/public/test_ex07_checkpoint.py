@@ -14,7 +14,7 @@ grader's own numbers.
 from ...engine import worker_files
 from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
-from ..api import check, expect
+from ..api import check, curve, expect
 from ..helpers.ex07 import (
     RESUME_HINTS,
     check_export,
@@ -134,6 +134,10 @@ def test_resume_is_exact_public(sub):
         if not restored[part]:
             hint = part_hint
             break
+    # the picture: the grader's 2 epochs before the save, then the student's 2 after the load, beside 4 straight
+    resumed = out.get("resumed_losses") if isinstance(out.get("resumed_losses"), list) else []
+    curve("2 epochs, save_checkpoint, load_checkpoint, 2 epochs",
+          {"train_loss": new["losses"][:2] + resumed}, {"train_loss": new["losses"]})
     expect_params(out.get("resumed"), new["straight"], hint, "after 2 + 2 epochs", atol=1e-6, rtol=1e-5)
     expect_info(out["info"], {"epoch": 2}, "load_checkpoint(...)")
 

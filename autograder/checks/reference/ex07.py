@@ -53,16 +53,21 @@ def build(kind: str, init_seed: int, lr: float = 0.05):
     return model, optimizer, scheduler
 
 
-def train_epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> None:
-    """One epoch: order and dropout masks from the global torch RNG, a scheduler step at the end."""
+def train_epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> float:
+    """One epoch: order and dropout masks from the global torch RNG, a scheduler step at the end.
+    Returns the mean of its batch losses (for the resume check's picture)."""
     model.train()
     order = torch.randperm(len(x))
+    losses = []
     for i in range(0, len(x), batch_size):
         idx = order[i:i + batch_size]
         optimizer.zero_grad()
-        nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+        loss.backward()
         optimizer.step()
+        losses.append(float(loss))
     scheduler.step()
+    return sum(losses) / len(losses)
 
 
 def params_of(model) -> dict:
@@ -74,19 +79,17 @@ def trained(kind: str, seed: int, epochs: int, data_seed: int, lr: float = 0.05,
             extra_epochs: int = 0) -> dict:
     """Train in the grader's process (its global RNG saved and restored around it).
 
-    Returns the states after ``epochs`` epochs ("model", "optimizer", "scheduler", "rng") and,
-    with ``extra_epochs``, the weights after ``epochs + extra_epochs`` ("straight")."""
+    Returns the states after ``epochs`` epochs ("model", "optimizer", "scheduler", "rng"), the weights
+    after ``epochs + extra_epochs`` ("straight") and every epoch's mean batch loss ("losses")."""
     x, y = make_data(n, 6, 3, data_seed)
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)  # the CPU generator: the grader trains on the CPU
         model, optimizer, scheduler = build(kind, seed, lr)
-        for _ in range(epochs):
-            train_epoch(model, optimizer, scheduler, x, y)
+        losses = [train_epoch(model, optimizer, scheduler, x, y) for _ in range(epochs)]
         out = {"model": params_of(model), "optimizer": _clone(optimizer.state_dict()),
                "scheduler": _clone(scheduler.state_dict()), "rng": torch.get_rng_state().clone()}
-        for _ in range(extra_epochs):
-            train_epoch(model, optimizer, scheduler, x, y)
-        out["straight"] = params_of(model)
+        losses += [train_epoch(model, optimizer, scheduler, x, y) for _ in range(extra_epochs)]
+        out["straight"], out["losses"] = params_of(model), losses
     return out
 
 

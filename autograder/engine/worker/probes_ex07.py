@@ -61,15 +61,20 @@ def _objects(kind: str, init_seed: int, lr: float = 0.05):
     return model, optimizer, scheduler
 
 
-def _epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> None:
+def _epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> float:
+    """checks/reference/ex07.py's train_epoch, run here on the student's restored objects."""
     model.train()
     order = torch.randperm(len(x))
+    losses = []
     for i in range(0, len(x), batch_size):
         idx = order[i:i + batch_size]
         optimizer.zero_grad()
-        nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+        loss.backward()
         optimizer.step()
+        losses.append(float(loss))
     scheduler.step()
+    return sum(losses) / len(losses)
 
 
 def _write(path: str, data: torch.Tensor) -> None:
@@ -132,8 +137,7 @@ def checkpoint_load(path: str, data, kind: str = "momentum", with_optimizer: boo
            "scheduler": _data(scheduler.state_dict()), "rng": torch.get_rng_state()}
     if after:
         x, y = make_data(n, 6, 3, data_seed)
-        for _ in range(after):
-            _epoch(model, optimizer, scheduler, x, y)
+        out["resumed_losses"] = [_epoch(model, optimizer, scheduler, x, y) for _ in range(after)]
         out["resumed"] = params_of(model)
     return out
 

@@ -51,6 +51,9 @@ def digits_run(kwargs=None, ctx=None) -> dict:
     history = result.get("history")
     out["history_lengths"] = ({str(k): len(v) for k, v in history.items() if isinstance(v, (list, tuple))}
                               if isinstance(history, dict) else None)
+    accuracy = history.get("val_acc") if isinstance(history, dict) else None
+    out["val_acc"] = ([float(v) for v in accuracy[:1000] if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                      if isinstance(accuracy, (list, tuple)) else [])
     out["test_accuracy"] = _plain(result.get("test_accuracy"))
     if isinstance(out["test_accuracy"], torch.Tensor) and out["test_accuracy"].numel() == 1:
         out["test_accuracy"] = out["test_accuracy"].detach().cpu()
