@@ -1,6 +1,7 @@
 """The nbgrader course that benchmarks/peer_nbgrader.py grades: one notebook per student.
 
-A student's notebook holds, per exercise, a cell with that student's ``exNN_*.py`` (its imports
+A student's notebook opens with a locked cell of the set-up every exercise's test cells share
+(``peer_nbgrader_cells/common.py``), then holds, per exercise, a cell with that student's ``exNN_*.py`` (its imports
 of the other exercises dropped: in one notebook, in order, their names are already defined),
 a locked cell of shared test set-up, and one autograder test cell (nbgrader's grade cell) per
 public check of ``autograder/checks/public/test_exNN_*.py``, worth the same points. The test
@@ -55,6 +56,11 @@ def cell_sources(exercise: str) -> dict[str, str]:
     return {name: body.strip("\n") + "\n" for name, body in zip(parts[1::2], parts[2::2])}
 
 
+def common_setup() -> str:
+    """The set-up cell every exercise's test cells share, first in the notebook."""
+    return cell_sources("common").get("setup", "")
+
+
 def test_cells(exercise: str) -> tuple[str, list[TestCell]]:
     """The set-up cell and the test cells of ``exercise``: exactly one per public check, or an error
     that names what is missing or left over."""
@@ -94,6 +100,7 @@ def run_in_process(folder: Path, exercises=EXERCISES) -> list[tuple[TestCell, bo
     for each test cell. The seconds are the test cells' own compute, with everything imported before."""
     namespace: dict = {"__name__": "__main__"}
     results = []
+    exec(compile(common_setup(), "common:setup", "exec"), namespace)
     for exercise in EXERCISES:
         path = exercise_file(folder, exercise)
         try:

@@ -52,7 +52,9 @@ def nb_metadata(**fields) -> dict:
 
 def notebook(folder: Path) -> nbformat.NotebookNode:
     """The assignment's notebook holding ``folder``'s code (the stubs, for the course's source)."""
-    cells = [nbformat.v4.new_markdown_cell("# The workflow chapter: exercises ex01-ex08\n")]
+    cells = [nbformat.v4.new_markdown_cell("# The workflow chapter: exercises ex01-ex08\n"),
+             nbformat.v4.new_code_cell(peer_course.common_setup(), metadata=nb_metadata(
+                 grade=False, solution=False, locked=True, grade_id="common_setup"))]
     for exercise in EXERCISES:
         path = exercise_file(folder, exercise)
         cells.append(nbformat.v4.new_markdown_cell(f"## {exercise}\n"))

@@ -31,11 +31,13 @@ def student_names() -> set[str]:
 def test_every_public_check_has_one_test_cell_worth_its_points_that_leaves_the_students_names_alone():
     taken = student_names()
     total = 0.0
+    shared = peer_course.common_setup()
+    assert "def _nb_wire" in shared
     for exercise in peer_course.EXERCISES:
         setup, cells = peer_course.test_cells(exercise)  # refuses a missing or a left-over cell
         assert [c.name for c in cells] == [name for name, _ in peer_course.public_checks(exercise)]
         total += sum(c.points for c in cells)
-        for cell in [setup, *(c.source for c in cells)]:
+        for cell in [shared, setup, *(c.source for c in cells)]:
             tree = ast.parse(cell)
             bound = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
                      for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
