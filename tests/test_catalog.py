@@ -44,6 +44,16 @@ def test_every_value_text_is_used_and_every_used_one_exists():
     assert used <= values, f"unknown value keys: {sorted(used - values)}"
     assert values <= used, f"value texts no check uses: {sorted(values - used)}"
 
+def test_every_label_is_used_and_every_used_one_exists():
+    """The ``label.*`` messages: a check's label in front of its message (``name=``), and the report's
+    own labels (got, expected, hint)."""
+    source = "\n".join(p.read_text() for p in ROOT.rglob("*.py") if "feedback" not in p.parts)
+    used = set(re.findall(r"""["'](label\.[A-Za-z0-9_]+)["']""", source))
+    labels = {k for k in MESSAGES if k.startswith("label.")}
+    assert used <= labels, f"unknown label keys: {sorted(used - labels)}"
+    assert labels <= used, f"label texts nothing uses: {sorted(labels - used)}"
+
+
 def test_rendering_in_both_languages():
     msg = Msg("not_implemented", func="softmax")
     assert "softmax" in msg.render("en") and "not implemented" in msg.render("en")

@@ -13,6 +13,7 @@ from autograder.engine.client import ModuleBroken, ReplyRefused, StudentError, W
 from autograder.engine.worker.protocol import MB, LimitExceeded
 from autograder.feedback.catalog import Msg, render
 from autograder.grading.plugin import GraderTimeout, explain
+from autograder.grading.results import CheckResult
 
 LIMITS = SimpleNamespace(memory_bytes=2 * 1024**3, disk_bytes=200 * 1024**2)
 
@@ -38,6 +39,20 @@ def test_a_failed_expectation_says_what_where_and_the_hint():
     assert keys(exc) == ["softmax(x): ", "cmp.length", "label.hint", ":", "hint.ex01_softmax_stable"]
     assert text.startswith("softmax(x): ") and render(Msg("hint.ex01_softmax_stable")) in text
     assert keys(CheckFailed(Msg("cmp.length", got=2, expected=3))) == ["cmp.length"]  # no name, no hint
+
+
+def test_a_label_in_words_is_rendered_in_the_report_language():
+    exc = CheckFailed(Msg("cmp.length", got=2, expected=3), name=Msg("label.same_seed", what="w"))
+    status, feedback = explain(exc, "fit_linear_regression", LIMITS)
+    assert status == "failed" and [getattr(part, "key", part) for part in feedback] == ["label.named", "cmp.length"]
+    en = " ".join(render(part, "en") for part in feedback)
+    zh = " ".join(render(part, "zh") for part in feedback)
+    assert en.startswith("w with the same seed: length 2")
+    assert zh.startswith("相同种子下的 w：") and "same" not in zh
+    result = CheckResult(name="t", exercise="ex01", function="fit_linear_regression", max_points=1.0, title={},
+                         status=status, feedback=feedback)
+    assert result.feedback_text("zh").startswith("相同种子下的 w：长度为 2")
+    assert result.feedback_text("en").startswith("w with the same seed: length 2")
 
 
 def test_student_code_that_raises_fails_the_check():

@@ -1,7 +1,8 @@
 """Chinese feedback is Chinese throughout: no zh message of the catalog (hints included) holds an
 English word, other than code and values; no check puts English words into a message as a parameter
-(``got="no exception"``: it gives a catalog Msg, rendered in the same language); no check's zh title
-holds one.
+(``got="no exception"``: it gives a catalog Msg, rendered in the same language), nor as the label
+shown in front of a message (``name="w with the same seed"``: ``name=Msg("label.same_seed", what="w")``);
+no check's zh title holds one.
 
 What counts as code or a value, and may stay as it is in a Chinese sentence:
 - anything in backticks, and the message's {placeholders} (filled with names and values);
@@ -95,12 +96,12 @@ def _shown_text(node):
         yield from _shown_text(node.orelse)
 
 
-def _calls(name: str):
-    """(path, call) for every call of ``name`` (``Msg(...)``, ``check(...)``) in autograder/."""
-    for path in sorted((ROOT / "autograder").rglob("*.py")):
+def _calls(name: str | None, folder: str = "autograder"):
+    """(path, call) for every call of ``name`` (``Msg(...)``, ``check(...)``; None: any call) in ``folder``."""
+    for path in sorted((ROOT / folder).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             func = node.func if isinstance(node, ast.Call) else None
-            if func is not None and name in (getattr(func, "id", None), getattr(func, "attr", None)):
+            if func is not None and (name is None or name in (getattr(func, "id", None), getattr(func, "attr", None))):
                 yield path.relative_to(ROOT), node
 
 
@@ -125,6 +126,33 @@ def test_no_check_passes_english_words_as_a_value():
     offenders = english_values()
     assert not offenders, ("Msg parameters holding English words (give a catalog Msg instead, e.g. "
                            "got=Msg(\"value.no_exception\")):\n" + "\n".join(offenders))
+
+
+def english_labels() -> list[str]:
+    """Where a check labels what it compared (``name=`` of fail, expect_* and the exercise helpers,
+    shown in front of the message) with English words: such a label must be a Msg of the catalog
+    (``label.*``, ``label.exNN_*``); code (``softmax(x)``, ``history['lr']``) stays a str."""
+    return [f"{path}:{text.lineno}: name={text.value!r} {words}"
+            for path, call in _calls(None, "autograder/checks") for kw in call.keywords if kw.arg == "name"
+            for text in _shown_text(kw.value) if (words := english_words(text.value))]
+
+
+def test_the_label_scan_finds_word_labels_and_lets_code_through():
+    source = ('expect_close(w2, w1, name="w with the same seed")\n'
+              'expect_equal(a, b, name=f"{call}: keys best first" if c else "history[\'lr\']")\n'
+              'fail(p, name=Msg("label.same_seed", what="w"))\nhelper(x, name="softmax(x)" + "w_new")\n')
+    found = [text.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+             for kw in node.keywords if kw.arg == "name"
+             for text in _shown_text(kw.value) if english_words(text.value)]
+    assert found == ["w with the same seed", ": keys best first"]
+
+
+def test_no_check_labels_with_english_words():
+    labels = sum(kw.arg == "name" for _, call in _calls(None, "autograder/checks") for kw in call.keywords)
+    assert labels > 300, "the scan found no name= labels: has the expect_* helpers' name= changed?"
+    offenders = english_labels()
+    assert not offenders, ("name= labels holding English words (give a catalog Msg instead, e.g. "
+                           "name=Msg(\"label.same_seed\", what=\"w\")):\n" + "\n".join(offenders))
 
 
 def test_no_check_title_holds_untranslated_english():

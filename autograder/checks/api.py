@@ -55,9 +55,11 @@ def _number(value) -> float:
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict with its explanation (catalog messages)."""
+    """A check's verdict with its explanation (catalog messages). ``name`` labels what was compared,
+    shown in front of the message: code as a str (``softmax(x)``), words as a catalog Msg
+    (``Msg("label.same_seed", what="w")``), rendered in the report's language."""
 
-    def __init__(self, detail, hint=None, name: str = ""):
+    def __init__(self, detail, hint=None, name: str | Msg = ""):
         super().__init__(repr(detail))
         self.detail, self.name = detail, name
         self.hint = Msg(hint) if isinstance(hint, str) else hint
@@ -80,11 +82,11 @@ def check(exercise: str, function: str, points: float, *, en: str, zh: str, in_p
                              in_process=in_process)
 
 
-def fail(detail, *, hint=None, name: str = "") -> NoReturn:
+def fail(detail, *, hint=None, name: str | Msg = "") -> NoReturn:
     raise CheckFailed(detail, hint, name)
 
 
-def expect(condition, detail, *, hint=None, name: str = "") -> None:
+def expect(condition, detail, *, hint=None, name: str | Msg = "") -> None:
     """Fail with ``detail`` (a Msg) unless ``condition`` holds."""
     if not condition:
         fail(detail, hint=hint, name=name)
@@ -181,7 +183,7 @@ def compare(got, expected, *, atol: float = 1e-5, rtol: float = 1e-4, dtype: boo
     return Msg("cmp.values_secret", index=index, got=float(g[worst]))
 
 
-def expect_close(got, expected, *, hint=None, name: str = "", atol: float = 1e-5, rtol: float = 1e-4,
+def expect_close(got, expected, *, hint=None, name: str | Msg = "", atol: float = 1e-5, rtol: float = 1e-4,
                  dtype: bool = True, equal_nan: bool = False) -> None:
     """Fail unless tensor ``got`` matches ``expected`` (see ``compare``)."""
     problem = compare(got, expected, atol=atol, rtol=rtol, dtype=dtype, equal_nan=equal_nan)
@@ -189,7 +191,7 @@ def expect_close(got, expected, *, hint=None, name: str = "", atol: float = 1e-5
         fail(problem, hint=hint, name=name)
 
 
-def expect_tensor(got, *, shape=None, dtype=None, hint=None, name: str = "") -> None:
+def expect_tensor(got, *, shape=None, dtype=None, hint=None, name: str | Msg = "") -> None:
     """Fail unless ``got`` is a tensor of this shape and dtype (values not checked)."""
     import torch
 
@@ -202,7 +204,8 @@ def expect_tensor(got, *, shape=None, dtype=None, hint=None, name: str = "") -> 
              hint=hint, name=name)
 
 
-def expect_number(got, expected: float, *, hint=None, name: str = "", atol: float = 1e-6, rtol: float = 1e-5) -> float:
+def expect_number(got, expected: float, *, hint=None, name: str | Msg = "", atol: float = 1e-6,
+                  rtol: float = 1e-5) -> float:
     """Fail unless ``got`` is a real number (or 0-dim tensor) close to ``expected``; returns it as float."""
     value = as_float(got, hint=hint, name=name)
     ok = math.isclose(value, expected, rel_tol=rtol, abs_tol=atol) or (math.isnan(value) and math.isnan(expected))
@@ -218,7 +221,7 @@ def _number_msg(got: str, expected: str) -> Msg:
     return Msg("cmp.number_secret", got=got)
 
 
-def as_float(got, *, hint=None, name: str = "") -> float:
+def as_float(got, *, hint=None, name: str | Msg = "") -> float:
     """``got`` as a Python float; fails unless it is a number or a one-element tensor."""
     import torch
 
@@ -229,7 +232,7 @@ def as_float(got, *, hint=None, name: str = "") -> float:
     fail(Msg("cmp.type", expected="float", got=describe_type(got)), hint=hint, name=name)
 
 
-def expect_equal(got, expected, *, hint=None, name: str = "") -> None:
+def expect_equal(got, expected, *, hint=None, name: str | Msg = "") -> None:
     """Fail unless plain values (ints, strings, lists, ...) are equal."""
     if type(got) is not type(expected) and not (isinstance(got, (int, float)) and isinstance(expected, (int, float))):
         fail(Msg("cmp.type", expected=describe_type(expected), got=describe_type(got)), hint=hint, name=name)
@@ -237,7 +240,7 @@ def expect_equal(got, expected, *, hint=None, name: str = "") -> None:
         fail(_number_msg(_short(got), _short(expected)), hint=hint, name=name)
 
 
-def expect_length(got, length: int, *, hint=None, name: str = "") -> None:
+def expect_length(got, length: int, *, hint=None, name: str | Msg = "") -> None:
     try:
         n = len(got)
     except TypeError:

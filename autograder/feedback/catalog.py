@@ -235,8 +235,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "value.different_object": {"en": "a different object", "zh": "另一个对象"},
     "value.same_object": {"en": "the same object", "zh": "同一个对象"},
     "value.falling_loss": {"en": "a falling loss", "zh": "下降的损失"},
-    "label.expected": {"en": "expected", "zh": "期望"},
-    "label.got": {"en": "got", "zh": "实际"},
+    # A check's label, shown in front of its message (name= of fail and the expect_* helpers), when it
+    # is words rather than code: a Msg (rendered in the same language). Those of one exercise are in
+    # its hints module.
+    "label.named": {"en": "{it}:", "zh": "{it}："},  # the label in front (a short placeholder: zh has no word)
+    "label.after_call": {"en": "{what} after {call}", "zh": "调用 {call} 之后的 {what}"},
+    "label.same_seed": {"en": "{what} with the same seed", "zh": "相同种子下的 {what}"},
+    "label.another_seed": {"en": "{what} with another seed", "zh": "换一个种子后的 {what}"},
+    "label.error_message": {"en": "the {exc}'s message", "zh": "{exc} 的错误信息"},
+    "label.keys": {"en": "{what} keys", "zh": "{what} 的键"},
+    "label.twice": {"en": "{call}, called twice", "zh": "两次调用 {call}"},
     "label.hint": {"en": "hint", "zh": "提示"},
 }
 

@@ -117,8 +117,10 @@ def _func_label(target: str) -> str:
 def explain(exc: BaseException, function: str, limits) -> tuple[str, list]:
     """(status, feedback) for an exception raised while a check ran."""
     if isinstance(exc, api.CheckFailed):
-        name = f"{exc.name}: " if exc.name else ""
-        feedback = [name + "", exc.detail] if name else [exc.detail]
+        if isinstance(exc.name, Msg):  # words, rendered in the report's language
+            feedback = [Msg("label.named", it=exc.name), exc.detail]
+        else:
+            feedback = [f"{exc.name}: ", exc.detail] if exc.name else [exc.detail]
         if exc.hint is not None:
             feedback += [Msg("label.hint"), ":", exc.hint]
         return "failed", _join_label(feedback)

@@ -45,6 +45,11 @@ class CheckResult:
         if lang == "zh":  # "提示: ..." as Chinese writes it
             label = render(Msg("label.hint"), lang)
             text = text.replace(label + ": ", label + "：").replace(label + ":", label + "：")
+            named = self.feedback[0] if self.feedback else None
+            if getattr(named, "key", None) == "label.named":  # "换一个种子后的 w：实际得到 ...", no space
+                label = render(named, lang).strip()
+                if text.startswith(label + " "):
+                    text = label + text[len(label) + 1:]
         return cut(text, limit, lang)
 
 

@@ -45,13 +45,14 @@ def sort_rows(x, y):
 def expect_same_rows(got, expected, hint, name):
     gx, gy = sort_rows(*got)
     ex, ey = sort_rows(*expected)
-    expect_close(gy, ey, hint=hint, name=f"{name} labels")
-    expect_close(gx, ex, hint=hint, name=f"{name} features")
+    expect_close(gy, ey, hint=hint, name=Msg("label.ex02_labels_of", what=name))
+    expect_close(gx, ex, hint=hint, name=Msg("label.ex02_features_of", what=name))
 
 
 def loaders(sub, **kwargs):
     out = call_probe(sub, MODULE, probes_ex02.loaders_run, "make_loaders", hint="hint.ex02_make_loaders", **kwargs)
-    expect_equal(out["keys"], ["test", "train", "val"], hint="hint.ex02_make_loaders", name="make_loaders(...) keys")
+    expect_equal(out["keys"], ["test", "train", "val"], hint="hint.ex02_make_loaders",
+                 name=Msg("label.keys", what="make_loaders(...)"))
     return out
 
 
@@ -79,11 +80,11 @@ def expect_iris_split(x, y, split):
     """The stacked items of a split of data/iris.csv: its labels and feature sums as the grader knows them."""
     counts, sums, squares = iris_fingerprint(x, y)
     want_counts, want_sums, want_squares = IRIS_SPLITS[split]
-    expect_equal(counts, want_counts, hint="hint.ex02_read_rows", name=f"samples per label of the '{split}' split")
+    expect_equal(counts, want_counts, hint="hint.ex02_read_rows", name=Msg("label.ex02_samples_per_label", split=split))
     expect_close(sums, torch.tensor(want_sums, dtype=torch.float64), atol=1e-3, rtol=1e-5, hint="hint.ex02_read_rows",
-                 name=f"feature sums of the '{split}' split")
+                 name=Msg("label.ex02_feature_sums", split=split))
     expect_close(squares, torch.tensor(want_squares, dtype=torch.float64), atol=1e-2, rtol=1e-5,
-                 hint="hint.ex02_read_rows", name=f"feature sums of squares of the '{split}' split")
+                 hint="hint.ex02_read_rows", name=Msg("label.ex02_feature_squares", split=split))
 
 
 def expect_reads_split(sub, path, rows, split):
@@ -105,7 +106,7 @@ def expect_tensor_dataset(sub, X, y):
                Msg("cmp.type", expected="(x, y)", got=type(item).__name__), hint="hint.ex02_tensor_dataset",
                name=f"ds[{i}]")
     expect_close(torch.stack([it[0] for it in items]), torch.tensor(X, dtype=torch.float32),
-                 hint="hint.ex02_tensor_dataset", name="features")
+                 hint="hint.ex02_tensor_dataset", name=Msg("label.ex02_features"))
     expect_close(torch.stack([it[1] for it in items]), torch.tensor(y, dtype=torch.int64),
                  hint="hint.ex02_tensor_dataset", name="labels")
     expect(out.get("is_tensor_dataset") is True, Msg("cmp.type", expected="TensorDataset",

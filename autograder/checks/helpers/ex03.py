@@ -31,7 +31,7 @@ def mlp(sub, in_features, hidden, num_classes, x, hint, **kwargs):
         expect_tensor(y, shape=[x.shape[0], num_classes], dtype=torch.float32, hint=hint, name="model(x)")
     expect(well_formed_linears(out.get("linears")),
            Msg("cmp.type", expected=Msg("value.ex03_matching_layers"), got=Msg("value.ex03_mismatched")),
-           hint="hint.ex03_layer_sizes", name="the model's nn.Linear layers")
+           hint="hint.ex03_layer_sizes", name=Msg("label.ex03_linear_layers"))
     return out
 
 
@@ -74,7 +74,7 @@ def expect_proba(result, x, weights, hint="hint.ex03_proba_softmax"):
     """The softmax of the eval-mode logits, computed here from the weights the grader sent."""
     expected = torch.softmax(predict_logits(weights, x), dim=1)
     expect_tensor(result, shape=expected.shape, dtype=torch.float32, hint=hint, name="predict_proba(model, x)")
-    expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint=hint, name="row sums of predict_proba(model, x)")
+    expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint=hint, name=Msg("label.ex03_row_sums"))
     expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
 
 
@@ -93,8 +93,8 @@ def expect_init(out, sizes, sent, scheme, hint, rtol):
            name="init_weights(model)")
     for i, ((fan_in, fan_out), (w0, b0), (w, b)) in enumerate(zip(sizes, sent, after)):
         name = f"Linear({fan_in}, {fan_out}) weight std"
-        expect_tensor(w, shape=[fan_out, fan_in], hint=hint, name=f"weight of layer {i}")
-        expect_tensor(b, shape=[fan_out], hint="hint.ex03_init_bias", name=f"bias of layer {i}")
+        expect_tensor(w, shape=[fan_out, fan_in], hint=hint, name=Msg("label.ex03_layer_weight", i=i))
+        expect_tensor(b, shape=[fan_out], hint="hint.ex03_init_bias", name=Msg("label.ex03_layer_bias", i=i))
         if compare(w, w0, atol=0.0, rtol=0.0) is None:
             fail(Msg("cmp.number", got=Msg("value.ex03_unchanged"),
                      expected=Msg("value.ex03_scheme_weights", scheme=scheme)),
@@ -108,7 +108,7 @@ def expect_init(out, sizes, sent, scheme, hint, rtol):
         expect_number(float(w.mean()), 0.0, atol=0.05 * target, rtol=0.0, hint=hint,
                       name=f"Linear({fan_in}, {fan_out}) weight mean")
         expect_close(b, torch.zeros_like(b), atol=0.0, rtol=0.0, dtype=False, hint="hint.ex03_init_bias",
-                     name=f"bias of layer {i}")
+                     name=Msg("label.ex03_layer_bias", i=i))
     return after
 
 
@@ -131,7 +131,7 @@ def expect_init_normal(sub, sizes, scheme, seed, rtol):
         std = float(w.double().std())
         expect(float(w.abs().max()) > 3 * std, Msg("cmp.number", got=Msg("value.ex03_bounded"),
                                                    expected=Msg("value.ex03_normal_tails")),
-               hint=SCHEME_HINTS[scheme], name=f"Linear({fan_in}, {fan_out}) weight std")
+               hint=SCHEME_HINTS[scheme], name=Msg("label.ex03_weight_std", layer=f"Linear({fan_in}, {fan_out})"))
 
 
 def expect_proba_of_eval(result, x, weights, hint):
@@ -141,5 +141,5 @@ def expect_proba_of_eval(result, x, weights, hint):
     expect_tensor(result, shape=list(expected.shape), dtype=torch.float32, hint="hint.ex03_proba_softmax",
                   name="predict_proba(model, x)")
     expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint="hint.ex03_proba_softmax",
-                 name="row sums of predict_proba(model, x)")
+                 name=Msg("label.ex03_row_sums"))
     expect_close(result, expected, hint=hint, name="predict_proba(model, x)")

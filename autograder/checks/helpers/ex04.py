@@ -44,14 +44,16 @@ def expect_float(value, hint, name):
     return float(value)
 
 
-def expect_state(got, expected: dict, hint, what: str, atol=1e-5, rtol=1e-4):
-    """The state dict the worker returned equals the grader's, tensor by tensor."""
+def expect_state(got, expected: dict, hint, what, atol=1e-5, rtol=1e-4):
+    """The state dict the worker returned equals the grader's, tensor by tensor; ``what`` says when
+    (a Msg: ``Msg("label.ex04_after_call", call="fit")``)."""
     got = got if isinstance(got, dict) else {}
     for key, value in expected.items():
+        name = Msg("label.ex04_state", param=f"model.{key}", when=what)
         if value.dtype == torch.int64:
-            expect_close(got.get(key), value, atol=0, rtol=0, hint=hint, name=f"model.{key} {what}")
+            expect_close(got.get(key), value, atol=0, rtol=0, hint=hint, name=name)
         else:
-            expect_close(got.get(key), value, atol=atol, rtol=rtol, hint=hint, name=f"model.{key} {what}")
+            expect_close(got.get(key), value, atol=atol, rtol=rtol, hint=hint, name=name)
 
 
 def epoch_probe(sub, seed, n, batch_size, lr, hidden=8, batchnorm=False, **kwargs):
@@ -165,13 +167,13 @@ def expect_logged(sub, folder: str, history, expected: dict, epochs: int, distin
     for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("accuracy/val", "val_acc"),
                      ("lr", "lr")):
         expect(tag in scalars, Msg("cmp.number", got=sorted(scalars), expected=tag), hint="hint.ex04_tensorboard",
-               name="TensorBoard tags")
+               name=Msg("label.ex04_tb_tags"))
         values = scalars[tag]
-        expect_length(values, epochs, hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}' points")
+        expect_length(values, epochs, hint="hint.ex04_tensorboard", name=Msg("label.ex04_tb_points", tag=tag))
         if distinct_steps:
             expect(len({s for s, _ in values}) == epochs,
                    Msg("cmp.number", got=[s for s, _ in values], expected=Msg("value.ex04_steps", epochs=epochs)),
-                   hint="hint.ex04_tensorboard", name=f"TensorBoard '{tag}': steps")
+                   hint="hint.ex04_tensorboard", name=Msg("label.ex04_tb_steps", tag=tag))
         logged = torch.tensor([v for _, v in values], dtype=torch.float64)
         problem = compare(logged, torch.tensor(expected[key], dtype=torch.float64), atol=1e-5, rtol=1e-4)
         if problem is None:

@@ -79,7 +79,7 @@ def judged(sub, out, name: str) -> dict:
     expect(loss_ok and acc_ok,
            Msg("cmp.number", got=f"history: val_loss {reported_loss:.4g}, val_acc {reported_acc:.4g}",
                expected=Msg("value.ex05_val_metrics", loss=val['loss'], acc=val['accuracy'])),
-           hint="hint.ex05_fit_iris_history", name=f"{name}['history'] after the last epoch")
+           hint="hint.ex05_fit_iris_history", name=Msg("label.ex05_after_last_epoch", what=f"{name}['history']"))
     return val
 
 

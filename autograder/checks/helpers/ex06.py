@@ -104,7 +104,7 @@ def check_optimizers(sub, names, lr, seed, shapes, steps, kw=None):
         got = out["trajectory"]
         if compare(got, expected) is not None:
             hint = optimizer_mistake(name, got, lr, kw, seed, shapes, steps)
-            expect_close(got, expected, hint=hint, name=f"{call}: parameters after each of {steps} steps")
+            expect_close(got, expected, hint=hint, name=Msg("label.ex06_params_each_step", call=call, steps=steps))
 
 
 def expect_unknown_name_error(sub, bad):
@@ -158,7 +158,7 @@ def check_scheduler(sub, name, base_lr, epochs, kw=None):
         hint = "hint.ex06_scheduler_kw"
     call = f"make_scheduler({name!r}, optimizer" + "".join(f", {k}={v}" for k, v in kw.items()) + ")"
     curve(call, {"lr": out["trace"]}, {"lr": expected.tolist()})
-    expect_close(got, expected, hint=hint, name=f"{call}: lr at the start of each of {epochs} epochs",
+    expect_close(got, expected, hint=hint, name=Msg("label.ex06_lr_each_epoch", call=call, epochs=epochs),
                  atol=1e-9, rtol=1e-6)
 
 
@@ -248,39 +248,41 @@ def model_of(out, index, count, call):
 
 
 def layers(state, call, what):
+    """The layers of a state dict; ``what`` is the label's message key (``label.ex06_initial_weights``)."""
     try:
         return rx.layers_of(state)
     except rx.NotAnMLP as exc:
         fail(Msg("cmp.type", expected=Msg("value.ex06_mlp"), got=str(exc)),
-             hint="hint.ex06_model", name=f"{call}: {what}")
+             hint="hint.ex06_model", name=Msg(what, call=call))
 
 
 def verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=False, seed_hint=None):
     """The run behind ``history`` happened as the call says; returns the final weights (rebuilt).
     ``seed_hint``: a function giving the hint for other initial weights (default: seed the model)."""
     data = rx.iris(sub.data_dir)
-    start = layers(model["init"], call, "the initial weights")
+    start = layers(model["init"], call, "label.ex06_initial_weights")
     if not rx.close(start, rx.initial_layers(seed), atol=1e-6, rtol=1e-5):
         fail(Msg("cmp.number", got=Msg("value.ex06_other_initial"),
                  expected=Msg("value.ex06_initial_of", seed=seed)),
-             hint=seed_hint() if seed_hint else "hint.ex06_seed_model", name=f"{call}: the initial weights")
+             hint=seed_hint() if seed_hint else "hint.ex06_seed_model",
+             name=Msg("label.ex06_initial_weights", call=call))
     x_train, y_train = data["train"]
     sizes = [int(n) for n in model.get("sizes") or []]
     x = model.get("x")
     expect(isinstance(x, torch.Tensor) and x.dim() == 2 and len(x) == sum(sizes) == len(x_train) * epochs,
            Msg("cmp.number", got=Msg("value.ex06_seen", count=sum(sizes)),
                expected=Msg("value.ex06_per_epoch", per=len(x_train), epochs=epochs)), hint="hint.ex06_trained",
-           name=f"{call}: the batches the model was trained on")
+           name=Msg("label.ex06_batches_trained", call=call))
     rows = rx.identify(x, x_train)
     if rows is None:
         lo, hi = float(x.min()), float(x.max())
         fail(Msg("cmp.number", got=Msg("value.ex06_unscaled", lo=lo, hi=hi),
                  expected=Msg("value.ex06_scaled")), hint="hint.ex06_scaled",
-             name=f"{call}: the features the model is trained on")
+             name=Msg("label.ex06_features_trained", call=call))
     batches = list(torch.split(x, sizes))
     labels = list(torch.split(y_train[rows], sizes))
     replayed = rx.replay(start, batches, labels, name, lr)
-    final = layers(model["final"], call, "the final weights")
+    final = layers(model["final"], call, "label.ex06_final_weights")
     if diverges:
         finite = all(torch.isfinite(t).all() for pair in final for t in pair)
         expect(not finite and not all(torch.isfinite(t).all() for pair in replayed for t in pair),
@@ -290,7 +292,7 @@ def verify_run(sub, model, name, lr, seed, epochs, history, call, diverges=False
     expect(rx.close(final, replayed, atol=1e-5, rtol=1e-4),
            Msg("cmp.number", got=Msg("value.ex06_other_final"),
                expected=Msg("value.ex06_final_of", epochs=epochs, name=repr(name), lr=lr)),
-           hint="hint.ex06_trained", name=f"{call}: the trained weights")
+           hint="hint.ex06_trained", name=Msg("label.ex06_trained_weights", call=call))
     val_loss, val_acc = rx.evaluate(final, *data["val"])
     for key, value in (("val_loss", val_loss), ("val_acc", val_acc)):
         got = as_float(history[key][-1], hint="hint.ex06_history", name=f"{call}['{key}'][-1]")
@@ -320,7 +322,7 @@ def checked_runs(sub, func, keys, names_lrs, seed, n_epochs, args, kwargs):
     result = out["result"]
     expect(isinstance(result, dict), Msg("cmp.type", expected="dict", got=type(result).__name__),
            hint="hint.ex06_sweep", name=call)
-    expect_equal(list(result), list(keys), hint="hint.ex06_sweep", name=f"{call} keys")
+    expect_equal(list(result), list(keys), hint="hint.ex06_sweep", name=Msg("label.keys", what=call))
     for i, (key, (name, lr)) in enumerate(zip(keys, names_lrs)):
         history = expect_history(result[key], epochs, f"{call}[{key!r}]")
         verify_run(sub, model_of(out, i, len(keys), call), name, lr, seed, epochs, history, f"{call}[{key!r}]",
@@ -407,9 +409,9 @@ def expect_final_values(got, finals, call):
     """Each pair carries its run's final value (nan stays nan)."""
     for key, value in got:
         want = finals[key]
-        v = as_float(value, hint="hint.ex06_summarize", name=f"{call}: value of {key!r}")
+        v = as_float(value, hint="hint.ex06_summarize", name=Msg("label.ex06_value_of", call=call, name=repr(key)))
         expect(v == want or (math.isnan(v) and math.isnan(want)), Msg("cmp.number", got=v, expected=want),
-               hint="hint.ex06_summarize", name=f"{call}: value of {key!r}")
+               hint="hint.ex06_summarize", name=Msg("label.ex06_value_of", call=call, name=repr(key)))
 
 
 def check_summary(ex06, finals, metric, expected_order, call):
@@ -417,5 +419,5 @@ def check_summary(ex06, finals, metric, expected_order, call):
     keys = [item[0] for item in got]
     finite_order = [k for k in expected_order if not math.isnan(finals[k])]
     expect_equal(keys, list(expected_order), hint=summarize_hint(keys, finals, finite_order),
-                 name=f"{call}: keys best first")
+                 name=Msg("label.ex06_keys_best_first", call=call))
     expect_final_values(got, finals, call)

@@ -117,7 +117,8 @@ def rewritten(obj, old, new, with_optimizer, given, func="load_checkpoint") -> b
     expected = {("whole", i) for i in range(len(wholes))} | {("item", k) for k in items} | {("epoch",)}
     expect(replaced is not None and expected <= found,
            Msg("cmp.number", got=Msg("value.ex07_missing_state"), expected=Msg("value.ex07_every_state")),
-           hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', ...), then {func}")
+           hint="hint.ex07_save_contents",
+           name=Msg("label.ex07_save_then", save=f"save_checkpoint('{given}', ...)", func=func))
     return ref.save_bytes(replaced)
 
 
@@ -129,12 +130,13 @@ def saved_and_rewritten(sub, given, old, new, with_optimizer):
 
 
 def expect_params(got, expected: dict, hint, what, atol=0.0, rtol=0.0):
-    """A state dict with ``expected``'s keys and tensors."""
+    """A state dict with ``expected``'s keys and tensors; ``what`` labels it (a str of code or a Msg)."""
     expect(isinstance(got, dict) and set(got) == set(expected),
            Msg("cmp.number", got=sorted(got) if isinstance(got, dict) else type(got).__name__,
                expected=sorted(expected)), hint=hint, name=what)
     for key, value in expected.items():
-        expect_close(got[key], value, hint=hint, name=f"{what}: {key}", atol=atol, rtol=rtol)
+        expect_close(got[key], value, hint=hint, name=Msg("label.ex07_entry", what=what, entry=key),
+                     atol=atol, rtol=rtol)
 
 
 def expect_info(info, expected: dict, func):
@@ -155,12 +157,12 @@ def restore(sub, given, old, new, with_optimizer, **kwargs):
 def expect_optimizer_restored(out, new, hint_opt, hint_sched):
     expect(ref.equal(out["optimizer"], new["optimizer"]),
            Msg("cmp.number", got=Msg("value.ex07_other_optimizer"), expected=Msg("value.ex07_saved_optimizer")),
-           hint=hint_opt, name="optimizer.state_dict() after load_checkpoint")
+           hint=hint_opt, name=Msg("label.after_call", what="optimizer.state_dict()", call="load_checkpoint"))
     expect(ref.equal(out["scheduler"], new["scheduler"]),
            Msg("cmp.number",
                got=f"last_epoch {out['scheduler'].get('last_epoch') if isinstance(out['scheduler'], dict) else '?'}",
                expected=f"last_epoch {new['scheduler']['last_epoch']}"), hint=hint_sched,
-           name="scheduler.state_dict() after load_checkpoint")
+           name=Msg("label.after_call", what="scheduler.state_dict()", call="load_checkpoint"))
 
 
 def model_roundtrip(sub, given, seed):
@@ -168,7 +170,8 @@ def model_roundtrip(sub, given, seed):
     old = chosen("momentum", seed, 1, epoch=4, rng_seed=seed)
     new = chosen("momentum", seed + 500, 2, epoch=6, rng_seed=seed + 500)
     out = restore(sub, given, old, new, False)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model", "model after load_checkpoint")
+    expect_params(out["model"], new["model"], "hint.ex07_load_model",
+                  Msg("label.after_call", what="model", call="load_checkpoint"))
     expect_info(out["info"], {"epoch": 6}, "load_checkpoint(...)")
 
 

@@ -180,7 +180,7 @@ def expect_accuracy(sub, kwargs):
         curve(f"{train_call(kwargs)}: history['val_acc'] (>= 0.95)",
               {"val_acc": history}, {"val_acc": px.digits_accuracy_per_epoch(**settings)})
     expect(acc >= 0.95, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.95"), hint="hint.ex08_accuracy",
-           name=f"{train_call(kwargs)}: test accuracy measured by the grader")
+           name=Msg("label.ex08_test_accuracy", call=train_call(kwargs)))
 
 
 def expect_reported_accuracy(sub, kwargs):
@@ -262,4 +262,4 @@ def mnist_accuracy(sub):
     images, labels = px.mnist_test(sub.data_dir)
     acc = px.accuracy(layers, images, labels)
     expect(acc >= 0.97, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.97"), hint="hint.mnist_accuracy",
-           name="train_mnist(): test accuracy measured by the grader")
+           name=Msg("label.ex08_test_accuracy", call="train_mnist()"))

@@ -200,7 +200,7 @@ def test_gd_step_leaves_inputs(sub):
     unchanged = [isinstance(a, torch.Tensor) and compare(a, k, atol=0.0, rtol=0.0) is None
                  for a, k in zip(after if isinstance(after, list) else [], (w, b, dw, db))]
     expect_equal(unchanged + [False] * (4 - len(unchanged)), [True] * 4, hint="hint.ex01_gd_inplace",
-                 name="w, b, dw, db unchanged")
+                 name=Msg("label.ex01_unchanged", what="w, b, dw, db"))
     expect(out.get("shared") is False, Msg("cmp.number", got=Msg("value.ex01_input_tensor"),
                                            expected=Msg("value.ex01_new_tensors")),
            hint="hint.ex01_gd_inplace", name="gd_step(...)")
@@ -259,15 +259,15 @@ def test_fit_minibatch_seed(ex01):
     expect(got <= reached + 0.25 * (start - reached),
            Msg("cmp.number", got=Msg("value.ex01_full_mse", mse=got),
                expected=Msg("value.ex01_about_from", reached=reached, start=start)),
-           hint="hint.ex01_fit_minibatch", name="w, b after 3 mini-batch epochs")
+           hint="hint.ex01_fit_minibatch", name=Msg("label.ex01_after_epochs", what="w, b", epochs=3))
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=4)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=5, seed=11)
     if compare(w2, w1, atol=0.0, rtol=0.0) is not None and starts_elsewhere(ex01, X, y):
         fail(Msg("cmp.number", got=Msg("value.ex01_other_w"), expected=Msg("value.ex01_same_w")),
              hint="hint.ex01_fit_zeros",
-             name="w with the same seed")
-    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="w with the same seed")
-    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="b with the same seed")
+             name=Msg("label.same_seed", what="w"))
+    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="w"))
+    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="b"))
     expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
            Msg("cmp.number", got=Msg("value.ex01_same_w"), expected=Msg("value.ex01_w_other_seed")),
-           hint="hint.ex01_fit_seed", name="w with another seed")
+           hint="hint.ex01_fit_seed", name=Msg("label.another_seed", what="w"))

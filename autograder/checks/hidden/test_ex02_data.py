@@ -103,7 +103,7 @@ def test_iris_unknown_split_message(sub):
     named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
     expect(named, Msg("cmp.number", got=repr(out["message"][:120]),
                       expected=Msg("value.message_naming", names="train, val, test")),
-           hint="hint.ex02_split_error", name="the ValueError's message")
+           hint="hint.ex02_split_error", name=Msg("label.error_message", exc="ValueError"))
 
 
 @check("ex02", "IrisDataset", 1, en="a missing CSV raises FileNotFoundError naming the path",
@@ -117,7 +117,7 @@ def test_iris_missing_file(sub):
            hint="hint.ex02_missing_file", name="IrisDataset('no_such_folder/iris_gone.csv', 'train')")
     expect(path in out["message"],
            Msg("cmp.number", got=repr(out["message"][:120]), expected=Msg("value.message_naming", names=path)),
-           hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
+           hint="hint.ex02_missing_file", name=Msg("label.error_message", exc="FileNotFoundError"))
 
 
 # --- TensorDataset and DataLoaders ------------------------------------------------------------
@@ -142,7 +142,7 @@ def expect_train_epochs(out, batch_size=8):
         expect(problem is None,
                Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each_batches", count=SIZES[0], batch=8)),
                hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
-    expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
+    expect_equal(len(again), 2, hint="hint.ex02_train_seed", name=Msg("label.ex02_second_loader_epochs"))
     return epochs["epoch 1"], epochs["epoch 2"], again
 
 
@@ -156,8 +156,8 @@ def test_train_order_same_seed(sub):
     expect(flat(first) != sorted(flat(first)) and first != second,
            Msg("cmp.number", got=Msg("value.ex02_same_every_epoch"), expected=Msg("value.ex02_new_shuffle")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
-    expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 5 twice, epoch 1")
-    expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 5 twice, epoch 2")
+    expect_equal(again[0], first, hint="hint.ex02_train_seed", name=Msg("label.ex02_order_same_seed", seed=5, epoch=1))
+    expect_equal(again[1], second, hint="hint.ex02_train_seed", name=Msg("label.ex02_order_same_seed", seed=5, epoch=2))
 
 
 @check("ex02", "make_loaders", 1, en="the training loader is shuffled anew every epoch, differently for another seed",
@@ -174,7 +174,7 @@ def test_train_shuffled_by_seed(sub):
            hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
     expect(out["other"] != first, Msg("cmp.number", got=Msg("value.ex02_same_order"),
                                       expected=Msg("value.ex02_another_order")),
-           hint="hint.ex02_train_seed", name="training order, seeds 5 and 6")
+           hint="hint.ex02_train_seed", name=Msg("label.ex02_order_seeds", seed=5, other=6))
 
 
 @check("ex02", "make_loaders", 1, en="val and test are not shuffled: they keep the dataset order",
@@ -183,7 +183,7 @@ def test_val_test_in_order(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
     for name, n, offset in (("val", SIZES[1], 1000), ("test", SIZES[2], 2000)):
         expect_equal(flat(out["batches"][name]), list(range(offset, offset + n)), hint="hint.ex02_only_train_shuffled",
-                     name=f"loaders['{name}'] order")
+                     name=Msg("label.ex02_order", loader=f"loaders['{name}']"))
 
 
 @check("ex02", "make_loaders", 1, en="no sample is dropped: 37 training samples in batches of 8 are 5 batches",
@@ -192,9 +192,9 @@ def test_no_sample_dropped(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
     train = out["batches"]["train"]
     expect_equal(sorted(flat(train)), list(range(SIZES[0])), hint="hint.ex02_no_drop",
-                 name="samples of loaders['train']")
+                 name=Msg("label.ex02_samples_of", loader="loaders['train']"))
     expect_equal([len(b) for b in train], [8, 8, 8, 8, 5], hint="hint.ex02_no_drop",
-                 name="batch sizes of loaders['train']")
+                 name=Msg("label.ex02_batch_sizes", loader="loaders['train']"))
 
 
 @check("ex02", "make_loaders", 1, en="val and test also use the batch_size given: 13 and 11 samples in batches of 8",
@@ -203,7 +203,7 @@ def test_batch_size_given(sub):
     out = loaders(sub, sizes=SIZES, batch_size=8, seed=5, other_seed=6)
     for name, sizes in (("val", [8, 5]), ("test", [8, 3])):
         expect_equal([len(b) for b in out["batches"][name]], sizes, hint="hint.ex02_batch_size",
-                     name=f"batch sizes of loaders['{name}']")
+                     name=Msg("label.ex02_batch_sizes", loader=f"loaders['{name}']"))
 
 
 @check("ex02", "steps_per_epoch", 2, en="steps_per_epoch counts the last partial batch unless drop_last drops it",

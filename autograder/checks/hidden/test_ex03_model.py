@@ -67,8 +67,8 @@ def test_forward_no_softmax(sub):
 def test_tuple_hidden_sizes(sub):
     x = torch.randn(2, 6, generator=gen(72))
     out = mlp(sub, 6, (10, 7, 5), 4, x, "hint.ex03_layer_sizes", seed=4)
-    expect_equal(out["n_linear"], 4, hint="hint.ex03_layer_sizes", name="number of nn.Linear layers")
-    expect_sizes(out["linears"], [6, 10, 7, 5, 4], "Linear weight shapes, in the order forward uses them")
+    expect_equal(out["n_linear"], 4, hint="hint.ex03_layer_sizes", name=Msg("label.ex03_n_linear"))
+    expect_sizes(out["linears"], [6, 10, 7, 5, 4], Msg("label.ex03_weight_shapes_order"))
     expect_forward(out["outputs"][0], x, out["linears"])  # layers that forward does not use earn nothing
 
 
@@ -81,11 +81,12 @@ def test_dropout_active_in_train(sub):
     plain = reference_forward(x, out["linears"])
     expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
            Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
-           hint="hint.ex03_dropout_missing", name="model(x) in train mode")
+           hint="hint.ex03_dropout_missing", name=Msg("label.ex03_in_mode", call="model(x)", mode="train"))
     # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
     expect_tensor(out.get("eval_output"), shape=[10, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
-                  name="model(x) in eval mode")
-    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval", name="model(x) in eval mode")
+                  name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
+    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval",
+                 name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
 
 
 @check("ex03", "MLP", 1, en="with dropout=0.5 in eval mode, forward is deterministic: no dropout",
@@ -97,7 +98,8 @@ def test_dropout_off_in_eval(sub):
     random = not torch.allclose(first, second)
     for y in out["outputs"]:
         hint = "hint.ex03_dropout_eval" if random else forward_hint(y, x, out["linears"])
-        expect_close(y, reference_forward(x, out["linears"]), hint=hint, name="model(x) in eval mode")
+        expect_close(y, reference_forward(x, out["linears"]), hint=hint,
+                     name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
 
 
 # --- init_weights and count_parameters ---------------------------------------------------------
@@ -159,7 +161,7 @@ def test_predict_proba_no_grad(sub):
            hint="hint.ex03_no_grad", name="predict_proba(model, x)")
     forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
     expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
-                 hint="hint.ex03_no_grad", name="torch.is_grad_enabled() during the forward")
+                 hint="hint.ex03_no_grad", name=Msg("label.ex03_grad_during_forward"))
 
 
 @check("ex03", "predict_proba", 1,
@@ -181,7 +183,7 @@ def test_predict_proba_restores_mode(sub):
         out, weights = predict(sub, "predict_proba", x, "hint.ex03_restore_mode", seed=12, mode=mode, dropout=0.5)
         expect_proba_of_eval(out.get("result"), x, weights, "hint.ex03_eval_mode")
         expect_equal(out.get("training_after"), mode == "train", hint="hint.ex03_restore_mode",
-                     name=f"model.training after predict_proba on a model in {mode} mode")
+                     name=Msg("label.ex03_training_after_predict", mode=mode))
 
 
 @check("ex03", "predict", 1, en="predict returns int64 argmax classes for 14 other samples",

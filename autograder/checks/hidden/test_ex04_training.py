@@ -41,7 +41,7 @@ def test_train_one_epoch_calls_model_train(sub):
     want = ref.epoch(state, data, 0.1)
     modes = ref.forward_modes(out["events"])
     hint = "hint.ex04_train_mode" if modes and not all(modes) else ref.epoch_mistake(out["events"], n_batches=4)
-    expect_state(out["params"], want["state"], hint, "after one epoch (model given in eval mode)")
+    expect_state(out["params"], want["state"], hint, Msg("label.ex04_after_one_epoch_eval"))
 
 
 @check("ex04", "train_one_epoch", 2, en="weights after one epoch (37 samples, batches of 8) equal those of SGD "
@@ -49,7 +49,8 @@ def test_train_one_epoch_calls_model_train(sub):
 def test_train_one_epoch_zeroes_gradients(sub):
     out, state, data = epoch_probe(sub, 9, 37, 8, 0.2, hidden=HIDDEN)
     want = ref.epoch(state, data, 0.2)
-    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=5), "after one epoch")
+    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=5),
+                 Msg("label.ex04_after_one_epoch"))
 
 
 @check("ex04", "train_one_epoch", 2, en="train_one_epoch returns the sample-weighted mean loss (last batch of 5)",
@@ -75,7 +76,8 @@ def test_batches_moved_to_device(sub):
             raised(exc, "train_one_epoch", "hint.ex04_device_hardcoded")
         want = ref.epoch(state, data, 0.1)
         hint = "hint.ex04_device_hardcoded" if device != "cpu" else ref.epoch_mistake(out["events"], n_batches=3)
-        expect_state(out["params"], want["state"], hint, f"after train_one_epoch(device={device!r})")
+        expect_state(out["params"], want["state"], hint,
+                     Msg("label.ex04_after_call", call=f"train_one_epoch(device={device!r})"))
         value = expect_float(out["result"], "hint.ex04_return_float", f"train_one_epoch(device={device!r})")
         expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name=f"train_one_epoch(device={device!r})",
                       atol=1e-5, rtol=1e-4)
@@ -106,12 +108,12 @@ def test_evaluate_eval_mode_and_no_grad(sub):
                   atol=1e-5, rtol=1e-4)
     expect_number(acc, want["accuracy"], hint="hint.ex04_eval_mode" if any(modes) else "hint.ex04_accuracy_samples",
                   name="evaluate(...)['accuracy'] (dropout 0.5, BatchNorm)", atol=1e-6, rtol=1e-6)
-    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", "after evaluate (BatchNorm statistics)",
+    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", Msg("label.ex04_after_evaluate_bn"),
                  atol=0, rtol=0)
     seen = forwards(out["events"])
-    expect_length(seen, 3, hint="hint.ex04_eval_params", name="forward passes")
+    expect_length(seen, 3, hint="hint.ex04_eval_params", name=Msg("label.ex04_forward_passes"))
     expect_equal([bool(e[2]) for e in seen], [False] * 3, hint="hint.ex04_no_grad",
-                 name="torch.is_grad_enabled() in each forward")
+                 name=Msg("label.ex04_grad_each_forward"))
 
 
 @check("ex04", "evaluate", 2, en="evaluate: sample-weighted loss, accuracy over samples, weights untouched "
@@ -124,7 +126,8 @@ def test_evaluate_sample_weighted_and_accuracy(sub):
                   name="evaluate(...)['loss']", atol=1e-5, rtol=1e-4)
     hint = "hint.ex04_accuracy_fraction" if acc > 1 else "hint.ex04_accuracy_samples"
     expect_number(acc, want["accuracy"], hint=hint, name="evaluate(...)['accuracy']", atol=1e-6, rtol=1e-6)
-    expect_state(out["params"], state, "hint.ex04_eval_params", "after evaluate", atol=0, rtol=0)
+    expect_state(out["params"], state, "hint.ex04_eval_params", Msg("label.ex04_after_call", call="evaluate"), atol=0,
+                 rtol=0)
 
 
 # --- fit -----------------------------------------------------------------------------------
@@ -138,7 +141,8 @@ def test_fit_without_scheduler_matches_reference(sub):
         raised(exc, "fit", "hint.ex04_fit_no_scheduler")
     expect_lrs(history, run.expected["lr"], hint="hint.ex04_lr_start")
     expect_history(sub, history, run.expected)
-    expect_state(out["params"], run.expected["state"], "hint.ex04_fit_history", "after fit")
+    expect_state(out["params"], run.expected["state"], "hint.ex04_fit_history",
+                 Msg("label.ex04_after_call", call="fit"))
 
 
 def step_run():
@@ -154,7 +158,8 @@ def test_fit_lr_is_read_at_epoch_start(sub):
     expect_lrs(history, run.expected["lr"])
     # the lr is the one used: the training losses and the weights are those of this schedule
     expect_history(sub, history, run.expected, keys=("train_loss",), scheduled=True)
-    expect_state(out["params"], run.expected["state"], "hint.ex04_scheduler_step", "after fit")
+    expect_state(out["params"], run.expected["state"], "hint.ex04_scheduler_step",
+                 Msg("label.ex04_after_call", call="fit"))
 
 
 @check("ex04", "fit", 1, en="scheduler.step() runs once per epoch, after that epoch's validation",
@@ -168,7 +173,7 @@ def test_fit_scheduler_steps_after_validation(sub):
     events = out["events"] if isinstance(out["events"], list) else []
     n_train, n_val = 4, 2  # 26 samples and 11 samples in batches of 8
     scheds = [i for i, e in enumerate(events) if isinstance(e, list) and e and e[0] == "sched"]
-    expect_equal(len(scheds), 4, hint="hint.ex04_scheduler_step", name="scheduler.step() calls in 4 epochs")
+    expect_equal(len(scheds), 4, hint="hint.ex04_scheduler_step", name=Msg("label.ex04_scheduler_calls", epochs=4))
     start = 0
     for epoch, end in enumerate(scheds):
         segment = [e for e in events[start:end] if isinstance(e, list) and len(e) >= 1]

@@ -220,7 +220,7 @@ def test_fit_iris_on_seeded(sub):
 
     expect(same(runs["first"], runs["again"]),
            Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
-           hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=3) twice")
+           hint="hint.ex05_fit_iris_seed", name=Msg("label.twice", call="fit_iris_on('cpu', seed=3)"))
     expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
                                                        expected=Msg("value.ex05_another_model")),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=4)")

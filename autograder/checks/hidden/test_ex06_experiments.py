@@ -81,7 +81,8 @@ def test_run_experiment_fair_start(sub):
     start = rx.layers_of(model["init"]) if isinstance(model.get("init"), dict) else None
     expect(start is not None and rx.close(start, rx.initial_layers(6), atol=1e-6, rtol=1e-5),
            Msg("cmp.number", got=Msg("value.ex06_other_initial"), expected=Msg("value.ex06_initial_of", seed=6)),
-           hint="hint.ex06_seed_used", name="run_experiment('sgd', 0.0, epochs=1, seed=6): the initial weights")
+           hint="hint.ex06_seed_used",
+           name=Msg("label.ex06_initial_weights", call="run_experiment('sgd', 0.0, epochs=1, seed=6)"))
 
 
 @check("ex06", "run_experiment", 1, en="run_experiment trains the MLP on min-max scaled iris: every training "
@@ -97,7 +98,7 @@ def test_run_experiment_adam_accuracy(sub):
     _, final, _ = run(sub, "adam", 0.01, 100, seed=3)
     _, acc = rx.evaluate(final, *rx.iris(sub.data_dir)["val"])
     expect(acc >= 0.9, Msg("cmp.number", got=f"{acc:.4f}", expected=">= 0.9"), hint="hint.ex06_adam_accuracy",
-           name=f"{call}: validation accuracy of the trained weights")
+           name=Msg("label.ex06_val_acc_trained", call=call))
 
 
 @check("ex06", "run_experiment", 1, en="a diverging run (SGD at lr 1e30) returns its nan/inf losses instead of raising",
@@ -130,11 +131,11 @@ def check_ranking(ex06, finals, metric, finite_order, call):
     keys = [item[0] for item in got]
     n = len(finite_order)
     expect_equal(keys[:n], list(finite_order), hint=summarize_hint(keys, finals, finite_order),
-                 name=f"{call}: best first")
+                 name=Msg("label.ex06_best_first", call=call))
     nan_keys = {k for k, v in finals.items() if math.isnan(v)}
     expect(set(keys[n:]) == nan_keys,
            Msg("cmp.number", got=keys, expected=Msg("value.ex06_nan_last", order=str(list(finite_order)))),
-           hint="hint.ex06_summarize_nan", name=f"{call}: nan last")
+           hint="hint.ex06_summarize_nan", name=Msg("label.ex06_nan_last", call=call))
     expect_final_values(got, finals, call)
 
 

@@ -51,7 +51,8 @@ def test_load_checkpoint_restores_everything(sub):
     extra = {"best_acc": 0.75, "tag": "hidden", "losses": [0.9, 0.5], "step": 40}
     new = chosen("adam", 412, 4, epoch=11, extra=extra, rng_seed=412)
     out = restore(sub, "ckpt_hidden/adam.pt", old, new, True)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model", "model after load_checkpoint")
+    expect_params(out["model"], new["model"], "hint.ex07_load_model",
+                  Msg("label.after_call", what="model", call="load_checkpoint"))
     expect_optimizer_restored(out, new, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
     expect_info(out["info"], {"epoch": 11, **extra}, "load_checkpoint(...)")
 
@@ -106,7 +107,7 @@ def test_resume_is_exact(sub):
         if not restored[part]:
             hint = part_hint
             break
-    expect_params(out.get("resumed"), new["straight"], hint, "after 2 + 2 epochs", atol=1e-6, rtol=1e-5)
+    expect_params(out.get("resumed"), new["straight"], hint, Msg("label.ex07_after_resume"), atol=1e-6, rtol=1e-5)
     expect_info(out["info"], {"epoch": 2}, "load_checkpoint(...)")
 
 

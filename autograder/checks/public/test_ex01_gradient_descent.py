@@ -169,7 +169,8 @@ def test_gd_step_new_tensors(sub):
     after = out.get("inputs_after")
     after = after if isinstance(after, list) else []
     for name, sent, seen in zip(("w", "b", "dw", "db"), (w, b, dw, db), after + [None] * (4 - len(after))):
-        expect_close(seen, sent, atol=0.0, rtol=0.0, hint="hint.ex01_gd_inplace", name=f"{name} after gd_step")
+        expect_close(seen, sent, atol=0.0, rtol=0.0, hint="hint.ex01_gd_inplace",
+                     name=Msg("label.after_call", what=name, call="gd_step"))
     expect(out.get("shared") is False,
            Msg("cmp.number", got=Msg("value.ex01_changed_in_place"), expected=Msg("value.ex01_new_tensors")),
            hint="hint.ex01_gd_inplace", name="gd_step(...)")
@@ -213,11 +214,11 @@ def test_fit_minibatch_seeded(ex01):
     expect(got <= reached + 0.25 * (start - reached),
            Msg("cmp.number", got=Msg("value.ex01_full_mse", mse=got),
                expected=Msg("value.ex01_about_from", reached=reached, start=start)),
-           hint="hint.ex01_fit_minibatch", name="w, b after 3 mini-batch epochs")
+           hint="hint.ex01_fit_minibatch", name=Msg("label.ex01_after_epochs", what="w, b", epochs=3))
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=1)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=2)
-    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="w with the same seed")
-    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name="b with the same seed")
+    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="w"))
+    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="b"))
     expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
            Msg("cmp.number", got=Msg("value.ex01_same_w"), expected=Msg("value.ex01_w_other_seed")),
-           hint="hint.ex01_fit_seed", name="w with another seed")
+           hint="hint.ex01_fit_seed", name=Msg("label.another_seed", what="w"))

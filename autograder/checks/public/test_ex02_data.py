@@ -111,7 +111,7 @@ def test_iris_missing_file_named(sub):
            hint="hint.ex02_missing_file", name=f"IrisDataset('{missing}', 'train')")
     expect(missing in out["message"],
            Msg("cmp.number", got=repr(out["message"][:120]), expected=Msg("value.message_naming", names=missing)),
-           hint="hint.ex02_missing_file", name="the FileNotFoundError's message")
+           hint="hint.ex02_missing_file", name=Msg("label.error_message", exc="FileNotFoundError"))
 
 
 @check("ex02", "to_tensor_dataset", 2,
@@ -134,9 +134,9 @@ def test_make_loaders(sub):
         batches = out["batches"][name]
         expect(bool(batches) and all(len(b) <= 16 for b in batches) and len(batches[0]) == min(16, n),
                Msg("cmp.number", got=[len(b) for b in batches], expected=Msg("value.ex02_batches_of", batch=16)),
-               hint="hint.ex02_batch_size", name=f"loaders['{name}'] batch sizes")
+               hint="hint.ex02_batch_size", name=Msg("label.ex02_batch_sizes", loader=f"loaders['{name}']"))
         expect_equal(sorted(flat(batches)), list(range(offset, offset + n)), hint="hint.ex02_no_drop",
-                     name=f"samples of loaders['{name}']")
+                     name=Msg("label.ex02_samples_of", loader=f"loaders['{name}']"))
 
 
 @check("ex02", "steps_per_epoch", 1.5, en="steps_per_epoch: 96/16 is 6, 100/16 is 7, 5/8 is 1",
@@ -153,7 +153,7 @@ def test_only_train_shuffled(sub):
     out = loaders(sub, sizes=LOADER_SIZES, batch_size=4, seed=3, other_seed=4)
     for name, n, offset in (("val", LOADER_SIZES[1], 1000), ("test", LOADER_SIZES[2], 2000)):
         expect_equal(flat(out["batches"][name]), list(range(offset, offset + n)), hint="hint.ex02_only_train_shuffled",
-                     name=f"loaders['{name}'] order")
+                     name=Msg("label.ex02_order", loader=f"loaders['{name}']"))
     first, second = out["batches"]["train"], out.get("second")
     for name, batches in (("epoch 1", first), ("epoch 2", second)):
         problem = epoch_problem(batches, LOADER_SIZES[0], 4)
@@ -190,12 +190,12 @@ def test_train_order_seeded(sub):
     expect(flat(second) != flat(first), Msg("cmp.number", got=Msg("value.ex02_epoch1_again"),
                                             expected=Msg("value.ex02_new_order")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epoch 2")
-    expect_equal(len(again), 2, hint="hint.ex02_train_seed", name="epochs of the second loader")
-    expect_equal(again[0], first, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 1")
-    expect_equal(again[1], second, hint="hint.ex02_train_seed", name="training order, seed 3 twice, epoch 2")
+    expect_equal(len(again), 2, hint="hint.ex02_train_seed", name=Msg("label.ex02_second_loader_epochs"))
+    expect_equal(again[0], first, hint="hint.ex02_train_seed", name=Msg("label.ex02_order_same_seed", seed=3, epoch=1))
+    expect_equal(again[1], second, hint="hint.ex02_train_seed", name=Msg("label.ex02_order_same_seed", seed=3, epoch=2))
     expect(out["other"] != first, Msg("cmp.number", got=Msg("value.ex02_same_order"),
                                       expected=Msg("value.ex02_another_order")),
-           hint="hint.ex02_train_seed", name="training order, seeds 3 and 4")
+           hint="hint.ex02_train_seed", name=Msg("label.ex02_order_seeds", seed=3, other=4))
 
 
 @check("ex02", "steps_per_epoch", 0.5, en="steps_per_epoch(97, 8, drop_last=True) is 12; drop_last=False keeps 13",
@@ -228,4 +228,4 @@ def test_iris_unknown_split_names_valid(sub):
     named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
     expect(named, Msg("cmp.number", got=repr(out["message"][:120]),
                       expected=Msg("value.message_naming", names="train, val, test")),
-           hint="hint.ex02_split_error", name="the ValueError's message")
+           hint="hint.ex02_split_error", name=Msg("label.error_message", exc="ValueError"))

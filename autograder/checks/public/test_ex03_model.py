@@ -50,8 +50,8 @@ def test_mlp_flattens_images(sub):
 def test_mlp_logistic_regression(sub):
     x = torch.randn(7, 4, generator=gen(62))
     out = mlp(sub, 4, [], 3, x, "hint.ex03_empty_hidden")
-    expect_equal(out["n_linear"], 1, hint="hint.ex03_empty_hidden", name="number of nn.Linear layers")
-    expect_sizes(out["linears"], [4, 3], "Linear weight shapes")
+    expect_equal(out["n_linear"], 1, hint="hint.ex03_empty_hidden", name=Msg("label.ex03_n_linear"))
+    expect_sizes(out["linears"], [4, 3], Msg("label.ex03_weight_shapes"))
     expect_forward(out["outputs"][0], x, out["linears"])
 
 
@@ -60,8 +60,8 @@ def test_mlp_logistic_regression(sub):
 def test_mlp_layer_sizes(sub):
     x = torch.randn(3, 4, generator=gen(63))
     out = mlp(sub, 4, [16, 8], 3, x, "hint.ex03_layer_sizes")
-    expect_equal(out["n_linear"], 3, hint="hint.ex03_layer_sizes", name="number of nn.Linear layers")
-    expect_sizes(out["linears"], [4, 16, 8, 3], "Linear weight shapes, in the order forward uses them")
+    expect_equal(out["n_linear"], 3, hint="hint.ex03_layer_sizes", name=Msg("label.ex03_n_linear"))
+    expect_sizes(out["linears"], [4, 16, 8, 3], Msg("label.ex03_weight_shapes_order"))
     expect_forward(out["outputs"][0], x, out["linears"])  # layers that forward does not use earn nothing
 
 
@@ -83,11 +83,12 @@ def test_mlp_dropout_train_and_eval(sub):
     plain = reference_forward(x, out["linears"])
     expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
            Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
-           hint="hint.ex03_dropout_missing", name="model(x) in train mode")
+           hint="hint.ex03_dropout_missing", name=Msg("label.ex03_in_mode", call="model(x)", mode="train"))
     # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
     expect_tensor(out.get("eval_output"), shape=[8, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
-                  name="model(x) in eval mode")
-    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval", name="model(x) in eval mode")
+                  name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
+    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval",
+                 name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
 
 
 @check("ex03", "init_weights", 0.5,
@@ -164,9 +165,9 @@ def test_predict_proba_eval_no_grad_restored(sub):
            hint="hint.ex03_no_grad", name="predict_proba(model, x)")
     forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
     expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
-                 hint="hint.ex03_no_grad", name="torch.is_grad_enabled() during the forward")
+                 hint="hint.ex03_no_grad", name=Msg("label.ex03_grad_during_forward"))
     expect_equal(out.get("training_after"), True, hint="hint.ex03_restore_mode",
-                 name="model.training after predict_proba on a model in train mode")
+                 name=Msg("label.ex03_training_after_predict", mode="train"))
 
 
 @check("ex03", "predict", 1, en="predict returns the int64 argmax class of each of 9 samples",

@@ -60,7 +60,8 @@ def test_train_one_epoch_returns_float(sub):
 def test_train_one_epoch_matches_reference(sub):
     out, state, data = epoch_probe(sub, 2, 32, 8, 0.1)
     want = ref.epoch(state, data, 0.1)
-    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4), "after one epoch")
+    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4),
+                 Msg("label.ex04_after_one_epoch"))
     value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
     expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name="train_one_epoch(...)",
                   atol=1e-5, rtol=1e-4)
@@ -73,11 +74,12 @@ def test_train_one_epoch_loss_decreases(sub):
     want = ref.epoch(state, data, 0.2, epochs=4)
     losses = [expect_float(v, "hint.ex04_return_float", "train_one_epoch(...)") for v in out["results"]]
     curve("train_one_epoch(...), 4 epochs", {"train_loss": losses}, {"train_loss": want["losses"]})
-    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4), "after 4 epochs")
+    expect_state(out["params"], want["state"], ref.epoch_mistake(out["events"], n_batches=4),
+                 Msg("label.ex04_after_epochs", epochs=4))
     problem = compare(torch.tensor(losses, dtype=torch.float64), torch.tensor(want["losses"], dtype=torch.float64),
                       atol=1e-5, rtol=1e-4)
     if problem is not None:
-        fail(problem, hint="hint.ex04_loss_decreases", name="losses of 4 epochs")
+        fail(problem, hint="hint.ex04_loss_decreases", name=Msg("label.ex04_losses", epochs=4))
 
 
 @check("ex04", "evaluate", 1.5, en="evaluate returns {'loss', 'accuracy'} matching a reference pass",
@@ -162,13 +164,13 @@ def test_evaluate_eval_mode_no_grad(sub):
                   atol=1e-5, rtol=1e-4)
     expect_number(acc, want["accuracy"], hint="hint.ex04_eval_mode" if any(modes) else "hint.ex04_accuracy_samples",
                   name="evaluate(...)['accuracy'] (dropout 0.5, BatchNorm)", atol=1e-6, rtol=1e-6)
-    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", "after evaluate (BatchNorm statistics)",
+    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", Msg("label.ex04_after_evaluate_bn"),
                  atol=0, rtol=0)
     # then what only the worker saw, which can only take the point away
     seen = forwards(out["events"])
-    expect_length(seen, 3, hint="hint.ex04_eval_params", name="forward passes")
+    expect_length(seen, 3, hint="hint.ex04_eval_params", name=Msg("label.ex04_forward_passes"))
     expect_equal([bool(e[2]) for e in seen], [False] * 3, hint="hint.ex04_no_grad",
-                 name="torch.is_grad_enabled() in each forward")
+                 name=Msg("label.ex04_grad_each_forward"))
 
 
 @check("ex04", "evaluate", 0.5, en="evaluate weights the loss by samples and counts accuracy over samples "
@@ -211,7 +213,7 @@ def test_train_one_epoch_sets_train_mode(sub):
     want = ref.epoch(state, data, 0.1)
     modes = ref.forward_modes(out["events"])
     hint = "hint.ex04_train_mode" if modes and not all(modes) else ref.epoch_mistake(out["events"], n_batches=4)
-    expect_state(out["params"], want["state"], hint, "after one epoch (model given in eval mode)")
+    expect_state(out["params"], want["state"], hint, Msg("label.ex04_after_one_epoch_eval"))
 
 
 @check("ex04", "train_one_epoch", 0.5, en="train_one_epoch moves inputs and targets to the device given "
@@ -229,7 +231,8 @@ def test_train_one_epoch_moves_batches(sub):
                      message=exc.info.get("message", "")), hint="hint.ex04_device_hardcoded")
         want = ref.epoch(state, data, 0.1)
         hint = "hint.ex04_device_hardcoded" if device != "cpu" else ref.epoch_mistake(out["events"], n_batches=3)
-        expect_state(out["params"], want["state"], hint, f"after train_one_epoch(device={device!r})")
+        expect_state(out["params"], want["state"], hint,
+                     Msg("label.ex04_after_call", call=f"train_one_epoch(device={device!r})"))
         value = expect_float(out["result"], "hint.ex04_return_float", f"train_one_epoch(device={device!r})")
         expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name=f"train_one_epoch(device={device!r})",
                       atol=1e-5, rtol=1e-4)

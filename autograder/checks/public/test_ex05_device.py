@@ -91,7 +91,7 @@ def test_move_to_keeps_container_types(sub):
     for key, name in expected.items():
         found = got.get(key) if isinstance(got, dict) else None
         expect(found == name, Msg("cmp.type", expected=name, got=str(found)), hint="hint.ex05_move_containers",
-               name=f"type of move_to(batch)[{key!r}]")
+               name=Msg("label.ex05_type_of", what=f"move_to(batch)[{key!r}]"))
 
 
 @check("ex05", "move_to", 0.5, en="move_to returns the moved tensors: moved to the 'meta' device, every tensor of "
@@ -183,7 +183,7 @@ def test_fit_iris_on_same_seed(sub):
 
     expect(same(runs["first"], runs["again"]),
            Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
-           hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=5) twice")
+           hint="hint.ex05_fit_iris_seed", name=Msg("label.twice", call="fit_iris_on('cpu', seed=5)"))
     expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
                                                        expected=Msg("value.ex05_another_model")),
            hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=6)")

@@ -55,7 +55,8 @@ def test_load_checkpoint_restores_model(sub):
     old = chosen("momentum", 2, 2, epoch=5, extra={"best_acc": 0.5, "note": "draft"}, rng_seed=2)
     new = chosen("momentum", 202, 3, epoch=7, extra={"best_acc": 0.9, "note": "hello"}, rng_seed=202)
     out = restore(sub, "ckpt_public/model.pt", old, new, False)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model", "model after load_checkpoint")
+    expect_params(out["model"], new["model"], "hint.ex07_load_model",
+                  Msg("label.after_call", what="model", call="load_checkpoint"))
     expect_info(out["info"], {"epoch": 7, "best_acc": 0.9, "note": "hello"}, "load_checkpoint(...)")
 
 
@@ -65,7 +66,8 @@ def test_load_checkpoint_restores_optimizer_and_scheduler(sub):
     old = chosen("momentum", 3, 3, epoch=31, rng_seed=3)
     new = chosen("momentum", 303, 2, epoch=3, rng_seed=303)
     out = restore(sub, "ckpt_public/full.pt", old, new, True)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model", "model after load_checkpoint")
+    expect_params(out["model"], new["model"], "hint.ex07_load_model",
+                  Msg("label.after_call", what="model", call="load_checkpoint"))
     expect_optimizer_restored(out, new, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
     expect_info(out["info"], {"epoch": 3}, "load_checkpoint(...)")
 
@@ -138,7 +140,7 @@ def test_resume_is_exact_public(sub):
     resumed = out.get("resumed_losses") if isinstance(out.get("resumed_losses"), list) else []
     curve("2 epochs, save_checkpoint, load_checkpoint, 2 epochs",
           {"train_loss": new["losses"][:2] + resumed}, {"train_loss": new["losses"]})
-    expect_params(out.get("resumed"), new["straight"], hint, "after 2 + 2 epochs", atol=1e-6, rtol=1e-5)
+    expect_params(out.get("resumed"), new["straight"], hint, Msg("label.ex07_after_resume"), atol=1e-6, rtol=1e-5)
     expect_info(out["info"], {"epoch": 2}, "load_checkpoint(...)")
 
 

@@ -141,4 +141,9 @@ HINTS = {
     "value.ex01_other_w": {"en": "another w with the same seed", "zh": "相同种子却得到不同的 w"},
     "value.ex01_same_w": {"en": "the same w", "zh": "相同的 w"},
     "value.ex01_w_other_seed": {"en": "a different w for another seed", "zh": "换一个种子得到不同的 w"},
+    "label.ex01_unchanged": {"en": "{what} unchanged", "zh": "{what} 保持不变"},
+    "label.ex01_after_epochs": {
+        "en": "{what} after {epochs} mini-batch epochs",
+        "zh": "{epochs} 个小批量 epoch 之后的 {what}",
+    },
 }

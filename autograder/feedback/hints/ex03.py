@@ -118,4 +118,24 @@ HINTS = {
     "value.ex03_dropout": {"en": "random dropout in train mode", "zh": "train 模式下随机的 dropout"},
     "value.ex03_requires_grad": {"en": "a tensor that requires grad", "zh": "`requires_grad=True` 的张量"},
     "value.ex03_no_grad": {"en": "probabilities computed without gradients", "zh": "不计算梯度得到的概率"},
+    "label.ex03_linear_layers": {"en": "the model's nn.Linear layers", "zh": "模型的 nn.Linear 层"},
+    "label.ex03_row_sums": {"en": "row sums of predict_proba(model, x)", "zh": "predict_proba(model, x) 的每行之和"},
+    "label.ex03_layer_weight": {"en": "weight of layer {i}", "zh": "第 {i} 层的权重"},
+    "label.ex03_layer_bias": {"en": "bias of layer {i}", "zh": "第 {i} 层的偏置"},
+    "label.ex03_weight_std": {"en": "{layer} weight std", "zh": "{layer} 权重的标准差"},
+    "label.ex03_n_linear": {"en": "number of nn.Linear layers", "zh": "nn.Linear 层的数量"},
+    "label.ex03_in_mode": {"en": "{call} in {mode} mode", "zh": "{mode} 模式下的 {call}"},
+    "label.ex03_grad_during_forward": {
+        "en": "torch.is_grad_enabled() during the forward",
+        "zh": "前向计算期间的 torch.is_grad_enabled()",
+    },
+    "label.ex03_training_after_predict": {
+        "en": "model.training after predict_proba on a model in {mode} mode",
+        "zh": "对 {mode} 模式的模型调用 predict_proba 之后的 model.training",
+    },
+    "label.ex03_weight_shapes": {"en": "Linear weight shapes", "zh": "Linear 权重的形状"},
+    "label.ex03_weight_shapes_order": {
+        "en": "Linear weight shapes, in the order forward uses them",
+        "zh": "按 forward 使用的顺序排列的 Linear 权重形状",
+    },
 }

@@ -157,4 +157,29 @@ HINTS = {
         "en": "training, validation, then scheduler.step()",
         "zh": "先训练，再验证，然后调用 scheduler.step()",
     },
+    "label.ex04_tb_tags": {"en": "TensorBoard tags", "zh": "TensorBoard 标签"},
+    "label.ex04_tb_points": {"en": "TensorBoard '{tag}' points", "zh": "TensorBoard '{tag}' 的数据点数"},
+    "label.ex04_tb_steps": {"en": "TensorBoard '{tag}': steps", "zh": "TensorBoard '{tag}'：步数"},
+    "label.ex04_forward_passes": {"en": "forward passes", "zh": "前向计算的次数"},
+    "label.ex04_grad_each_forward": {
+        "en": "torch.is_grad_enabled() in each forward",
+        "zh": "每次前向计算中的 torch.is_grad_enabled()",
+    },
+    "label.ex04_scheduler_calls": {
+        "en": "scheduler.step() calls in {epochs} epochs",
+        "zh": "{epochs} 个 epoch 中 scheduler.step() 的调用次数",
+    },
+    "label.ex04_losses": {"en": "losses of {epochs} epochs", "zh": "{epochs} 个 epoch 的损失"},
+    "label.ex04_state": {"en": "{param} {when}", "zh": "{when}的 {param}"},
+    "label.ex04_after_one_epoch": {"en": "after one epoch", "zh": "一个 epoch 之后"},
+    "label.ex04_after_epochs": {"en": "after {epochs} epochs", "zh": "{epochs} 个 epoch 之后"},
+    "label.ex04_after_one_epoch_eval": {
+        "en": "after one epoch (model given in eval mode)",
+        "zh": "一个 epoch 之后（传入的模型处于 eval 模式）",
+    },
+    "label.ex04_after_call": {"en": "after {call}", "zh": "调用 {call} 之后"},
+    "label.ex04_after_evaluate_bn": {
+        "en": "after evaluate (BatchNorm statistics)",
+        "zh": "调用 evaluate 之后（BatchNorm 统计量）",
+    },
 }

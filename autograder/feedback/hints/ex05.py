@@ -102,4 +102,6 @@ HINTS = {
     "value.ex05_falling_acc": {"en": "a falling loss and val accuracy >= {acc}", "zh": "下降的损失，且验证集准确率 >= {acc}"},
     "value.ex05_val_loss": {"en": "the returned model's validation loss {loss:.3g}", "zh": "返回的模型在验证集上的损失为 {loss:.3g}"},
     "value.ex05_below": {"en": "below {limit} after {epochs} epochs", "zh": "{epochs} 个 epoch 后低于 {limit}"},
+    "label.ex05_after_last_epoch": {"en": "{what} after the last epoch", "zh": "最后一个 epoch 之后的 {what}"},
+    "label.ex05_type_of": {"en": "type of {what}", "zh": "{what} 的类型"},
 }

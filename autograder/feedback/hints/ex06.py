@@ -208,4 +208,25 @@ HINTS = {
     "value.ex06_same_history": {"en": "the same history both times", "zh": "两次得到相同的 history"},
     "value.ex06_float_lists": {"en": "lists of floats", "zh": "由 float 组成的 list"},
     "value.ex06_nan_last": {"en": "{order} then the nan runs", "zh": "{order}，然后是结果为 nan 的运行"},
+    "label.ex06_params_each_step": {
+        "en": "{call}: parameters after each of {steps} steps",
+        "zh": "{call}：{steps} 步中每一步之后的参数",
+    },
+    "label.ex06_lr_each_epoch": {
+        "en": "{call}: lr at the start of each of {epochs} epochs",
+        "zh": "{call}：{epochs} 个 epoch 中每个开始时的 lr",
+    },
+    "label.ex06_initial_weights": {"en": "{call}: the initial weights", "zh": "{call}：初始权重"},
+    "label.ex06_batches_trained": {"en": "{call}: the batches the model was trained on", "zh": "{call}：模型训练所用的批次"},
+    "label.ex06_features_trained": {"en": "{call}: the features the model is trained on", "zh": "{call}：模型训练所用的特征"},
+    "label.ex06_final_weights": {"en": "{call}: the final weights", "zh": "{call}：最终权重"},
+    "label.ex06_trained_weights": {"en": "{call}: the trained weights", "zh": "{call}：训练后的权重"},
+    "label.ex06_value_of": {"en": "{call}: value of {name}", "zh": "{call}：{name} 的值"},
+    "label.ex06_keys_best_first": {"en": "{call}: keys best first", "zh": "{call}：键按从好到差排列"},
+    "label.ex06_val_acc_trained": {
+        "en": "{call}: validation accuracy of the trained weights",
+        "zh": "{call}：训练后权重的验证集准确率",
+    },
+    "label.ex06_best_first": {"en": "{call}: best first", "zh": "{call}：从好到差排列"},
+    "label.ex06_nan_last": {"en": "{call}: nan last", "zh": "{call}：nan 排在最后"},
 }

@@ -119,4 +119,7 @@ HINTS = {
     "value.ex07_changed": {"en": "{size} bytes, changed", "zh": "{size} 字节，已被改动"},
     "value.ex07_gone": {"en": "the file is {reason}", "zh": "文件状态：{reason}"},
     "value.ex07_previous": {"en": "the previous {size} bytes", "zh": "原来的 {size} 字节"},
+    "label.ex07_save_then": {"en": "{save}, then {func}", "zh": "先 {save}，再 {func}"},
+    "label.ex07_entry": {"en": "{what}: {entry}", "zh": "{what} 中的 {entry}"},
+    "label.ex07_after_resume": {"en": "after 2 + 2 epochs", "zh": "2 + 2 个 epoch 之后"},
 }

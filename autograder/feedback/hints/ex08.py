@@ -141,4 +141,5 @@ HINTS = {
     "value.ex08_same_test": {"en": "the same test set", "zh": "相同的测试集"},
     "value.ex08_other_test": {"en": "another test set for another seed", "zh": "换一个种子得到不同的测试集"},
     "value.ex08_no_history": {"en": "no history", "zh": "没有 history"},
+    "label.ex08_test_accuracy": {"en": "{call}: test accuracy measured by the grader", "zh": "{call}：评分程序测得的测试准确率"},
 }
