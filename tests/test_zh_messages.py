@@ -163,3 +163,60 @@ def test_no_check_title_holds_untranslated_english():
     assert titles > 100, "the scan found no check titles: has @check changed?"
     assert not offenders, "zh check titles with English words (translate them, or put code in backticks):\n" + \
         "\n".join(offenders)
+
+
+# --- the readers' reasons (feedback/reasons.py) ------------------------------------------------
+READERS = ["autograder/engine/worker_files.py", "autograder/checks/plot_structure_ex04.py",
+           "autograder/checks/svg_plot.py", "autograder/checks/tensorboard_reader.py",
+           "autograder/checks/reference/ex05.py", "autograder/checks/reference/ex08.py"]
+REFUSALS = {"UnsafeFile", "NotAPlot", "BadFile", "NotAnMLP", "TooMuch"}
+SAMPLES = [("exc.reason", "a link, not a file"), ("wk", "0.weight"), ("bk", "0.bias"), ("shape", "[3, 4]"),
+           ("exc", "ParseError: bad"), ("missing", "'train_loss'"), ("what", "folder"), ("relpath", "plots/a.png"),
+           ("path", "tb/x"), ("key", "0.weight")]
+
+
+def reader_sentences() -> list[str]:
+    """Every reason the readers give, as a sample text: each sentence they pass to their exception
+    (or to the list of refused files), its {fields} filled with a value of the kind it holds."""
+    found = []
+    for rel in READERS:
+        tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            name = getattr(node.func, "id", getattr(node.func, "attr", "")) if isinstance(node, ast.Call) else ""
+            if name not in REFUSALS | {"append"} or not node.args:
+                continue
+            text = node.args[-1]
+            if name == "append" and not isinstance(text, ast.JoinedStr):
+                continue
+            if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                found.append(text.value)
+            elif isinstance(text, ast.JoinedStr):
+                sample = ""
+                for part in text.values:
+                    if isinstance(part, ast.Constant):
+                        sample += part.value
+                    else:
+                        source = ast.unparse(part.value)
+                        sample += next((v for k, v in SAMPLES if k in source), "12")
+                found.append(sample)
+    return found
+
+
+def test_every_reason_a_reader_gives_is_a_catalog_message_and_chinese_in_chinese():
+    from autograder.feedback.catalog import Msg, render
+    from autograder.feedback.reasons import reason
+
+    def keys(msg):
+        yield msg.key
+        for value in msg.params.values():
+            if isinstance(value, Msg):
+                yield from keys(value)
+
+    sentences = reader_sentences()
+    assert len(sentences) >= 30, sentences
+    for text in sentences:
+        msg = reason(text)
+        assert "reason.verbatim" not in set(keys(msg)), f"no reason.* message has the shape of {text!r}"
+        assert render(msg, "en") and not english_words(render(msg, "zh")), (text, render(msg, "zh"))
+    assert reason("plots/a.png: a link, not a file").render("zh") == "plots/a.png：是链接，不是文件"
+    assert reason("something new").render("zh") == "`something new`"  # an unknown shape: quoted, as code

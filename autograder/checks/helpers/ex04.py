@@ -9,6 +9,7 @@ from ...engine import worker_files
 from ...engine.client import StudentError
 from ...engine.worker import probes, probes_ex04
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from .. import plot_structure_ex04 as plots
 from .. import tensorboard_reader
 from ..api import (
@@ -157,12 +158,12 @@ def expect_logged(sub, folder: str, history, expected: dict, epochs: int, distin
     try:
         scalars, refused = tensorboard_reader.read_scalars(sub.folder.work, folder)
     except worker_files.UnsafeFile as exc:
-        fail(Msg("cmp.number", got=f"{folder}: {exc.reason}", expected=f"{folder}/events.out.tfevents.*"),
+        fail(Msg("cmp.number", got=reason(f"{folder}: {exc.reason}"), expected=f"{folder}/events.out.tfevents.*"),
              hint="hint.ex04_tensorboard", name="log_dir")
     except tensorboard_reader.TooMuch as exc:
-        fail(Msg("cmp.number", got=str(exc), expected=Msg("value.ex04_few_scalars")), hint="hint.ex04_tensorboard",
-             name="log_dir")
-    expect(scalars, Msg("cmp.number", got="; ".join(refused) or Msg("value.ex04_no_events"),
+        fail(Msg("cmp.number", got=reason(str(exc)), expected=Msg("value.ex04_few_scalars")),
+             hint="hint.ex04_tensorboard", name="log_dir")
+    expect(scalars, Msg("cmp.number", got=reason("; ".join(refused)) if refused else Msg("value.ex04_no_events"),
                         expected=f"{folder}/events.out.tfevents.*"), hint="hint.ex04_tensorboard", name="log_dir")
     for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("accuracy/val", "val_acc"),
                      ("lr", "lr")):
@@ -200,7 +201,7 @@ def expect_plot(sub, ex04, history: dict, name: str, hint="hint.ex04_png"):
         probe(sub, probes_ex04.plot_run, "plot_history", history=history, path=f"{name}.svg", svg=True)
         curves = plots.svg_curves(sub.folder.work, f"{name}.svg")
     except plots.NotAPlot as exc:
-        fail(Msg("cmp.number", got=exc.reason, expected=Msg("value.ex04_png")), hint=hint, name=f"{name}.png")
+        fail(Msg("cmp.number", got=reason(exc.reason), expected=Msg("value.ex04_png")), hint=hint, name=f"{name}.png")
     taken = set()
     for key, what in (("train_loss", "train loss"), ("val_loss", "validation loss"),
                       ("val_acc", "validation accuracy")):

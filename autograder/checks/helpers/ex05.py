@@ -5,6 +5,7 @@ import math
 
 from ...engine.worker import probes_ex05
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from ..api import expect, expect_close, expect_length, fail, hinted, run_probe
 from ..reference import ex05 as ref
 
@@ -66,7 +67,7 @@ def judged(sub, out, name: str) -> dict:
     try:
         layers = ref.layers_of(out["state"])
     except ref.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected=Msg("value.ex05_mlp"), got=str(exc)),
+        fail(Msg("cmp.type", expected=Msg("value.ex05_mlp"), got=reason(str(exc))),
              hint="hint.ex05_fit_iris_return", name=f"{name}['model']")
     expect([list(w.shape) for w, _ in layers] == [[16, 4], [3, 16]],
            Msg("cmp.type", expected="MLP(4, [16], 3)", got=f"Linear layers {[list(w.shape) for w, _ in layers]}"),

@@ -11,6 +11,7 @@ from ...engine import worker_files
 from ...engine.client import StudentError
 from ...engine.worker import probes_ex06
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from .. import svg_plot
 from ..api import (
     as_float,
@@ -252,7 +253,7 @@ def layers(state, call, what):
     try:
         return rx.layers_of(state)
     except rx.NotAnMLP as exc:
-        fail(Msg("cmp.type", expected=Msg("value.ex06_mlp"), got=str(exc)),
+        fail(Msg("cmp.type", expected=Msg("value.ex06_mlp"), got=reason(str(exc))),
              hint="hint.ex06_model", name=Msg(what, call=call))
 
 
@@ -363,7 +364,7 @@ def check_plot(sub, ex06, results, metric, stem):
         try:
             data = worker_files.read_bytes(sub.folder.work, filename, limit=svg_plot.MAX_BYTES)
         except worker_files.UnsafeFile as exc:
-            fail(Msg("cmp.number", got=Msg("value.no_file") if exc.reason == "missing" else exc.reason,
+            fail(Msg("cmp.number", got=Msg("value.no_file") if exc.reason == "missing" else reason(exc.reason),
                      expected=Msg("value.file", name=filename)), hint="hint.ex06_png", name=call)
         try:
             if ext == ".png":
@@ -371,7 +372,7 @@ def check_plot(sub, ex06, results, metric, stem):
             else:
                 svg_plot.match_series(svg_plot.polylines(data), {k: h[metric] for k, h in results.items()})
         except svg_plot.BadFile as exc:
-            fail(Msg("cmp.number", got=str(exc), expected=Msg("value.ex06_figure")),
+            fail(Msg("cmp.number", got=reason(str(exc)), expected=Msg("value.ex06_figure")),
                  hint="hint.ex06_png" if ext == ".png" else "hint.ex06_plot_lines", name=call)
 
 

@@ -10,6 +10,7 @@ from ...engine import worker_files
 from ...engine.client import StudentError
 from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from ..api import expect, expect_close, fail, raised, run_probe
 from ..reference import ex07 as ref
 
@@ -42,7 +43,7 @@ def read_file(sub, given, func, hint) -> bytes:
         if exc.reason == "missing":
             fail(Msg("cmp.number", got=Msg("value.no_file"), expected=Msg("value.ex07_file_at", path=given)), hint=hint,
                  name=f"{func}('{given}', ...)")
-        fail(Msg("cmp.number", got=exc.reason, expected=Msg("value.ex07_regular_file", path=given)),
+        fail(Msg("cmp.number", got=reason(exc.reason), expected=Msg("value.ex07_regular_file", path=given)),
              hint="hint.ex07_file_unsafe",
              name=f"{func}('{given}', ...)")
 

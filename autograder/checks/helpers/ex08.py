@@ -9,6 +9,7 @@ import torch
 from ...engine.client import StudentError
 from ...engine.worker import probes_ex08
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from ..api import SETTINGS, curve, expect, expect_tensor, fail, run_probe
 from ..reference import ex08 as px
 
@@ -130,7 +131,7 @@ def network(out, kwargs, in_features=64):
         return px.linear_stack(out.get("state"), in_features, 10)
     except px.NotAnMLP as exc:
         fail(Msg("cmp.type", expected=Msg("value.ex08_mlp"),
-                 got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
+                 got=reason(f"{out.get('model_type', '?')}: {exc}")), hint="hint.ex08_not_mlp",
              name=f"{train_call(kwargs)}['model'].state_dict()")
 
 
@@ -257,7 +258,7 @@ def mnist_accuracy(sub):
         layers = px.linear_stack(out.get("state"), 784, 10)
     except px.NotAnMLP as exc:
         fail(Msg("cmp.type", expected=Msg("value.ex08_mlp"),
-                 got=f"{out.get('model_type', '?')}: {exc}"), hint="hint.ex08_not_mlp",
+                 got=reason(f"{out.get('model_type', '?')}: {exc}")), hint="hint.ex08_not_mlp",
              name="train_mnist()['model'].state_dict()")
     images, labels = px.mnist_test(sub.data_dir)
     acc = px.accuracy(layers, images, labels)

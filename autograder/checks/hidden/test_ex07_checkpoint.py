@@ -8,6 +8,7 @@ previous checkpoint untouched, byte for byte as the grader read it).
 """
 from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from ..api import check, expect
 from ..helpers.ex07 import (
     RESUME_HINTS,
@@ -138,7 +139,7 @@ def test_save_checkpoint_atomic(sub):
     except worker_files.UnsafeFile as exc:
         after, gone = None, exc.reason
     expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
-                                else Msg("value.ex07_gone", reason=gone),
+                                else Msg("value.ex07_gone", reason=reason(gone)),
                                 expected=Msg("value.ex07_previous", size=len(before))),
            hint="hint.ex07_atomic", name=call)
 

@@ -11,6 +11,7 @@ import torch
 from ...engine.client import StudentError
 from ...engine.worker import probes_ex04
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from .. import plot_structure_ex04 as plots
 from ..api import (
     check,
@@ -201,7 +202,7 @@ def test_plot_history_creates_folders(sub):
     try:
         plots.png_size(sub.folder.work, path)
     except plots.NotAPlot as exc:
-        fail(Msg("cmp.number", got=exc.reason, expected=Msg("value.ex04_png")), hint="hint.ex04_png", name=path)
+        fail(Msg("cmp.number", got=reason(exc.reason), expected=Msg("value.ex04_png")), hint="hint.ex04_png", name=path)
 
 
 @check("ex04", "train_one_epoch", 0.5, en="train_one_epoch puts a model that comes in eval mode into train mode "

@@ -14,6 +14,7 @@ grader's own numbers.
 from ...engine import worker_files
 from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
+from ...feedback.reasons import reason
 from ..api import check, curve, expect
 from ..helpers.ex07 import (
     RESUME_HINTS,
@@ -170,6 +171,6 @@ def test_save_checkpoint_atomic_public(sub):
     except worker_files.UnsafeFile as exc:
         after, gone = None, exc.reason
     expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
-                                else Msg("value.ex07_gone", reason=gone),
+                                else Msg("value.ex07_gone", reason=reason(gone)),
                                 expected=Msg("value.ex07_previous", size=len(before))),
            hint="hint.ex07_atomic", name=call)
