@@ -65,7 +65,7 @@ def train_epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> float
         loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     scheduler.step()
     return sum(losses) / len(losses)
 
