@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,30 @@ def bwrap_or_skip():
     if require_bwrap():
         pytest.fail("bubblewrap is required here (DLGRADER_REQUIRE_BWRAP=1) but does not work")
     pytest.skip("bubblewrap is not installed here; CI runs these with it")
+
+
+def living_descendants(pid: int) -> list[tuple[psutil.Process, dict]]:
+    """The processes under PID that are running now, each with what was read of it at once
+    (its "name", "ppid" and "cmdline"). A child that has just ended (a zombie not yet reaped) or
+    is gone between listing and reading is left out: a test that looks while processes come and
+    go must not fail on the moment it looked."""
+    found = []
+    for p in psutil.Process(pid).children(recursive=True):
+        try:
+            with p.oneshot():
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    found.append((p, {"name": p.name(), "ppid": p.ppid(), "cmdline": p.cmdline()}))
+        except psutil.Error:  # ended since the listing (ZombieProcess and NoSuchProcess are Errors)
+            pass
+    return found
+
+
+def still_running(p: psutil.Process) -> bool:
+    """Whether P runs still: not ended, not a zombie waiting to be reaped."""
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def run_grade(*args, env=None, timeout=600):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import ROOT, bwrap_or_skip, run_grade
+from conftest import ROOT, bwrap_or_skip, living_descendants, run_grade
 
 from autograder.engine import preloaded, sandbox
 from autograder.engine.client import Submission
@@ -214,9 +214,11 @@ def test_the_parent_forks_with_one_thread_only(two_children, parent):
     """It checks /proc/self/task and threading before each fork and ends instead of forking
     with a second thread; it is still there, with one thread, after its children ran."""
     assert parent.proc.poll() is None
-    zygotes = [p for p in psutil.Process(parent.proc.pid).children(recursive=True)
-               if p.cmdline()[-2:-1] == ["/sandbox/runtime/zygote.py"] and p.name() != "bwrap"
-               and p.parent().name() == "bwrap"]  # not its children, which are python too
+    living = living_descendants(parent.proc.pid)  # its children that already ended are left out
+    bwraps = {p.pid for p, seen in living if seen["name"] == "bwrap"}
+    zygotes = [p for p, seen in living
+               if seen["cmdline"][-2:-1] == ["/sandbox/runtime/zygote.py"] and p.pid not in bwraps
+               and seen["ppid"] in bwraps]  # not its children, which are python too
     assert len(zygotes) == 1 and zygotes[0].num_threads() == 1
     check = ("import sys, threading, time; sys.path.insert(0, 'autograder/engine/worker'); "
              "from zygote import one_thread; alone = one_thread(); "

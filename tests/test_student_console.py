@@ -15,9 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
-from conftest import run_grade
+from conftest import living_descendants, run_grade, still_running
 from test_zh_messages import english_words
 
 from autograder.feedback.catalog import Msg, render
@@ -165,8 +164,8 @@ def test_an_endless_loop_shows_a_live_line_and_ctrl_c_ends_everything_in_one_lin
         shown = read_until(leader, live, 120)
         assert re.search(live, shown), shown
         print(f"live line after {time.monotonic() - t0:.1f} s")
-        started = psutil.Process(proc.pid).children(recursive=True)
-        assert any("worker" in " ".join(p.cmdline()) for p in started if p.is_running()), started
+        started = living_descendants(proc.pid)
+        assert any("worker" in " ".join(seen["cmdline"]) for _, seen in started), started
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the foreground group
         t0 = time.monotonic()
         assert proc.wait(timeout=60) == 130
@@ -181,7 +180,7 @@ def test_an_endless_loop_shows_a_live_line_and_ctrl_c_ends_everything_in_one_lin
     assert said == [render(Msg("console.interrupted"), "zh")], rest
     assert "Traceback" not in shown + rest
     time.sleep(1)
-    alive = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    alive = [p for p, _ in started if still_running(p)]
     assert not alive, alive
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import GRADE, ROOT, run_grade
+from conftest import GRADE, ROOT, run_grade, still_running
 
 from autograder.cli import KEEPER
 
@@ -102,11 +102,11 @@ def test_the_next_run_is_graded_by_the_keeper_exactly_as_it_would_grade_itself(w
     # Other settings: that keeper would grade differently, so it is not used.
     other = run_grade(*args, warm.folder / "other.json", env={**warm.env, "DLGRADER_CALL_SECONDS": "60"})
     assert other.returncode == 0, other.stderr
-    assert keeper.is_running() and keeper.status() != psutil.STATUS_ZOMBIE
+    assert still_running(keeper)
 
     second = run_grade(*args, warm.folder / "second.json", env=warm.env)
     assert second.returncode == 0, second.stderr
-    warm.wait_for(lambda: not keeper.is_running() or keeper.status() == psutil.STATUS_ZOMBIE,
+    warm.wait_for(lambda: not still_running(keeper),
                   "the keeper to end once it has served the second run", 30)
     assert second.stdout == first.stdout == other.stdout
     assert "尚未实现" in second.stdout
@@ -141,7 +141,7 @@ def test_a_caller_killed_midway_takes_the_keepers_grading_with_it(warm):
     assert caller.poll() is None
     caller.send_signal(signal.SIGKILL)
     caller.wait()
-    warm.wait_for(lambda: not keeper.is_running() or keeper.status() == psutil.STATUS_ZOMBIE,
+    warm.wait_for(lambda: not still_running(keeper),
                   "the keeper to end with its caller", 30)
     warm.wait_for(lambda: not warm.processes_in_folder(), "the keeper's workers to end", 30)
     assert not list(warm.folder.glob(f"dlgrader-{keeper.pid}-*")), "the keeper's worker folders are removed"
