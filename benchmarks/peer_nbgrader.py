@@ -30,10 +30,9 @@ import time
 from pathlib import Path
 
 import nbformat
-import peer_course
 from bulk import make_class
 from keepers import end_keepers
-from peer_course import EXERCISES, exercise_file, student_code, test_cells
+from peer_course import CELLS, EXERCISES, common_setup, exercise_file, student_code, test_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "peer"
@@ -53,7 +52,7 @@ def nb_metadata(**fields) -> dict:
 def notebook(folder: Path) -> nbformat.NotebookNode:
     """The assignment's notebook holding ``folder``'s code (the stubs, for the course's source)."""
     cells = [nbformat.v4.new_markdown_cell("# The workflow chapter: exercises ex01-ex08\n"),
-             nbformat.v4.new_code_cell(peer_course.common_setup(), metadata=nb_metadata(
+             nbformat.v4.new_code_cell(common_setup(), metadata=nb_metadata(
                  grade=False, solution=False, locked=True, grade_id="common_setup"))]
     for exercise in EXERCISES:
         path = exercise_file(folder, exercise)
@@ -147,7 +146,7 @@ def cell_compute(subs: list[Path], env: dict) -> list[float]:
         "from pathlib import Path\n"
         "peer_course.CELLS = Path(sys.argv[2])\n"
         "print(json.dumps([sum(r[2] for r in peer_course.run_in_process(Path(p))) for p in sys.argv[3:]]))\n")
-    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent), str(peer_course.CELLS),
+    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent), str(CELLS),
                            *map(str, subs)], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"running the test cells without a tool failed:\n{done.stderr[-3000:]}")

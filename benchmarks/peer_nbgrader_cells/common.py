@@ -95,3 +95,48 @@ def _nb_number(got, expected, atol=1e-6, rtol=1e-5):
     value = _nb_as_float(got)
     return value is not None and (_nb_math.isclose(value, expected, rel_tol=rtol, abs_tol=atol)
                                   or (_nb_math.isnan(value) and _nb_math.isnan(expected)))
+
+
+def _nb_plain(value):
+    """A returned value as the grader receives it (numpy scalars as numbers, other objects by type name)."""
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor, _nb_Path)):
+        return value
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_nb_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {(k if isinstance(k, (str, int, float, bool)) else repr(k)): _nb_plain(v) for k, v in value.items()}
+    return f"<{type(value).__name__}>"
+
+
+def _nb_linear_stack(state, in_features, out_features):
+    """The (weight, bias) pairs of the MLP behind a state dict (AssertionError when it is not one)."""
+    assert isinstance(state, dict) and state, "no state_dict"
+    values = list(state.items())
+    assert len(values) % 2 == 0, "not weight/bias pairs"
+    layers_, width = [], in_features
+    for i in range(0, len(values), 2):
+        w, b = values[i][1], values[i + 1][1]
+        assert isinstance(w, torch.Tensor) and isinstance(b, torch.Tensor) and w.dim() == 2 and b.dim() == 1, \
+            "not an MLP of Linear layers"
+        assert w.is_floating_point() and b.is_floating_point(), "not an MLP of Linear layers"
+        assert w.shape[1] == width and w.shape[0] == b.shape[0], "not an MLP of Linear layers"
+        layers_.append((w.detach().cpu().to(torch.float32), b.detach().cpu().to(torch.float32)))
+        width = w.shape[0]
+    assert width == out_features, "not an MLP of Linear layers"
+    return layers_
+
+
+def _nb_device_of(args, kwargs, name):
+    """The device a .to/.cuda/.cpu call (torch function NAME, its ARGS and KWARGS) moves a tensor to."""
+    if name == "cuda":
+        return "cuda"
+    if name == "cpu":
+        return "cpu"
+    for a in list(args[1:]) + [kwargs.get("device")]:
+        if isinstance(a, (str, torch.device)):
+            return str(torch.device(a))
+        if isinstance(a, torch.Tensor):
+            return str(a.device)
+    return None

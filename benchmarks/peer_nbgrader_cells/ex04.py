@@ -91,19 +91,6 @@ class _c4_Loader:
             yield x, y
 
 
-def _c4_device_of(args, kwargs, name):
-    if name == "cuda":
-        return "cuda"
-    if name == "cpu":
-        return "cpu"
-    for a in list(args[1:]) + [kwargs.get("device")]:
-        if isinstance(a, (str, torch.device)):
-            return str(torch.device(a))
-        if isinstance(a, torch.Tensor):
-            return str(a.device)
-    return None
-
-
 class _c4_Recorder(_c4_TorchFunctionMode):
     """Records .to/.cuda/.cpu called on the tensors the loader yielded: [(tag, device), ...]."""
 
@@ -117,7 +104,7 @@ class _c4_Recorder(_c4_TorchFunctionMode):
         if short in ("to", "cuda", "cpu") and args and isinstance(args[0], torch.Tensor):
             tagged = _c4_TAGS.get(id(args[0]))
             if tagged is not None and tagged[1] is args[0]:
-                self.moves.append((tagged[0], _c4_device_of(args, kwargs, short)))
+                self.moves.append((tagged[0], _nb_device_of(args, kwargs, short)))
         return func(*args, **kwargs)
 
 

@@ -170,19 +170,6 @@ def _c5_scores(layers, data):
                 "accuracy": float((h.argmax(1) == y).double().mean())}
 
 
-def _c5_device_of(args, kwargs, name):
-    if name == "cuda":
-        return "cuda"
-    if name == "cpu":
-        return "cpu"
-    for a in list(args[1:]) + [kwargs.get("device")]:
-        if isinstance(a, (str, torch.device)):
-            return str(torch.device(a))
-        if isinstance(a, torch.Tensor):
-            return str(a.device)
-    return None
-
-
 class _c5_Recorder(_c5_TorchFunctionMode):
     """Records .to/.cuda called on tensors that are not parameters: [(shape, device), ...]."""
 
@@ -195,7 +182,7 @@ class _c5_Recorder(_c5_TorchFunctionMode):
         short = getattr(func, "__name__", "")
         if short in ("to", "cuda") and args and isinstance(args[0], torch.Tensor) \
                 and not isinstance(args[0], torch.nn.Parameter):
-            self.moves.append((list(args[0].shape), _c5_device_of(args, kwargs, short)))
+            self.moves.append((list(args[0].shape), _nb_device_of(args, kwargs, short)))
         return func(*args, **kwargs)
 
 

@@ -36,19 +36,6 @@ def _t_close(got, expected, atol=1e-5, rtol=1e-4, dtype=True):
     return bool((excess <= 0).all())
 
 
-def _plain_(value):
-    """A returned value as the grader receives it (numpy scalars as numbers, other objects by type name)."""
-    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor, _Path)):
-        return value
-    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain_(v) for v in value)
-    if isinstance(value, dict):
-        return {(k if isinstance(k, (str, int, float, bool)) else repr(k)): _plain_(v) for k, v in value.items()}
-    return f"<{type(value).__name__}>"
-
-
 def _as_float(value):
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.reshape(()).item())
@@ -145,7 +132,7 @@ def _check_scheduler(name, base_lr, epochs, kw=None):
 
 def _check_lr_trace(name, base_lr, epochs, default_args=False):
     got = lr_trace(name) if default_args else lr_trace(name, base_lr=base_lr, epochs=epochs)
-    got = _plain_(got)
+    got = _nb_plain(got)
     assert isinstance(got, list), "lr_trace must return a list"
     assert all(isinstance(v, float) for v in got), "lr_trace must return floats"
     expected = _expected_trace(name, base_lr, epochs)
@@ -182,24 +169,6 @@ def _initial_layers(seed):
         first, last = torch.nn.Linear(4, 16), torch.nn.Linear(16, 3)
     return [(first.weight.detach().clone(), first.bias.detach().clone()),
             (last.weight.detach().clone(), last.bias.detach().clone())]
-
-
-def _linear_stack(state, in_features, out_features):
-    """The (weight, bias) pairs of the MLP behind a state dict (AssertionError when it is not one)."""
-    assert isinstance(state, dict) and state, "no state_dict"
-    values = list(state.items())
-    assert len(values) % 2 == 0, "not weight/bias pairs"
-    layers_, width = [], in_features
-    for i in range(0, len(values), 2):
-        w, b = values[i][1], values[i + 1][1]
-        assert isinstance(w, torch.Tensor) and isinstance(b, torch.Tensor) and w.dim() == 2 and b.dim() == 1, \
-            "not an MLP of Linear layers"
-        assert w.is_floating_point() and b.is_floating_point(), "not an MLP of Linear layers"
-        assert w.shape[1] == width and w.shape[0] == b.shape[0], "not an MLP of Linear layers"
-        layers_.append((w.detach().cpu().to(torch.float32), b.detach().cpu().to(torch.float32)))
-        width = w.shape[0]
-    assert width == out_features, "not an MLP of Linear layers"
-    return layers_
 
 
 def _layers_close(a, b, atol, rtol, equal_nan=False):
@@ -279,7 +248,7 @@ def _recorded(fn, *args, **kwargs):
     models = [{"init": rec["init"], "final": _params_of(rec["module"]),
                "x": torch.cat(rec["batches"]) if rec["batches"] else torch.zeros(0, 4),
                "sizes": [len(b) for b in rec["batches"]]} for rec in order]
-    return _plain_(result), models
+    return _nb_plain(result), models
 
 
 def _expect_history(history, epochs):
@@ -305,7 +274,7 @@ def _same_history(a, b):
 def _verify_run(model, name, lr, seed, epochs, history, diverges=False):
     """The run behind ``history`` happened as the call says."""
     data = _iris_ref()
-    start = _linear_stack(model["init"], 4, 3)
+    start = _nb_linear_stack(model["init"], 4, 3)
     assert _layers_close(start, _initial_layers(seed), atol=1e-6, rtol=1e-5), \
         f"the initial weights are not those of torch.manual_seed({seed}); MLP(4, [16], 3)"
     x_train, y_train = data["train"]
@@ -318,7 +287,7 @@ def _verify_run(model, name, lr, seed, epochs, history, diverges=False):
     batches = list(torch.split(x, sizes))
     labels = list(torch.split(y_train[rows], sizes))
     replayed = _replay(start, batches, labels, name, lr)
-    final = _linear_stack(model["final"], 4, 3)
+    final = _nb_linear_stack(model["final"], 4, 3)
     if diverges:
         finite = all(torch.isfinite(t).all() for pair in final for t in pair)
         assert not finite and not all(torch.isfinite(t).all() for pair in replayed for t in pair), \
@@ -498,7 +467,7 @@ def _check_plot(results, metric, stem):
 
             _Figure.savefig = savefig
             try:
-                returned = _plain_(plot_comparison(results, metric, filename))
+                returned = _nb_plain(plot_comparison(results, metric, filename))
             finally:
                 _Figure.savefig = original
             assert isinstance(returned, _Path), "plot_comparison must return a Path"
@@ -518,7 +487,7 @@ def _runs_ending(finals, metric):
 
 
 def _check_summary(finals, metric, expected_order):
-    got = _plain_(summarize(_runs_ending(finals, metric), metric))
+    got = _nb_plain(summarize(_runs_ending(finals, metric), metric))
     assert isinstance(got, list), "summarize must return a list of (key, value)"
     assert len(got) == len(finals), "one (key, value) per run"
     for item in got:

@@ -200,18 +200,6 @@ def _save_bytes(obj):
     return buf.getvalue()
 
 
-def _plain_(value):
-    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor, _Path)):
-        return value
-    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain_(v) for v in value)
-    if isinstance(value, dict):
-        return {(k if isinstance(k, (str, int, float, bool)) else repr(k)): _plain_(v) for k, v in value.items()}
-    return f"<{type(value).__name__}>"
-
-
 def _data(value):
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().clone()
@@ -219,7 +207,7 @@ def _data(value):
         return {k: _data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_data(v) for v in value)
-    return _plain_(value)
+    return _nb_plain(value)
 
 
 def _exception_info(exc):
@@ -312,7 +300,7 @@ def _send_save(given, states, with_optimizer):
         returned = save_checkpoint(given, model_, opt, sched, **kwargs)
     else:
         returned = save_checkpoint(given, model_, **kwargs)
-    return {"returned": _plain_(returned)}
+    return {"returned": _nb_plain(returned)}
 
 
 def _expect_saved(given, states, with_optimizer):
@@ -356,7 +344,7 @@ def _restore(given, old, new, with_optimizer, fresh_seed=1, after=0, data_seed=0
         info = load_checkpoint(given, model_, opt, sched)
     else:
         info = load_checkpoint(given, model_)
-    out = {"info": _plain_(info), "model": _params_of(model_), "optimizer": _data(opt.state_dict()),
+    out = {"info": _nb_plain(info), "model": _params_of(model_), "optimizer": _data(opt.state_dict()),
            "scheduler": _data(sched.state_dict()), "rng": torch.get_rng_state()}
     if after:
         x, y = _make_data(n, 6, 3, data_seed)
@@ -430,7 +418,7 @@ def _load_error(path, prepare):
         out["returned"] = None
     else:
         out = dict(_NO_EXCEPTION)
-        out["returned"] = _plain_(returned)
+        out["returned"] = _nb_plain(returned)
     torch.set_rng_state(rng)
     return out
 
@@ -533,7 +521,7 @@ with _in_tmp_dir():
     _m = _Net(5, 12, 4, dropout=0.5, seed=0)
     _m.load_state_dict(_state)
     _m.train()
-    _returned = _plain_(export_model(_given, _m))
+    _returned = _nb_plain(export_model(_given, _m))
     _expect_returned_path(_returned, _given)
     _obj = _load_file(_read_file(_given), _given)
     assert isinstance(_obj, dict) and list(map(str, _obj)) == list(_state) and _equal(_obj, _state), \

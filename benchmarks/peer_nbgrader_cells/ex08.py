@@ -91,19 +91,6 @@ def _params_of(module):
     return {k: v.detach().to("cpu").clone() for k, v in module.state_dict().items()}
 
 
-def _plain_(value):
-    from pathlib import Path as _P
-    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor, _P)):
-        return value
-    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain_(v) for v in value)
-    if isinstance(value, dict):
-        return {(k if isinstance(k, (str, int, float, bool)) else repr(k)): _plain_(v) for k, v in value.items()}
-    return f"<{type(value).__name__}>"
-
-
 _DIGITS_RUNS = {}
 
 
@@ -124,7 +111,7 @@ def _digits_run(**kwargs):
                 history = result.get("history")
                 out["history_lengths"] = ({str(k): len(v) for k, v in history.items() if isinstance(v, (list, tuple))}
                                           if isinstance(history, dict) else None)
-                out["test_accuracy"] = _plain_(result.get("test_accuracy"))
+                out["test_accuracy"] = _nb_plain(result.get("test_accuracy"))
                 if isinstance(out["test_accuracy"], torch.Tensor) and out["test_accuracy"].numel() == 1:
                     out["test_accuracy"] = out["test_accuracy"].detach().cpu()
                 if out["is_module"]:
@@ -138,28 +125,11 @@ def _digits_run(**kwargs):
     return value
 
 
-def _linear_stack(state, in_features, out_features):
-    assert isinstance(state, dict) and state, "no state_dict"
-    values = list(state.items())
-    assert len(values) % 2 == 0, "not weight/bias pairs"
-    layers_, width = [], in_features
-    for i in range(0, len(values), 2):
-        w, b = values[i][1], values[i + 1][1]
-        assert isinstance(w, torch.Tensor) and isinstance(b, torch.Tensor) and w.dim() == 2 and b.dim() == 1, \
-            "not an MLP of Linear layers"
-        assert w.is_floating_point() and b.is_floating_point(), "not an MLP of Linear layers"
-        assert w.shape[1] == width and w.shape[0] == b.shape[0], "not an MLP of Linear layers"
-        layers_.append((w.detach().cpu().to(torch.float32), b.detach().cpu().to(torch.float32)))
-        width = w.shape[0]
-    assert width == out_features, "not an MLP of Linear layers"
-    return layers_
-
-
 def _network(out):
     assert out["type"] == "dict" and {"model", "history", "test_accuracy"} <= set(out["keys"]), \
         "train_digits must return {'model', 'history', 'test_accuracy'}"
     assert out["is_module"], "'model' must be an nn.Module"
-    return _linear_stack(out.get("state"), 64, 10)
+    return _nb_linear_stack(out.get("state"), 64, 10)
 
 
 def _accuracy(layers_, x, y, batch=2000):
