@@ -237,7 +237,7 @@ def expect_refused(sub, out, given, call):
 
 
 def export_state(seed):
-    return ref.Net(5, 12, 4, dropout=0.5, seed=seed).state_dict()
+    return probes_ex07.Net(5, 12, 4, dropout=0.5, seed=seed).state_dict()
 
 
 def check_export(sub, given, seed):
@@ -255,8 +255,8 @@ def check_export(sub, given, seed):
 def check_load_model(sub, given, seed):
     """load_model on a state_dict file the grader wrote: a module in eval mode whose outputs equal
     those of the grader's own model with those weights."""
-    model = ref.Net(5, 12, 4, dropout=0.5, seed=seed)
-    x, _ = ref.make_data(9, 5, 4, seed + 3)
+    model = probes_ex07.Net(5, 12, 4, dropout=0.5, seed=seed)
+    x, _ = probes_ex07.make_data(9, 5, 4, seed + 3)
     model.eval()
     with torch.no_grad():
         expected = model(x)

@@ -1,5 +1,8 @@
-"""The grader's own copy of what ex07's checks need: the small model with dropout, its data,
-its training epoch, and the checkpoint contents the grader chooses, finds and substitutes.
+"""What ex07's checks compute in the grader's process: the training the grader does itself and the
+checkpoint contents it chooses, finds and substitutes. The small model with dropout, its data
+and its training epoch are the instruments' (``engine/worker/probes_ex07.py``), imported here
+from the kit's own file, so the grader's straight run and the worker's resumed one build the
+same objects.
 
 Nothing here is sent to the worker. The checks choose the states (weights, optimizer and
 scheduler states, RNG state, epoch, extra values) here, send one set to the student's
@@ -13,61 +16,12 @@ import io
 from collections.abc import Mapping
 
 import torch
-from torch import nn
 
+from ...engine.worker.probes_ex07 import make_data, objects, train_epoch
 from .memo import remembered
 
 MAX_NODES = 20000  # a checkpoint object is walked at most this far
 FILE_LIMIT = 4 * 1024 * 1024  # a checkpoint of these small models is a few KB
-
-
-class Net(nn.Module):
-    """Linear -> ReLU -> Dropout -> Linear with weights drawn from a seed (as the worker's)."""
-
-    def __init__(self, in_features: int = 6, hidden: int = 16, out: int = 3, dropout: float = 0.3, seed: int = 0):
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, hidden)
-        self.drop = nn.Dropout(dropout)
-        self.fc2 = nn.Linear(hidden, out)
-        g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for p in self.parameters():
-                p.copy_(torch.randn(p.shape, generator=g) * 0.4)
-
-    def forward(self, x):
-        return self.fc2(self.drop(torch.relu(self.fc1(x))))
-
-
-def make_data(n: int, in_features: int, classes: int, seed: int):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, in_features, generator=g), torch.randint(0, classes, (n,), generator=g)
-
-
-def build(kind: str, init_seed: int, lr: float = 0.05):
-    model = Net(seed=init_seed)
-    if kind == "adam":
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    else:
-        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.8)
-    return model, optimizer, scheduler
-
-
-def train_epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> float:
-    """One epoch: order and dropout masks from the global torch RNG, a scheduler step at the end.
-    Returns the mean of its batch losses (for the resume check's picture)."""
-    model.train()
-    order = torch.randperm(len(x))
-    losses = []
-    for i in range(0, len(x), batch_size):
-        idx = order[i:i + batch_size]
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    scheduler.step()
-    return sum(losses) / len(losses)
 
 
 def params_of(model) -> dict:
@@ -84,7 +38,7 @@ def trained(kind: str, seed: int, epochs: int, data_seed: int, lr: float = 0.05,
     x, y = make_data(n, 6, 3, data_seed)
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)  # the CPU generator: the grader trains on the CPU
-        model, optimizer, scheduler = build(kind, seed, lr)
+        model, optimizer, scheduler = objects(kind, seed, lr)
         losses = [train_epoch(model, optimizer, scheduler, x, y) for _ in range(epochs)]
         out = {"model": params_of(model), "optimizer": _clone(optimizer.state_dict()),
                "scheduler": _clone(scheduler.state_dict()), "rng": torch.get_rng_state().clone()}

@@ -51,7 +51,8 @@ def make_data(n: int, in_features: int, classes: int, seed: int):
     return torch.randn(n, in_features, generator=g), torch.randint(0, classes, (n,), generator=g)
 
 
-def _objects(kind: str, init_seed: int, lr: float = 0.05):
+def objects(kind: str, init_seed: int, lr: float = 0.05):
+    """The model, its optimizer (Adam, or SGD with momentum) and a StepLR scheduler, from a seed."""
     model = Net(seed=init_seed)
     if kind == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -61,8 +62,11 @@ def _objects(kind: str, init_seed: int, lr: float = 0.05):
     return model, optimizer, scheduler
 
 
-def _epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> float:
-    """checks/reference/ex07.py's train_epoch, run here on the student's restored objects."""
+def train_epoch(model, optimizer, scheduler, x, y, batch_size: int = 8) -> float:
+    """One epoch: order and dropout masks from the global torch RNG, a scheduler step at the end.
+    Returns the mean of its batch losses (for the resume check's picture). The grader trains
+    its straight run with it (checks/reference/ex07.py); here it runs on the student's restored
+    objects."""
     model.train()
     order = torch.randperm(len(x))
     losses = []
@@ -102,7 +106,7 @@ def checkpoint_save(path: str, model_state: dict, optimizer_state=None, schedule
                     kind: str = "momentum", epoch: int = 0, extra=None, ctx=None) -> dict:
     """save_checkpoint(path, model[, optimizer, scheduler], epoch=..., **extra) with the states the grader sent."""
     save = _student(ctx, "ex07_checkpoint", "save_checkpoint")
-    model, optimizer, scheduler = _objects(kind, 0)
+    model, optimizer, scheduler = objects(kind, 0)
     model.load_state_dict(model_state)
     kwargs = {"epoch": epoch, **dict(extra or {})}
     if optimizer_state is not None:
@@ -128,7 +132,7 @@ def checkpoint_load(path: str, data, kind: str = "momentum", with_optimizer: boo
     _write(path, data)
     torch.manual_seed(fresh_seed + 12345)
     torch.rand(11)
-    model, optimizer, scheduler = _objects(kind, fresh_seed, lr)
+    model, optimizer, scheduler = objects(kind, fresh_seed, lr)
     if with_optimizer:
         info = load(path, model, optimizer, scheduler)
     else:
@@ -137,7 +141,7 @@ def checkpoint_load(path: str, data, kind: str = "momentum", with_optimizer: boo
            "scheduler": _data(scheduler.state_dict()), "rng": torch.get_rng_state()}
     if after:
         x, y = make_data(n, 6, 3, data_seed)
-        out["resumed_losses"] = [_epoch(model, optimizer, scheduler, x, y) for _ in range(after)]
+        out["resumed_losses"] = [train_epoch(model, optimizer, scheduler, x, y) for _ in range(after)]
         out["resumed"] = params_of(model)
     return out
 
