@@ -395,26 +395,14 @@ def run() -> None:
     os._exit(code)
 
 
-def _end_children() -> None:
-    """End every process this one started (the worker, what it started), wherever it is now."""
-    try:
-        import psutil
-
-        for child in psutil.Process().children(recursive=True):
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
-    except ImportError:
-        pass
-
-
 def _ctrl_c(signum, frame):
     """Ctrl-C: the worker ends at once (not after grading has unwound), then KeyboardInterrupt."""
     import signal
 
+    from .engine.descendants import kill_all
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
-    _end_children()
+    kill_all()  # the worker and what it started, wherever it is now
     raise KeyboardInterrupt
 
 
@@ -424,8 +412,10 @@ def interrupted(argv: list[str]) -> None:
     traceback and without leaving a keeper (a keeper serving this run ends when we do, engine/warm.py)."""
     import signal
 
+    from .engine.descendants import kill_all
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _end_children()
+    kill_all()
     from .feedback import Msg, render
 
     lang = None

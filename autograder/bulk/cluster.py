@@ -485,7 +485,7 @@ def run_worker(argv: list[str], env: dict[str, str], linger_seconds: float = 30)
     import signal
     import subprocess
 
-    from ..engine.client import become_subreaper
+    from ..engine.descendants import become_subreaper, wait_for_all
     from ..engine.sandbox import remove_abandoned_folders
 
     become_subreaper()
@@ -506,30 +506,9 @@ def run_worker(argv: list[str], env: dict[str, str], linger_seconds: float = 30)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    _reap_descendants(linger_seconds)
+    wait_for_all(linger_seconds)
     remove_abandoned_folders()
     return code if code >= 0 else 128 - code
-
-
-def _reap_descendants(seconds: float) -> None:
-    """Wait for every process re-parented to this one (a subreaper) to end; SIGKILL after ``seconds``."""
-    import psutil
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid:
-            continue
-        if time.monotonic() > deadline:
-            for child in psutil.Process().children(recursive=True):
-                try:
-                    child.kill()
-                except psutil.Error:
-                    pass
-        time.sleep(0.1)
 
 
 def start_scheduler(extra=()) -> int:

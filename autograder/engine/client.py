@@ -7,7 +7,6 @@ whose attribute accesses and calls become further requests.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import os
 import select
@@ -21,9 +20,8 @@ from pathlib import Path
 
 from .. import settings
 from . import preloaded, sandbox
+from .descendants import become_subreaper, reap_ended
 from .worker import protocol
-
-PR_SET_CHILD_SUBREAPER = 36
 
 
 class WorkerFailure(Exception):
@@ -66,14 +64,6 @@ class ModuleBroken(Exception):
     def __init__(self, module: str, reason: str, info: dict | None = None):
         super().__init__(f"{module}: {reason}")
         self.module, self.reason, self.info = module, reason, info or {}
-
-
-def become_subreaper() -> None:
-    """Orphans of the worker (double forks, setsid) are re-parented to us, so we can end them."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 class WorkerProcess:
@@ -301,7 +291,7 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        _reap_orphans()
+        reap_ended()
 
 
 _LIVE_WORKERS: set[int] = set()
@@ -338,16 +328,6 @@ def folder_bytes(root: Path, stop_above: int) -> int:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)
     return total
-
-
-def _reap_orphans() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 class Remote:

@@ -246,14 +246,9 @@ def _end_when_caller_leaves(conn: socket.socket) -> None:
             pass
     except OSError:
         pass
-    import psutil
+    from .descendants import kill_all
 
-    # Our workers and all they started: descendants, or orphans re-parented to us (a subreaper).
-    for child in psutil.Process().children(recursive=True):
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
+    kill_all()  # our workers and all they started: descendants, or orphans re-parented to us
     from .sandbox import FOLDER_PREFIX
 
     for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}{os.getpid()}-*"):
