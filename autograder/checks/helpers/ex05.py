@@ -3,6 +3,8 @@ expectations both suites share. The checks themselves are in public/ and hidden/
 """
 import math
 
+import torch
+
 from ...engine.worker import probes_ex05
 from ...feedback.catalog import Msg
 from ...feedback.reasons import reason
@@ -125,3 +127,85 @@ def expect_structure(out, device: str):
 def numpy_run(sub, device):
     inputs = ref.numpy_inputs()
     return probe(sub, probes_ex05.to_numpy_run, "to_numpy", base=inputs["base"], plain=inputs["plain"], device=device)
+
+
+def expect_simulated_choices(sub, cases):
+    """get_device() on each simulated machine of ``cases`` ((cuda, mps) -> the device it must pick)."""
+    for (cuda, mps), expected in cases:
+        machine_name = f"cuda {'available' if cuda else 'absent'}, mps {'available' if mps else 'absent'}"
+        with hinted("hint.ex05_device_auto"):
+            out = simulated(sub, None, cuda, mps)
+        expect_device(out, expected, "hint.ex05_device_auto", f"get_device() with {machine_name}")
+
+
+def expect_user_warning(out, name):
+    """The get_device call that fell back warned with a UserWarning."""
+    expect(any(w["user_warning"] for w in out["warnings"]),
+           Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
+               expected="UserWarning"),
+           hint="hint.ex05_device_fallback", name=name)
+
+
+CONTAINER_TYPES = {"namedtuple": "Pair", "ordered": "OrderedDict", "list": "list", "tuple": "tuple", "nested": "dict",
+                   "nested.inner": "list", "nested.inner[0]": "tuple"}  # move_to(batch): the types it keeps
+
+
+def expect_on_meta(sub, tensors) -> dict:
+    """move_to(batch, 'meta') of the grader's ``tensors``: every tensor it returns is on 'meta'. The
+    probe's output, for what a check looks at besides."""
+    with hinted("hint.ex05_move_recursive"):
+        out = probe(sub, probes_ex05.move_to_meta_run, "move_to", tensors=tensors)
+    where = {"x": "['x']", "y": "['pair'][0]", "z": "['pair'][1][0]", "w": "['extra']['w']"}
+    for key, path in where.items():
+        info = out[key]
+        hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
+        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected=Msg("value.ex05_on_meta")),
+               hint=hint, name=f"move_to(batch, 'meta'){path}")
+    return out
+
+
+def expect_fit_on_device(sub, epochs: int, seed: int) -> None:
+    """fit_iris_on(device, epochs, seed) trains (judged by the grader), and the worker saw the model's
+    parameters and at least one feature batch per epoch moved to the device. Without a GPU, "cpu:0"
+    stands for another device: a batch left to fit's default "cpu" shows."""
+    device = "cuda" if machine(sub)["cuda"] else "cpu:0"
+    kind = device.split(":")[0]
+    out = fit_iris(sub, device, epochs=epochs, seed=seed, record=True)
+    name = f"fit_iris_on({device!r})"
+    judged(sub, out, name)  # it trained: the history is that of the returned weights
+    # then what only the worker saw, which can only take the points away
+    expect(out["param_devices"] and all(d.split(":")[0] == kind for d in out["param_devices"]),
+           Msg("cmp.number", got=out["param_devices"], expected=kind), hint="hint.ex05_fit_iris_device",
+           name=f"{name}['model'] parameters")
+    # .to(dtype) moves nothing (no device): only moves to a device count
+    moves = out.get("moves") if isinstance(out.get("moves"), list) else []
+    feature_moves = [m[1] for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
+                     and len(m[0]) == 2 and m[0][0] == "other" and isinstance(m[0][1], list) and len(m[0][1]) == 2
+                     and m[0][1][-1] == 4 and isinstance(m[1], str)]
+    wanted = str(torch.device(device)) if kind == "cpu" else None
+    expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
+                                                for d in feature_moves),
+           Msg("cmp.number", got=Msg("value.ex05_moved", count=len(feature_moves),
+                                     devices=str(sorted(set(map(str, feature_moves))))),
+               expected=Msg("value.ex05_every_moved", device=repr(device))),
+           hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
+
+
+def expect_seeded(sub, epochs: int, seed: int, other: int) -> None:
+    """fit_iris_on('cpu', epochs) twice with ``seed`` gives the same weights, with ``other`` others
+    (each run judged by the grader: the weights are the history's)."""
+    runs = {}
+    for label, s in (("first", seed), ("again", seed), ("other", other)):
+        out = fit_iris(sub, "cpu", epochs=epochs, seed=s)
+        judged(sub, out, f"fit_iris_on('cpu', epochs={epochs}, seed={s})")
+        runs[label] = out["state"]
+
+    def same(a, b):
+        return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+    expect(same(runs["first"], runs["again"]),
+           Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
+           hint="hint.ex05_fit_iris_seed", name=Msg("label.twice", call=f"fit_iris_on('cpu', seed={seed})"))
+    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
+                                                       expected=Msg("value.ex05_another_model")),
+           hint="hint.ex05_fit_iris_seed", name=f"fit_iris_on('cpu', seed={other})")

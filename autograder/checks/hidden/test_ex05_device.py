@@ -13,7 +13,23 @@ import torch
 from ...engine.worker import probes_ex05
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, hinted
-from ..helpers.ex05 import expect_device, fit_iris, judged, machine, moved, numpy_run, probe, simulated
+from ..helpers.ex05 import (
+    CONTAINER_TYPES,
+    expect_device,
+    expect_fit_on_device,
+    expect_on_meta,
+    expect_seeded,
+    expect_simulated_choices,
+    expect_structure,
+    expect_user_warning,
+    fit_iris,
+    judged,
+    machine,
+    moved,
+    numpy_run,
+    probe,
+    simulated,
+)
 from ..reference import ex05 as ref
 
 # --- get_device ---------------------------------------------------------------------------
@@ -25,11 +41,7 @@ SIMULATED = {  # (cuda, mps) -> what get_device() picks
        "(availability simulated)",
        zh="在有或没有 cuda、mps 的机器上（模拟可用性），get_device() 依次选择 cuda、mps、cpu")
 def test_get_device_auto_simulated(sub):
-    for (cuda, mps), expected in SIMULATED.items():
-        machine_name = f"cuda {'available' if cuda else 'absent'}, mps {'available' if mps else 'absent'}"
-        with hinted("hint.ex05_device_auto"):
-            out = simulated(sub, None, cuda, mps)
-        expect_device(out, expected, "hint.ex05_device_auto", f"get_device() with {machine_name}")
+    expect_simulated_choices(sub, SIMULATED.items())
 
 
 @check("ex05", "get_device", 1, en="get_device('cuda') and get_device('mps') fall back to cpu with a UserWarning "
@@ -41,10 +53,7 @@ def test_get_device_fallback(sub):
         with hinted("hint.ex05_device_fallback"):
             out = simulated(sub, name, False, False)
         expect_device(out, "cpu", "hint.ex05_device_fallback", call)
-        expect(any(w["user_warning"] for w in out["warnings"]),
-               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
-                   expected="UserWarning"),
-               hint="hint.ex05_device_fallback", name=f"{call}: warnings")
+        expect_user_warning(out, f"{call}: warnings")
     available = machine(sub)
     for name in ("cuda", "mps"):
         call = f"get_device({name!r})"
@@ -54,10 +63,7 @@ def test_get_device_fallback(sub):
             expect_device(out, name, "hint.ex05_device_explicit", call)
             continue
         expect_device(out, "cpu", "hint.ex05_device_fallback", call)
-        expect(any(w["user_warning"] for w in out["warnings"]),
-               Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
-                   expected="UserWarning"),
-               hint="hint.ex05_device_fallback", name=f"{call} warnings")
+        expect_user_warning(out, f"{call} warnings")
 
 
 # --- move_to ------------------------------------------------------------------------------
@@ -85,23 +91,10 @@ def test_move_to_moves_every_tensor(sub):
        in_process="the device of each returned tensor and of the module, on 'meta'")
 def test_move_to_returns_moved_tensors(sub):
     # the values first: the same batch moved to the CPU comes back with the grader's tensors
-    expect_structure_values(moved(sub, "cpu"))
-    with hinted("hint.ex05_move_recursive"):
-        out = probe(sub, probes_ex05.move_to_meta_run, "move_to", tensors=ref.meta_tensors())
-    where = {"x": "['x']", "y": "['pair'][0]", "z": "['pair'][1][0]", "w": "['extra']['w']"}
-    for key, path in where.items():
-        info = out[key]
-        hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
-        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected=Msg("value.ex05_on_meta")),
-               hint=hint, name=f"move_to(batch, 'meta'){path}")
+    expect_structure(moved(sub, "cpu"), "cpu")
+    out = expect_on_meta(sub, ref.meta_tensors())
     expect(out["model"]["device"] == ["meta"], Msg("cmp.number", got=out["model"]["device"], expected=["meta"]),
            hint="hint.ex05_move_module", name="move_to(batch, 'meta')['model']")
-
-
-def expect_structure_values(out):
-    from ..helpers.ex05 import expect_structure
-
-    expect_structure(out, "cpu")
 
 
 @check("ex05", "move_to", 1, en="move_to keeps containers and returns other values as the very same objects",
@@ -109,7 +102,7 @@ def expect_structure_values(out):
        in_process="the identity of the returned marker object; the container types' names")
 def test_move_to_keeps_other_values(sub):
     out = moved(sub, "cpu")
-    expect_structure_values(out)
+    expect_structure(out, "cpu")
     result = out["result"]
     expect(isinstance(result, dict) and result.get("marker") == "<marker>" and out["info"]["marker_same"],
            Msg("cmp.number", got=Msg("value.different_object"), expected=Msg("value.same_object")),
@@ -124,10 +117,9 @@ def test_move_to_keeps_other_values(sub):
                        inner=", ".join(type(p).__name__ for p in pair)) if isinstance(pair, (tuple, list))
                else type(pair).__name__),
            hint="hint.ex05_move_containers", name="move_to(batch)['pair']")
-    expected = {"namedtuple": "Pair", "ordered": "OrderedDict", "list": "list", "tuple": "tuple", "nested": "dict",
-                "nested.inner": "list", "nested.inner[0]": "tuple"}
     got = out["info"]["container_types"]
-    expect(got == expected, Msg("cmp.number", got=got, expected=expected), hint="hint.ex05_move_containers",
+    expect(got == CONTAINER_TYPES, Msg("cmp.number", got=got, expected=CONTAINER_TYPES),
+           hint="hint.ex05_move_containers",
            name="move_to({'namedtuple': Pair(...), 'ordered': OrderedDict(...), 'list': [...], 'tuple': (...), ...})")
 
 
@@ -137,7 +129,7 @@ def test_move_to_keeps_other_values(sub):
 def test_move_to_modules(sub):
     device = "cuda" if machine(sub)["cuda"] else "cpu"
     out = moved(sub, device)
-    expect_structure_values(moved(sub, "cpu"))
+    expect_structure(moved(sub, "cpu"), "cpu")
     info = out["info"]
     expect(info["module_is_module"] and info["bare_module_is_module"],
            Msg("cmp.type", expected="nn.Module", got=Msg("value.something_else")), hint="hint.ex05_move_module",
@@ -182,48 +174,13 @@ def test_to_numpy_other_tensors(sub):
        zh="fit_iris_on 把模型和每个训练批量放到指定设备上（有 GPU 时在 CUDA 上训练）",
        in_process="the devices of the model's parameters and the .to(device) calls on the batches")
 def test_fit_iris_on_device(sub):
-    # without a GPU, "cpu:0" stands for another device: a batch left to fit's default "cpu" shows
-    device = "cuda" if machine(sub)["cuda"] else "cpu:0"
-    kind = device.split(":")[0]
-    epochs = 2
-    out = fit_iris(sub, device, epochs=epochs, record=True)
-    name = f"fit_iris_on({device!r})"
-    judged(sub, out, name)  # it trained: the history is that of the returned weights
-    expect(out["param_devices"] and all(d.split(":")[0] == kind for d in out["param_devices"]),
-           Msg("cmp.number", got=out["param_devices"], expected=kind), hint="hint.ex05_fit_iris_device",
-           name=f"{name}['model'] parameters")
-    # .to(dtype) moves nothing (no device): only moves to a device count
-    moves = out.get("moves") if isinstance(out.get("moves"), list) else []
-    feature_moves = [m[1] for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
-                     and len(m[0]) == 2 and m[0][0] == "other" and isinstance(m[0][1], list) and len(m[0][1]) == 2
-                     and m[0][1][-1] == 4 and isinstance(m[1], str)]
-    wanted = str(torch.device(device)) if kind == "cpu" else None
-    expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
-                                                for d in feature_moves),
-           Msg("cmp.number", got=Msg("value.ex05_moved", count=len(feature_moves),
-                                     devices=str(sorted(set(map(str, feature_moves))))),
-               expected=Msg("value.ex05_every_moved", device=repr(device))),
-           hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
+    expect_fit_on_device(sub, epochs=2, seed=0)
 
 
 @check("ex05", "fit_iris_on", 1, en="fit_iris_on: the same seed gives the same history, another seed another one",
        zh="fit_iris_on：相同的种子得到相同的训练记录，不同的种子得到不同的记录")
 def test_fit_iris_on_seeded(sub):
-    runs = {}
-    for label, seed in (("first", 3), ("again", 3), ("other", 4)):
-        out = fit_iris(sub, "cpu", epochs=3, seed=seed)
-        judged(sub, out, f"fit_iris_on('cpu', epochs=3, seed={seed})")  # the weights are the history's
-        runs[label] = out["state"]
-
-    def same(a, b):
-        return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
-
-    expect(same(runs["first"], runs["again"]),
-           Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
-           hint="hint.ex05_fit_iris_seed", name=Msg("label.twice", call="fit_iris_on('cpu', seed=3)"))
-    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
-                                                       expected=Msg("value.ex05_another_model")),
-           hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=4)")
+    expect_seeded(sub, epochs=3, seed=3, other=4)
 
 
 @check("ex05", "fit_iris_on", 1,

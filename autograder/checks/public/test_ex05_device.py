@@ -13,9 +13,15 @@ from ...engine.worker import probes_ex05
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, hinted
 from ..helpers.ex05 import (
+    CONTAINER_TYPES,
     best_device,
     expect_device,
+    expect_fit_on_device,
+    expect_on_meta,
+    expect_seeded,
+    expect_simulated_choices,
     expect_structure,
+    expect_user_warning,
     fit_iris,
     judged,
     machine,
@@ -52,22 +58,15 @@ def test_get_device_cuda_falls_back(sub):
     with hinted("hint.ex05_device_fallback"):
         out = simulated(sub, "cuda", False, False)
     expect_device(out, "cpu", "hint.ex05_device_fallback", call)
-    expect(any(w["user_warning"] for w in out["warnings"]),
-           Msg("cmp.number", got=[w["category"] for w in out["warnings"]] or Msg("value.no_warning"),
-               expected="UserWarning"),
-           hint="hint.ex05_device_fallback", name=f"{call}: warnings")
+    expect_user_warning(out, f"{call}: warnings")
 
 
 @check("ex05", "get_device", 1, en="get_device() picks cuda, else mps, else cpu on machines with and without them "
        "(availability simulated)",
        zh="在有或没有 cuda、mps 的机器上（模拟可用性），get_device() 依次选择 cuda、mps、cpu")
 def test_get_device_auto_order(sub):
-    for (cuda, mps), expected in (((False, True), "mps"), ((True, True), "cuda"), ((False, False), "cpu"),
-                                  ((True, False), "cuda")):
-        machine_name = f"cuda {'available' if cuda else 'absent'}, mps {'available' if mps else 'absent'}"
-        with hinted("hint.ex05_device_auto"):
-            out = simulated(sub, None, cuda, mps)
-        expect_device(out, expected, "hint.ex05_device_auto", f"get_device() with {machine_name}")
+    expect_simulated_choices(sub, (((False, True), "mps"), ((True, True), "cuda"), ((False, False), "cpu"),
+                                   ((True, False), "cuda")))
 
 
 @check("ex05", "move_to", 1, en="move_to keeps a nested dict/tuple/list batch intact, tensors on the device",
@@ -85,10 +84,8 @@ def test_move_to_keeps_container_types(sub):
     out = moved(sub, "cpu")
     # the values first, against the grader's tensors: a move_to that returns nothing earns nothing
     expect_structure(out, "cpu")
-    expected = {"namedtuple": "Pair", "ordered": "OrderedDict", "list": "list", "tuple": "tuple", "nested": "dict",
-                "nested.inner": "list", "nested.inner[0]": "tuple"}
     got = out["info"]["container_types"] if isinstance(out.get("info"), dict) else None
-    for key, name in expected.items():
+    for key, name in CONTAINER_TYPES.items():
         found = got.get(key) if isinstance(got, dict) else None
         expect(found == name, Msg("cmp.type", expected=name, got=str(found)), hint="hint.ex05_move_containers",
                name=Msg("label.ex05_type_of", what=f"move_to(batch)[{key!r}]"))
@@ -101,14 +98,7 @@ def test_move_to_keeps_container_types(sub):
 def test_move_to_returns_moved(sub):
     # the values first: the same batch moved to the CPU comes back with the grader's tensors
     expect_structure(moved(sub, "cpu"), "cpu")
-    with hinted("hint.ex05_move_recursive"):
-        out = probe(sub, probes_ex05.move_to_meta_run, "move_to", tensors=ref.meta_tensors(23))
-    where = {"x": "['x']", "y": "['pair'][0]", "z": "['pair'][1][0]", "w": "['extra']['w']"}
-    for key, path in where.items():
-        info = out[key]
-        hint = "hint.ex05_move_return_value" if info["to_called"] and info["original"] else "hint.ex05_move_recursive"
-        expect(info["device"] == "meta", Msg("cmp.number", got=info["device"], expected=Msg("value.ex05_on_meta")),
-               hint=hint, name=f"move_to(batch, 'meta'){path}")
+    expect_on_meta(sub, ref.meta_tensors(23))
 
 
 @check("ex05", "to_numpy", 1, en="to_numpy works on a tensor that requires grad and returns an ndarray",
@@ -144,46 +134,10 @@ def test_fit_iris_on_cpu(sub):
        zh="fit_iris_on 把模型和每个训练批量放到传入的设备上",
        in_process="the devices of the model's parameters and the .to(device) calls on the batches")
 def test_fit_iris_on_moves_batches(sub):
-    # without a GPU, "cpu:0" stands for another device: a batch left to fit's default "cpu" shows
-    device = "cuda" if machine(sub)["cuda"] else "cpu:0"
-    kind = device.split(":")[0]
-    epochs = 2
-    out = fit_iris(sub, device, epochs=epochs, seed=2, record=True)
-    name = f"fit_iris_on({device!r})"
-    judged(sub, out, name)  # it trained: the history is that of the returned weights
-    # then what only the worker saw, which can only take the points away
-    expect(out["param_devices"] and all(d.split(":")[0] == kind for d in out["param_devices"]),
-           Msg("cmp.number", got=out["param_devices"], expected=kind), hint="hint.ex05_fit_iris_device",
-           name=f"{name}['model'] parameters")
-    # .to(dtype) moves nothing (no device): only moves to a device count
-    moves = out.get("moves") if isinstance(out.get("moves"), list) else []
-    feature_moves = [m[1] for m in moves if isinstance(m, list) and len(m) == 2 and isinstance(m[0], list)
-                     and len(m[0]) == 2 and m[0][0] == "other" and isinstance(m[0][1], list) and len(m[0][1]) == 2
-                     and m[0][1][-1] == 4 and isinstance(m[1], str)]
-    wanted = str(torch.device(device)) if kind == "cpu" else None
-    expect(len(feature_moves) >= epochs and all(d.split(":")[0] == kind and (wanted is None or d == wanted)
-                                                for d in feature_moves),
-           Msg("cmp.number", got=Msg("value.ex05_moved", count=len(feature_moves),
-                                     devices=str(sorted(set(map(str, feature_moves))))),
-               expected=Msg("value.ex05_every_moved", device=repr(device))),
-           hint="hint.ex05_fit_iris_device", name=f"{name}: batches")
+    expect_fit_on_device(sub, epochs=2, seed=2)
 
 
 @check("ex05", "fit_iris_on", 0.5, en="fit_iris_on: the same seed gives the same model, another seed another one",
        zh="fit_iris_on：相同的种子得到相同的模型，不同的种子得到不同的模型")
 def test_fit_iris_on_same_seed(sub):
-    runs = {}
-    for label, seed in (("first", 5), ("again", 5), ("other", 6)):
-        out = fit_iris(sub, "cpu", epochs=2, seed=seed)
-        judged(sub, out, f"fit_iris_on('cpu', epochs=2, seed={seed})")  # the weights are the history's
-        runs[label] = out["state"]
-
-    def same(a, b):
-        return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
-
-    expect(same(runs["first"], runs["again"]),
-           Msg("cmp.number", got=Msg("value.ex05_two_models"), expected=Msg("value.ex05_same_twice")),
-           hint="hint.ex05_fit_iris_seed", name=Msg("label.twice", call="fit_iris_on('cpu', seed=5)"))
-    expect(not same(runs["first"], runs["other"]), Msg("cmp.number", got=Msg("value.ex05_same_model"),
-                                                       expected=Msg("value.ex05_another_model")),
-           hint="hint.ex05_fit_iris_seed", name="fit_iris_on('cpu', seed=6)")
+    expect_seeded(sub, epochs=2, seed=5, other=6)
