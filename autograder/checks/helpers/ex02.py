@@ -1,12 +1,14 @@
 """Helpers of ex02's checks, public and hidden: running its instruments, building inputs, and the
 expectations both suites share. The checks themselves are in public/ and hidden/.
 """
+import re
+
 import torch
 
 from ...engine.worker import probes_ex01, probes_ex02
 from ...feedback.catalog import Msg
 from ..api import expect, expect_close, expect_equal, expect_tensor
-from ..reference.ex02 import IRIS_SPLITS, csv_text, expected_split, iris_fingerprint
+from ..reference.ex02 import IRIS_SPLITS, csv_text, epoch_problem, expected_split, flat, iris_fingerprint, scale
 from .ex01 import call_probe, hinted
 
 MODULE = "ex02_data"
@@ -115,3 +117,83 @@ def expect_tensor_dataset(sub, X, y):
 
 
 LOADER_SIZES = (21, 9, 7)  # batches of 4: the last batch of every split is partial
+
+
+def expect_scaled_with_train_stats(sub, path, rows, split):
+    """IrisDataset(path, split, stats) with the stats of the training split of ``rows`` (the CSV
+    at ``path``): the split's rows, min-max scaled with those stats."""
+    train_x = expected_split(rows, "train")[0]
+    stats = (train_x.amin(dim=0), train_x.amax(dim=0))
+    x, y = expected_split(rows, split)
+    got = expect_items(dataset(sub, path, split, stats)["items"], "hint.ex02_item_types")
+    expect_same_rows(got, (scale(x, stats), y), "hint.ex02_scale_stats", f"{split} split")
+
+
+def expect_unknown_split(sub, path, split, names_valid):
+    """IrisDataset(path, split) with an unknown ``split`` raises ValueError; with ``names_valid``,
+    its message also names train, val and test."""
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, split])
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_split_error", name=f"IrisDataset(path, '{split}')")
+    if names_valid:
+        named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
+        expect(named, Msg("cmp.number", got=repr(out["message"][:120]),
+                          expected=Msg("value.message_naming", names="train, val, test")),
+               hint="hint.ex02_split_error", name=Msg("label.error_message", exc="ValueError"))
+
+
+def expect_missing_file_named(sub, missing):
+    """IrisDataset(missing, 'train') on a CSV path that does not exist raises FileNotFoundError,
+    and its message names the path."""
+    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [missing, "train"])
+    expect("FileNotFoundError" in out["mro"],
+           Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex02_missing_file", name=f"IrisDataset('{missing}', 'train')")
+    expect(missing in out["message"],
+           Msg("cmp.number", got=repr(out["message"][:120]), expected=Msg("value.message_naming", names=missing)),
+           hint="hint.ex02_missing_file", name=Msg("label.error_message", exc="FileNotFoundError"))
+
+
+def expect_val_test_in_order(out, sizes):
+    """The val and test loaders of a loaders() report (datasets of ``sizes``, their samples
+    numbered from 1000 and 2000) yield their samples in dataset order."""
+    for name, n, offset in (("val", sizes[1], 1000), ("test", sizes[2], 2000)):
+        expect_equal(flat(out["batches"][name]), list(range(offset, offset + n)), hint="hint.ex02_only_train_shuffled",
+                     name=Msg("label.ex02_order", loader=f"loaders['{name}']"))
+
+
+def expect_shuffled(first):
+    """The first training epoch (its batches of sample numbers) is not in dataset order."""
+    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got=Msg("value.ex02_dataset_order"),
+                                                   expected=Msg("value.ex02_shuffled")),
+           hint="hint.ex02_train_shuffled", name="loaders['train']")
+
+
+def expect_new_shuffle(first, second):
+    """The second training epoch is not the first one's order again."""
+    expect(second != first, Msg("cmp.number", got=Msg("value.ex02_same_in_epoch", epoch=2),
+                                expected=Msg("value.ex02_new_shuffle")),
+           hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
+
+
+def expect_same_seed_orders(again, first, second, seed):
+    """The two epochs of a second loader with the same ``seed`` repeat the first loader's epochs."""
+    for epoch, batches in ((1, first), (2, second)):
+        expect_equal(again[epoch - 1], batches, hint="hint.ex02_train_seed",
+                     name=Msg("label.ex02_order_same_seed", seed=seed, epoch=epoch))
+
+
+def expect_other_seed_order(other, first, seed, other_seed):
+    """A loader with ``other_seed`` gives another first-epoch order than ``seed``'s."""
+    expect(other != first, Msg("cmp.number", got=Msg("value.ex02_same_order"),
+                               expected=Msg("value.ex02_another_order")),
+           hint="hint.ex02_train_seed", name=Msg("label.ex02_order_seeds", seed=seed, other=other_seed))
+
+
+def expect_epochs_once_each(epochs, n, batch_size):
+    """Each (name, batches) of ``epochs``, the epochs of a training loader of ``n`` samples, yields
+    every sample exactly once, in batches of ``batch_size``."""
+    for name, batches in epochs:
+        problem = epoch_problem(batches, n, batch_size)
+        expect(problem is None, Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each", count=n)),
+               hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")

@@ -143,3 +143,64 @@ def expect_proba_of_eval(result, x, weights, hint):
     expect_close(result.sum(dim=1), torch.ones(x.shape[0]), hint="hint.ex03_proba_softmax",
                  name=Msg("label.ex03_row_sums"))
     expect_close(result, expected, hint=hint, name="predict_proba(model, x)")
+
+
+def expect_layers(out, x, sizes, hint, name):
+    """An mlp() report of MLP(sizes[0], sizes[1:-1], sizes[-1]): len(sizes) - 1 Linear layers of those
+    sizes in call order (``hint`` for their number, ``name`` labels their shapes), and a forward
+    that uses them all."""
+    expect_equal(out["n_linear"], len(sizes) - 1, hint=hint, name=Msg("label.ex03_n_linear"))
+    expect_sizes(out["linears"], sizes, name)
+    expect_forward(out["outputs"][0], x, out["linears"])  # layers that forward does not use earn nothing
+
+
+def expect_dropout_train_and_eval(sub, in_features, hidden, num_classes, x, seed):
+    """MLP(in_features, hidden, num_classes, dropout=0.5) built with ``seed``: two train-mode forwards
+    of x differ from each other and from the plain forward of its weights; in eval mode it is that
+    plain forward."""
+    out = mlp(sub, in_features, hidden, num_classes, x, "hint.ex03_dropout_missing", dropout=0.5, seed=seed,
+              repeats=2, then_eval=True)
+    first, second = out["outputs"][:2]
+    plain = reference_forward(x, out["linears"])
+    expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
+           Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
+           hint="hint.ex03_dropout_missing", name=Msg("label.ex03_in_mode", call="model(x)", mode="train"))
+    # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
+    expect_tensor(out.get("eval_output"), shape=[x.shape[0], num_classes], dtype=torch.float32,
+                  hint="hint.ex03_dropout_eval", name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
+    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval",
+                 name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
+
+
+def expect_unknown_scheme(sub, sizes, seed, scheme):
+    """init_weights must work with 'kaiming' on layers of ``sizes`` (weights from ``seed``) first, so
+    that one that always raises earns nothing; then the unknown ``scheme`` raises ValueError."""
+    out, sent = init(sub, sizes, "kaiming", seed, "hint.ex03_init_kaiming")
+    expect_init(out, sizes, sent, "kaiming", "hint.ex03_init_kaiming", rtol=0.1)
+    out = call_probe(sub, MODULE, probes_ex03.init_raises, "init_weights", scheme)
+    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
+           hint="hint.ex03_init_scheme_error", name=f"init_weights(model, '{scheme}')")
+
+
+def expect_counts_with_frozen(sub, sizes, frozen, cases):
+    """count_parameters of a model of Linear layers of ``sizes`` with the layers ``frozen`` frozen:
+    for each (trainable_only, expected) of ``cases`` (None: the default), the count is ``expected``."""
+    for trainable_only, expected in cases:
+        out = call_probe(sub, MODULE, probes_ex03.count_run, "count_parameters", sizes=sizes, frozen=frozen,
+                         trainable_only=trainable_only, hint="hint.ex03_count_trainable")
+        label = "" if trainable_only is None else f", trainable_only={trainable_only}"
+        tensors = 4 if trainable_only is False else 2  # parameter tensors, not their elements
+        hint = "hint.ex03_count" if out["result"] == tensors else "hint.ex03_count_trainable"
+        expect_equal(out["result"], expected, hint=hint, name=f"count_parameters(model{label})")
+
+
+def expect_no_grad(out):
+    """A predict() report of predict_proba: as seen in the worker, its result does not require grad
+    and every forward of the model ran with gradients disabled."""
+    result = out.get("result")
+    expect(not getattr(result, "remote_requires_grad", True),
+           Msg("cmp.number", got=Msg("value.ex03_requires_grad"), expected=Msg("value.ex03_no_grad")),
+           hint="hint.ex03_no_grad", name="predict_proba(model, x)")
+    forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
+    expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
+                 hint="hint.ex03_no_grad", name=Msg("label.ex03_grad_during_forward"))

@@ -274,3 +274,65 @@ def check_load_model(sub, given, seed):
 
 RESUME_HINTS = (("model", "hint.ex07_load_model"), ("optimizer", "hint.ex07_optimizer_state"),
                 ("scheduler", "hint.ex07_scheduler_state"), ("rng", "hint.ex07_rng"))
+
+
+def resume_hint(out, new):
+    """The hint for a resume (a restore() report) against the grader's states ``new``: the first part
+    load_checkpoint did not restore, in RESUME_HINTS order, or hint.ex07_resume when all were."""
+    restored = {"model": ref.same_weights(out["model"], new["model"]),
+                "optimizer": ref.equal(out["optimizer"], new["optimizer"]),
+                "scheduler": ref.equal(out["scheduler"], new["scheduler"]), "rng": ref.equal(out["rng"], new["rng"])}
+    for part, part_hint in RESUME_HINTS:
+        if not restored[part]:
+            return part_hint
+    return "hint.ex07_resume"
+
+
+def expect_restored(out, new, info, with_optimizer):
+    """A restore() report: the model holds the weights of ``new``; ``with_optimizer``, the optimizer
+    and scheduler hold its states too; load_checkpoint returned ``info``."""
+    expect_params(out["model"], new["model"], "hint.ex07_load_model",
+                  Msg("label.after_call", what="model", call="load_checkpoint"))
+    if with_optimizer:
+        expect_optimizer_restored(out, new, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
+    expect_info(out["info"], info, "load_checkpoint(...)")
+
+
+def expect_missing_file(out, name, call):
+    """A load_failure() report of a file that does not exist: FileNotFoundError, its message naming ``name``."""
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected="FileNotFoundError"),
+           hint="hint.ex07_missing", name=call)
+    expect("FileNotFoundError" in out["mro"], Msg("cmp.type", expected="FileNotFoundError", got=out["type"]),
+           hint="hint.ex07_missing", name=call)
+    expect(name in out["message"], Msg("cmp.number", got=repr(out["message"][:200]),
+                                       expected=Msg("value.message_naming", names=name)),
+           hint="hint.ex07_missing", name=call)
+
+
+def expect_atomic_save(sub, given, first_seed, second_seed):
+    """save_checkpoint at ``given`` of a model (weights from ``first_seed``), then a second save (weights
+    from ``second_seed``) that fails while pickling: the error reaches the caller and the file is still
+    the first save, byte for byte as the grader read it."""
+    first = chosen("momentum", first_seed, 1, epoch=1)
+    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=first["model"], epoch=1)
+    not_implemented(out, "save_checkpoint")
+    before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
+    obj = ref.load_bytes(before) if before else None
+    expect(obj is not None and ref.find(obj, first["model"]),
+           Msg("cmp.number", got=Msg("value.not_in_file"), expected=Msg("value.at_save", what="model.state_dict()")),
+           hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
+    second = chosen("momentum", second_seed, 1, epoch=2)
+    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=second["model"], epoch=2,
+                crash=True)
+    not_implemented(out, "save_checkpoint")
+    call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
+    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex07_pickling")),
+           hint="hint.ex07_atomic_raise", name=call)
+    try:
+        after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
+    except worker_files.UnsafeFile as exc:
+        after, gone = None, exc.reason
+    expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
+                                else Msg("value.ex07_gone", reason=reason(gone)),
+                                expected=Msg("value.ex07_previous", size=len(before))),
+           hint="hint.ex07_atomic", name=call)

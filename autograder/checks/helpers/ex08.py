@@ -196,6 +196,39 @@ def expect_reported_accuracy(sub, kwargs):
            hint="hint.ex08_test_accuracy", name=f"{train_call(kwargs)}['test_accuracy']")
 
 
+def expect_seeded_split(ex08, parts, call, seed, test_size):
+    """``parts`` of load_digits_split(seed=seed, test_size=test_size) (named ``call``): the same seed
+    gives the same split again, seed + 1 another test set."""
+    again, _ = split(ex08, seed=seed, test_size=test_size)
+    expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
+           Msg("cmp.number", got=Msg("value.ex08_other_split"), expected=Msg("value.ex08_same_split")),
+           hint="hint.ex08_seed", name=call)
+    other, other_call = split(ex08, seed=seed + 1, test_size=test_size)
+    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got=Msg("value.ex08_same_test"),
+                                                    expected=Msg("value.ex08_other_test")),
+           hint="hint.ex08_seed", name=other_call)
+
+
+def expect_trains_with_arguments(sub, kwargs, learns_kwargs):
+    """train_digits(**kwargs), kwargs holding epochs, hidden and seed, once train_digits(**learns_kwargs)
+    reaches the accuracy (the arguments count only for a train_digits that learns): its model is
+    MLP(64, hidden, 10) and its history has ``epochs`` entries."""
+    call = train_call(kwargs)
+    expect_accuracy(sub, learns_kwargs)
+    out = digits_run(sub, **kwargs)
+    layers = network(out, kwargs)
+    sizes = [64, *kwargs["hidden"], 10]
+    expect(px.shapes(layers) == [[o, i] for i, o in zip(sizes, sizes[1:])],
+           Msg("cmp.number", got=px.shapes(layers),
+               expected=", ".join(f"Linear({i}, {o})" for i, o in zip(sizes, sizes[1:]))),
+           hint="hint.ex08_arguments", name=f"{call}['model']")
+    lengths = out.get("history_lengths") or {}
+    epochs = kwargs["epochs"]
+    expect(lengths.get("train_loss") == epochs, Msg("cmp.number", got=lengths or Msg("value.ex08_no_history"),
+                                                    expected=f"{epochs} epoch" + ("s" if epochs != 1 else "")),
+           hint="hint.ex08_arguments", name=f"{call}['history']")
+
+
 HOW_TO_GET = re.compile(r"download|https?://|cop(y|ied)|\bput\b|\bplace\b|下载|复制|拷贝|放", re.IGNORECASE)
 
 

@@ -2,24 +2,24 @@
 schemes' statistics, frozen parameters, and predict_proba's mode and gradients."""
 import torch
 
-from ...engine.worker import probes_ex03
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_close, expect_equal, expect_tensor
-from ..helpers.ex01 import call_probe, gen
+from ..api import check, expect, expect_close, expect_equal
+from ..helpers.ex01 import gen
 from ..helpers.ex03 import (
-    MODULE,
+    expect_counts_with_frozen,
+    expect_dropout_train_and_eval,
     expect_forward,
     expect_init_normal,
+    expect_layers,
+    expect_no_grad,
     expect_predict,
     expect_proba,
     expect_proba_of_eval,
-    expect_sizes,
+    expect_unknown_scheme,
     forward_hint,
-    init,
     mlp,
     predict,
 )
-from ..helpers.ex03 import expect_init as expect_init_stats
 from ..reference.ex03 import reference_forward
 
 SIZES = ((400, 900), (900, 300))  # wide layers, fan_in != fan_out
@@ -67,26 +67,14 @@ def test_forward_no_softmax(sub):
 def test_tuple_hidden_sizes(sub):
     x = torch.randn(2, 6, generator=gen(72))
     out = mlp(sub, 6, (10, 7, 5), 4, x, "hint.ex03_layer_sizes", seed=4)
-    expect_equal(out["n_linear"], 4, hint="hint.ex03_layer_sizes", name=Msg("label.ex03_n_linear"))
-    expect_sizes(out["linears"], [6, 10, 7, 5, 4], Msg("label.ex03_weight_shapes_order"))
-    expect_forward(out["outputs"][0], x, out["linears"])  # layers that forward does not use earn nothing
+    expect_layers(out, x, [6, 10, 7, 5, 4], "hint.ex03_layer_sizes", Msg("label.ex03_weight_shapes_order"))
 
 
 @check("ex03", "MLP", 1, en="with dropout=0.5, two forwards in train mode differ from each other and from eval",
        zh="dropout=0.5 时，训练模式下两次前向的结果彼此不同，也与 eval 模式不同")
 def test_dropout_active_in_train(sub):
     x = torch.randn(10, 20, generator=gen(73))
-    out = mlp(sub, 20, [64, 64], 3, x, "hint.ex03_dropout_missing", dropout=0.5, seed=5, repeats=2, then_eval=True)
-    first, second = out["outputs"][:2]
-    plain = reference_forward(x, out["linears"])
-    expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
-           Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
-           hint="hint.ex03_dropout_missing", name=Msg("label.ex03_in_mode", call="model(x)", mode="train"))
-    # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
-    expect_tensor(out.get("eval_output"), shape=[10, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
-                  name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
-    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval",
-                 name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
+    expect_dropout_train_and_eval(sub, 20, [64, 64], 3, x, seed=5)
 
 
 @check("ex03", "MLP", 1, en="with dropout=0.5 in eval mode, forward is deterministic: no dropout",
@@ -118,25 +106,14 @@ def test_init_xavier(sub):
 @check("ex03", "init_weights", 1, en="an unknown scheme ('uniform') raises ValueError",
        zh="未知的方案（'uniform'）会抛出 ValueError")
 def test_init_unknown_scheme(sub):
-    sizes = ((256, 128),)  # an init_weights that always raises earns nothing: kaiming must work first
-    out, sent = init(sub, sizes, "kaiming", 2, "hint.ex03_init_kaiming")
-    expect_init_stats(out, sizes, sent, "kaiming", "hint.ex03_init_kaiming", rtol=0.1)
-    out = call_probe(sub, MODULE, probes_ex03.init_raises, "init_weights", "uniform")
-    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
-           hint="hint.ex03_init_scheme_error", name="init_weights(model, 'uniform')")
+    expect_unknown_scheme(sub, ((256, 128),), 2, "uniform")
 
 
 @check("ex03", "count_parameters", 1, en="count_parameters skips a frozen layer unless trainable_only=False",
        zh="count_parameters 跳过被冻结的层，除非 trainable_only=False")
 def test_count_parameters_frozen(sub):
-    sizes = ((5, 7), (7, 2))  # 42 + 16 parameters, the first layer frozen
-    for trainable_only, expected in ((None, 16), (True, 16), (False, 58)):
-        out = call_probe(sub, MODULE, probes_ex03.count_run, "count_parameters", sizes=sizes, frozen=(0,),
-                         trainable_only=trainable_only, hint="hint.ex03_count_trainable")
-        label = "" if trainable_only is None else f", trainable_only={trainable_only}"
-        tensors = 4 if trainable_only is False else 2  # parameter tensors, not their elements
-        hint = "hint.ex03_count" if out["result"] == tensors else "hint.ex03_count_trainable"
-        expect_equal(out["result"], expected, hint=hint, name=f"count_parameters(model{label})")
+    # 42 + 16 parameters, the first layer frozen
+    expect_counts_with_frozen(sub, ((5, 7), (7, 2)), (0,), ((None, 16), (True, 16), (False, 58)))
 
 
 # --- predictions -------------------------------------------------------------------------------
@@ -154,14 +131,8 @@ def test_predict_proba_other_data(sub):
 def test_predict_proba_no_grad(sub):
     x = torch.randn(4, 4, generator=gen(76))
     out, weights = predict(sub, "predict_proba", x, "hint.ex03_no_grad", seed=10)
-    result = out.get("result")
-    expect_proba(result, x, weights)
-    expect(not getattr(result, "remote_requires_grad", True),
-           Msg("cmp.number", got=Msg("value.ex03_requires_grad"), expected=Msg("value.ex03_no_grad")),
-           hint="hint.ex03_no_grad", name="predict_proba(model, x)")
-    forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
-    expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
-                 hint="hint.ex03_no_grad", name=Msg("label.ex03_grad_during_forward"))
+    expect_proba(out.get("result"), x, weights)
+    expect_no_grad(out)
 
 
 @check("ex03", "predict_proba", 1,

@@ -6,30 +6,26 @@ drawn from the global RNG, Adam, a scheduler), compared with the grader's own
 straight run, and an atomic write (a save that fails halfway must leave the
 previous checkpoint untouched, byte for byte as the grader read it).
 """
-from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
-from ...feedback.reasons import reason
-from ..api import check, expect
+from ..api import check
 from ..helpers.ex07 import (
-    RESUME_HINTS,
     check_export,
     check_load_model,
     chosen,
+    expect_atomic_save,
     expect_clear_error,
     expect_info,
-    expect_optimizer_restored,
+    expect_missing_file,
     expect_params,
     expect_refused,
+    expect_restored,
     expect_returned_path,
     expect_saved,
     load_failure,
-    not_implemented,
-    probe,
-    read_file,
     restore,
+    resume_hint,
     send_save,
 )
-from ..reference import ex07 as ref
 
 
 @check("ex07", "save_checkpoint", 1, en="save_checkpoint creates three missing folder levels, returns the Path, and "
@@ -52,10 +48,7 @@ def test_load_checkpoint_restores_everything(sub):
     extra = {"best_acc": 0.75, "tag": "hidden", "losses": [0.9, 0.5], "step": 40}
     new = chosen("adam", 412, 4, epoch=11, extra=extra, rng_seed=412)
     out = restore(sub, "ckpt_hidden/adam.pt", old, new, True)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model",
-                  Msg("label.after_call", what="model", call="load_checkpoint"))
-    expect_optimizer_restored(out, new, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
-    expect_info(out["info"], {"epoch": 11, **extra}, "load_checkpoint(...)")
+    expect_restored(out, new, {"epoch": 11, **extra}, with_optimizer=True)
 
 
 @check("ex07", "load_checkpoint", 1, en="a missing file in a missing folder raises FileNotFoundError naming the path",
@@ -64,14 +57,7 @@ def test_load_checkpoint_restores_everything(sub):
 def test_load_checkpoint_missing_file_hidden(sub):
     given = "no_such_run/deeper/best_model.pt"
     out = load_failure(sub, given, "missing", seed=43)
-    call = f"load_checkpoint('{given}', model)"
-    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected="FileNotFoundError"),
-           hint="hint.ex07_missing", name=call)
-    expect("FileNotFoundError" in out["mro"], Msg("cmp.type", expected="FileNotFoundError", got=out["type"]),
-           hint="hint.ex07_missing", name=call)
-    expect("best_model.pt" in out["message"], Msg("cmp.number", got=repr(out["message"][:200]),
-                                                  expected=Msg("value.message_naming", names="best_model.pt")),
-           hint="hint.ex07_missing", name=call)
+    expect_missing_file(out, "best_model.pt", f"load_checkpoint('{given}', model)")
 
 
 @check("ex07", "load_checkpoint", 1, en="a truncated checkpoint raises an error naming the path",
@@ -100,14 +86,7 @@ def test_resume_is_exact(sub):
     old = chosen("adam", 13, 2, epoch=2, **run)
     new = chosen("adam", 113, 2, epoch=2, extra_epochs=2, **run)  # the grader's straight run: 4 epochs
     out = restore(sub, "resume_hidden/last.pt", old, new, True, after=2, fresh_seed=9, **run)
-    hint = "hint.ex07_resume"
-    restored = {"model": ref.same_weights(out["model"], new["model"]),
-                "optimizer": ref.equal(out["optimizer"], new["optimizer"]),
-                "scheduler": ref.equal(out["scheduler"], new["scheduler"]), "rng": ref.equal(out["rng"], new["rng"])}
-    for part, part_hint in RESUME_HINTS:
-        if not restored[part]:
-            hint = part_hint
-            break
+    hint = resume_hint(out, new)
     expect_params(out.get("resumed"), new["straight"], hint, Msg("label.ex07_after_resume"), atol=1e-6, rtol=1e-5)
     expect_info(out["info"], {"epoch": 2}, "load_checkpoint(...)")
 
@@ -116,32 +95,7 @@ def test_resume_is_exact(sub):
        "checkpoint byte for byte", zh="写入是原子的：中途失败的保存会让之前的检查点一个字节都不变",
        in_process="the pickling error reaching the caller")
 def test_save_checkpoint_atomic(sub):
-    given = "atomic_hidden/last.pt"
-    first = chosen("momentum", 21, 1, epoch=1)
-    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=first["model"], epoch=1)
-    not_implemented(out, "save_checkpoint")
-    before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
-    obj = ref.load_bytes(before) if before else None
-    expect(obj is not None and ref.find(obj, first["model"]),
-           Msg("cmp.number", got=Msg("value.not_in_file"), expected=Msg("value.at_save", what="model.state_dict()")),
-           hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
-    second = chosen("momentum", 22, 1, epoch=2)
-    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=second["model"], epoch=2,
-                crash=True)
-    not_implemented(out, "save_checkpoint")
-    call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
-    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex07_pickling")),
-           hint="hint.ex07_atomic_raise", name=call)
-    from ...engine import worker_files
-
-    try:
-        after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
-    except worker_files.UnsafeFile as exc:
-        after, gone = None, exc.reason
-    expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
-                                else Msg("value.ex07_gone", reason=reason(gone)),
-                                expected=Msg("value.ex07_previous", size=len(before))),
-           hint="hint.ex07_atomic", name=call)
+    expect_atomic_save(sub, "atomic_hidden/last.pt", 21, 22)
 
 
 @check("ex07", "export_model", 1, en="export_model / load_model round trip: eval mode, identical outputs",

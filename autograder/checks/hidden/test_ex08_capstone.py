@@ -10,18 +10,18 @@ from ...feedback.catalog import Msg
 from ..api import check, expect
 from ..helpers.ex08 import (
     N_DIGITS,
-    digits_run,
     expect_accuracy,
     expect_missing_mnist_error,
     expect_mnist_batches,
     expect_normalized,
     expect_reported_accuracy,
     expect_scaled_digits,
+    expect_seeded_split,
     expect_split_shapes,
     expect_stratified,
+    expect_trains_with_arguments,
     mnist_accuracy,
     mnist_loaders_out,
-    network,
     split,
 )
 from ..reference import ex08 as px
@@ -75,31 +75,13 @@ def test_load_digits_split_disjoint_and_seeded(ex08):
     expect(not (train & test) and len(train | test) == N_DIGITS,
            Msg("cmp.number", got=Msg("value.ex08_overlap", both=len(train & test), distinct=len(train | test)),
                expected=Msg("value.ex08_overlap", both=0, distinct=N_DIGITS)), hint="hint.ex08_disjoint", name=call)
-    again, _ = split(ex08, seed=SEED, test_size=TEST_SIZE)
-    expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
-           Msg("cmp.number", got=Msg("value.ex08_other_split"), expected=Msg("value.ex08_same_split")),
-           hint="hint.ex08_seed", name=call)
-    other, other_call = split(ex08, seed=SEED + 1, test_size=TEST_SIZE)
-    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got=Msg("value.ex08_same_test"),
-                                                    expected=Msg("value.ex08_other_test")),
-           hint="hint.ex08_seed", name=other_call)
+    expect_seeded_split(ex08, parts, call, seed=SEED, test_size=TEST_SIZE)
 
 
 @check("ex08", "train_digits", 1, en="train_digits(epochs=2, hidden=(24, 12), seed=5) trains MLP(64, [24, 12], 10) "
        "for 2 epochs", zh="train_digits(epochs=2, hidden=(24, 12), seed=5) 训练 MLP(64, [24, 12], 10) 共 2 个 epoch")
 def test_train_digits_uses_arguments(sub):
-    kwargs = {"epochs": 2, "hidden": (24, 12), "seed": 5}
-    call = "train_digits(epochs=2, hidden=(24, 12), seed=5)"
-    expect_accuracy(sub, {"seed": 3})  # the arguments count only for a train_digits that learns
-    out = digits_run(sub, **kwargs)
-    layers = network(out, kwargs)
-    expect(px.shapes(layers) == [[24, 64], [12, 24], [10, 12]],
-           Msg("cmp.number", got=px.shapes(layers), expected="Linear(64, 24), Linear(24, 12), Linear(12, 10)"),
-           hint="hint.ex08_arguments", name=f"{call}['model']")
-    lengths = out.get("history_lengths") or {}
-    expect(lengths.get("train_loss") == 2, Msg("cmp.number", got=lengths or Msg("value.ex08_no_history"),
-                                               expected="2 epochs"),
-           hint="hint.ex08_arguments", name=f"{call}['history']")
+    expect_trains_with_arguments(sub, {"epochs": 2, "hidden": (24, 12), "seed": 5}, {"seed": 3})
 
 
 @check("ex08", "train_digits", 2, en="the model of train_digits(seed=3) reaches >= 0.95 test accuracy (measured by "

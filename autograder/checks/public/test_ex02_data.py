@@ -1,28 +1,32 @@
 """Public checks for ex02: min-max scaling, the iris Dataset, DataLoaders and steps per epoch."""
-import re
-
 import numpy as np
 import torch
 
-from ...engine.worker import probes_ex01
 from ...feedback.catalog import Msg
 from ..api import check, expect, expect_close, expect_equal
-from ..helpers.ex01 import call_probe, gen, hinted
+from ..helpers.ex01 import gen, hinted
 from ..helpers.ex02 import (
     LOADER_SIZES,
-    MODULE,
     ROWS,
     dataset,
+    expect_epochs_once_each,
     expect_iris_split,
     expect_items,
+    expect_missing_file_named,
+    expect_new_shuffle,
+    expect_other_seed_order,
     expect_reads_split,
-    expect_same_rows,
+    expect_same_seed_orders,
+    expect_scaled_with_train_stats,
+    expect_shuffled,
     expect_steps,
     expect_tensor_dataset,
+    expect_unknown_split,
+    expect_val_test_in_order,
     loaders,
     write_csv,
 )
-from ..reference.ex02 import epoch_problem, expected_split, flat, scale
+from ..reference.ex02 import flat, scale
 
 
 @check("ex02", "minmax_stats", 1, en="minmax_stats returns the per-feature min and max, each [3]",
@@ -73,20 +77,13 @@ def test_iris_split_lengths(sub, ex02):
 @check("ex02", "IrisDataset", 1, en="ds[i] is (x float32 [4], y int64 0-dim) with the CSV's values",
        zh="ds[i] 是 (float32 的 x [4]，int64 的 0 维 y)，数值与 CSV 一致")
 def test_iris_items(sub):
-    path = write_csv(sub, "iris_public.csv", ROWS)
-    out = dataset(sub, path, "train")
-    got = expect_items(out["items"], "hint.ex02_item_types")
-    expect_same_rows(got, expected_split(ROWS, "train"), "hint.ex02_read_rows", "train split")
+    expect_reads_split(sub, write_csv(sub, "iris_public.csv", ROWS), ROWS, "train")
 
 
 @check("ex02", "IrisDataset", 1, en="with stats, the features are min-max scaled",
        zh="给定 stats 时，特征经过 min-max 缩放")
 def test_iris_scaled_with_stats(sub):
-    path = write_csv(sub, "iris_public.csv", ROWS)
-    raw = expected_split(ROWS, "train")
-    stats = (raw[0].amin(dim=0), raw[0].amax(dim=0))
-    got = expect_items(dataset(sub, path, "train", stats)["items"], "hint.ex02_item_types")
-    expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "train split")
+    expect_scaled_with_train_stats(sub, write_csv(sub, "iris_public.csv", ROWS), ROWS, "train")
 
 
 @check("ex02", "IrisDataset", 1, en="an unknown split ('training') raises ValueError",
@@ -94,9 +91,7 @@ def test_iris_scaled_with_stats(sub):
 def test_iris_unknown_split(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "train")  # a dataset that always raises earns nothing
-    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, "training"])
-    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
-           hint="hint.ex02_split_error", name="IrisDataset(path, 'training')")
+    expect_unknown_split(sub, path, "training", names_valid=False)
 
 
 @check("ex02", "IrisDataset", 0.5, en="a missing CSV raises FileNotFoundError naming the path",
@@ -104,14 +99,7 @@ def test_iris_unknown_split(sub):
 def test_iris_missing_file_named(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "val")  # a dataset that always raises earns nothing
-    missing = "no_iris_here/iris.csv"
-    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [missing, "train"])
-    expect("FileNotFoundError" in out["mro"],
-           Msg("cmp.type", expected="FileNotFoundError", got=(out["mro"] or ["no exception"])[0]),
-           hint="hint.ex02_missing_file", name=f"IrisDataset('{missing}', 'train')")
-    expect(missing in out["message"],
-           Msg("cmp.number", got=repr(out["message"][:120]), expected=Msg("value.message_naming", names=missing)),
-           hint="hint.ex02_missing_file", name=Msg("label.error_message", exc="FileNotFoundError"))
+    expect_missing_file_named(sub, "no_iris_here/iris.csv")
 
 
 @check("ex02", "to_tensor_dataset", 2,
@@ -151,21 +139,11 @@ def test_steps_per_epoch(ex02):
        zh="只有 train 打乱顺序（每个 epoch 重新打乱）；val 和 test 保持数据集的顺序")
 def test_only_train_shuffled(sub):
     out = loaders(sub, sizes=LOADER_SIZES, batch_size=4, seed=3, other_seed=4)
-    for name, n, offset in (("val", LOADER_SIZES[1], 1000), ("test", LOADER_SIZES[2], 2000)):
-        expect_equal(flat(out["batches"][name]), list(range(offset, offset + n)), hint="hint.ex02_only_train_shuffled",
-                     name=Msg("label.ex02_order", loader=f"loaders['{name}']"))
+    expect_val_test_in_order(out, LOADER_SIZES)
     first, second = out["batches"]["train"], out.get("second")
-    for name, batches in (("epoch 1", first), ("epoch 2", second)):
-        problem = epoch_problem(batches, LOADER_SIZES[0], 4)
-        expect(problem is None,
-               Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each", count=LOADER_SIZES[0])),
-               hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
-    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got=Msg("value.ex02_dataset_order"),
-                                                   expected=Msg("value.ex02_shuffled")),
-           hint="hint.ex02_train_shuffled", name="loaders['train']")
-    expect(second != first, Msg("cmp.number", got=Msg("value.ex02_same_in_epoch", epoch=2),
-                                expected=Msg("value.ex02_new_shuffle")),
-           hint="hint.ex02_train_shuffled", name="loaders['train'], epochs 1 and 2")
+    expect_epochs_once_each((("epoch 1", first), ("epoch 2", second)), LOADER_SIZES[0], 4)
+    expect_shuffled(first)
+    expect_new_shuffle(first, second)
 
 
 @check("ex02", "make_loaders", 0.5,
@@ -177,25 +155,16 @@ def test_train_order_seeded(sub):
     out = loaders(sub, sizes=LOADER_SIZES, batch_size=4, seed=3, other_seed=4)
     first, second = out["batches"]["train"], out.get("second")
     again = out.get("again") if isinstance(out.get("again"), list) else []
-    for name, batches in (("epoch 1", first), ("epoch 2", second), ("other seed", out.get("other"))):
-        problem = epoch_problem(batches, LOADER_SIZES[0], 4)
-        expect(problem is None,
-               Msg("cmp.number", got=problem, expected=Msg("value.ex02_once_each", count=LOADER_SIZES[0])),
-               hint="hint.ex02_no_drop", name=f"loaders['train'], {name}")
-    # an unshuffled loader is the same for every seed: it earns nothing
-    expect(flat(first) != sorted(flat(first)), Msg("cmp.number", got=Msg("value.ex02_dataset_order"),
-                                                   expected=Msg("value.ex02_shuffled")),
-           hint="hint.ex02_train_shuffled", name="loaders['train']")
+    epochs = (("epoch 1", first), ("epoch 2", second), ("other seed", out.get("other")))
+    expect_epochs_once_each(epochs, LOADER_SIZES[0], 4)
+    expect_shuffled(first)  # an unshuffled loader is the same for every seed: it earns nothing
     # a loader that replays one shuffled order every epoch is seeded, but not shuffled per epoch
     expect(flat(second) != flat(first), Msg("cmp.number", got=Msg("value.ex02_epoch1_again"),
                                             expected=Msg("value.ex02_new_order")),
            hint="hint.ex02_train_shuffled", name="loaders['train'], epoch 2")
     expect_equal(len(again), 2, hint="hint.ex02_train_seed", name=Msg("label.ex02_second_loader_epochs"))
-    expect_equal(again[0], first, hint="hint.ex02_train_seed", name=Msg("label.ex02_order_same_seed", seed=3, epoch=1))
-    expect_equal(again[1], second, hint="hint.ex02_train_seed", name=Msg("label.ex02_order_same_seed", seed=3, epoch=2))
-    expect(out["other"] != first, Msg("cmp.number", got=Msg("value.ex02_same_order"),
-                                      expected=Msg("value.ex02_another_order")),
-           hint="hint.ex02_train_seed", name=Msg("label.ex02_order_seeds", seed=3, other=4))
+    expect_same_seed_orders(again, first, second, seed=3)
+    expect_other_seed_order(out["other"], first, seed=3, other_seed=4)
 
 
 @check("ex02", "steps_per_epoch", 0.5, en="steps_per_epoch(97, 8, drop_last=True) is 12; drop_last=False keeps 13",
@@ -209,12 +178,7 @@ def test_steps_per_epoch_drop_last_flag(ex02):
        en="the val split is scaled with the stats given (the training split's), not its own",
        zh="val 划分用传入的 stats（训练集的）缩放，而不是用它自己的")
 def test_iris_val_scaled_with_train_stats(sub):
-    path = write_csv(sub, "iris_public.csv", ROWS)
-    train = expected_split(ROWS, "train")
-    stats = (train[0].amin(dim=0), train[0].amax(dim=0))
-    raw = expected_split(ROWS, "val")
-    got = expect_items(dataset(sub, path, "val", stats)["items"], "hint.ex02_item_types")
-    expect_same_rows(got, (scale(raw[0], stats), raw[1]), "hint.ex02_scale_stats", "val split")
+    expect_scaled_with_train_stats(sub, write_csv(sub, "iris_public.csv", ROWS), ROWS, "val")
 
 
 @check("ex02", "IrisDataset", 0.5, en="the ValueError of an unknown split ('dev') names the valid splits",
@@ -222,10 +186,4 @@ def test_iris_val_scaled_with_train_stats(sub):
 def test_iris_unknown_split_names_valid(sub):
     path = write_csv(sub, "iris_public.csv", ROWS)
     expect_reads_split(sub, path, ROWS, "test")  # a dataset that always raises earns nothing
-    out = call_probe(sub, MODULE, probes_ex01.raises, "IrisDataset", MODULE, "IrisDataset", [path, "dev"])
-    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
-           hint="hint.ex02_split_error", name="IrisDataset(path, 'dev')")
-    named = all(re.search(rf"\b{s}\b", out["message"]) for s in ("train", "val", "test"))
-    expect(named, Msg("cmp.number", got=repr(out["message"][:120]),
-                      expected=Msg("value.message_naming", names="train, val, test")),
-           hint="hint.ex02_split_error", name=Msg("label.error_message", exc="ValueError"))
+    expect_unknown_split(sub, path, "dev", names_valid=True)

@@ -12,20 +12,23 @@ from ..api import check, expect, expect_close, expect_equal, expect_tensor
 from ..helpers.ex01 import call_probe, gen
 from ..helpers.ex03 import (
     MODULE,
+    expect_counts_with_frozen,
+    expect_dropout_train_and_eval,
     expect_forward,
     expect_init,
     expect_init_normal,
+    expect_layers,
+    expect_no_grad,
     expect_predict,
     expect_proba,
     expect_proba_of_eval,
-    expect_sizes,
+    expect_unknown_scheme,
     init,
     mlp,
     predict,
 )
 from ..reference.ex03 import (
     predict_logits,
-    reference_forward,
 )
 
 
@@ -50,9 +53,7 @@ def test_mlp_flattens_images(sub):
 def test_mlp_logistic_regression(sub):
     x = torch.randn(7, 4, generator=gen(62))
     out = mlp(sub, 4, [], 3, x, "hint.ex03_empty_hidden")
-    expect_equal(out["n_linear"], 1, hint="hint.ex03_empty_hidden", name=Msg("label.ex03_n_linear"))
-    expect_sizes(out["linears"], [4, 3], Msg("label.ex03_weight_shapes"))
-    expect_forward(out["outputs"][0], x, out["linears"])
+    expect_layers(out, x, [4, 3], "hint.ex03_empty_hidden", Msg("label.ex03_weight_shapes"))
 
 
 @check("ex03", "MLP", 1.5, en="MLP(4, [16, 8], 3) has Linear(4,16), Linear(16,8), Linear(8,3) in this order",
@@ -60,9 +61,7 @@ def test_mlp_logistic_regression(sub):
 def test_mlp_layer_sizes(sub):
     x = torch.randn(3, 4, generator=gen(63))
     out = mlp(sub, 4, [16, 8], 3, x, "hint.ex03_layer_sizes")
-    expect_equal(out["n_linear"], 3, hint="hint.ex03_layer_sizes", name=Msg("label.ex03_n_linear"))
-    expect_sizes(out["linears"], [4, 16, 8, 3], Msg("label.ex03_weight_shapes_order"))
-    expect_forward(out["outputs"][0], x, out["linears"])  # layers that forward does not use earn nothing
+    expect_layers(out, x, [4, 16, 8, 3], "hint.ex03_layer_sizes", Msg("label.ex03_weight_shapes_order"))
 
 
 @check("ex03", "MLP", 1.5,
@@ -78,17 +77,7 @@ def test_mlp_forward_relu(sub):
        "the plain forward", zh="MLP(12, [32, 32], 3, dropout=0.5)：训练模式下前向是随机的，eval 模式下是普通的前向")
 def test_mlp_dropout_train_and_eval(sub):
     x = torch.randn(8, 12, generator=gen(69))
-    out = mlp(sub, 12, [32, 32], 3, x, "hint.ex03_dropout_missing", dropout=0.5, seed=7, repeats=2, then_eval=True)
-    first, second = out["outputs"][:2]
-    plain = reference_forward(x, out["linears"])
-    expect(not torch.allclose(first, second) and not torch.allclose(first, plain, atol=1e-5),
-           Msg("cmp.number", got=Msg("value.ex03_same_output"), expected=Msg("value.ex03_dropout")),
-           hint="hint.ex03_dropout_missing", name=Msg("label.ex03_in_mode", call="model(x)", mode="train"))
-    # random outputs alone earn nothing: the same model in eval mode is the plain forward of its weights
-    expect_tensor(out.get("eval_output"), shape=[8, 3], dtype=torch.float32, hint="hint.ex03_dropout_eval",
-                  name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
-    expect_close(out["eval_output"], plain, hint="hint.ex03_dropout_eval",
-                 name=Msg("label.ex03_in_mode", call="model(x)", mode="eval"))
+    expect_dropout_train_and_eval(sub, 12, [32, 32], 3, x, seed=7)
 
 
 @check("ex03", "init_weights", 0.5,
@@ -119,25 +108,14 @@ def test_init_weights_xavier_normal(sub):
 @check("ex03", "init_weights", 0.5, en="an unknown scheme ('normal') raises ValueError",
        zh="未知的方案（'normal'）会抛出 ValueError")
 def test_init_weights_unknown_scheme(sub):
-    sizes = ((200, 100),)  # an init_weights that always raises earns nothing: kaiming must work first
-    out, sent = init(sub, sizes, "kaiming", 4, "hint.ex03_init_kaiming")
-    expect_init(out, sizes, sent, "kaiming", "hint.ex03_init_kaiming", rtol=0.1)
-    out = call_probe(sub, MODULE, probes_ex03.init_raises, "init_weights", "normal")
-    expect("ValueError" in out["mro"], Msg("cmp.type", expected="ValueError", got=(out["mro"] or ["no exception"])[0]),
-           hint="hint.ex03_init_scheme_error", name="init_weights(model, 'normal')")
+    expect_unknown_scheme(sub, ((200, 100),), 4, "normal")
 
 
 @check("ex03", "count_parameters", 0.5, en="count_parameters skips frozen parameters unless trainable_only=False",
        zh="count_parameters 跳过被冻结的参数，除非 trainable_only=False")
 def test_count_parameters_trainable_only(sub):
-    sizes = ((3, 6), (6, 4))  # 24 + 28 parameters, the second layer frozen
-    for trainable_only, expected in ((None, 24), (False, 52)):
-        out = call_probe(sub, MODULE, probes_ex03.count_run, "count_parameters", sizes=sizes, frozen=(1,),
-                         trainable_only=trainable_only, hint="hint.ex03_count_trainable")
-        label = "" if trainable_only is None else f", trainable_only={trainable_only}"
-        tensors = 4 if trainable_only is False else 2  # parameter tensors, not their elements
-        hint = "hint.ex03_count" if out["result"] == tensors else "hint.ex03_count_trainable"
-        expect_equal(out["result"], expected, hint=hint, name=f"count_parameters(model{label})")
+    # 24 + 28 parameters, the second layer frozen
+    expect_counts_with_frozen(sub, ((3, 6), (6, 4)), (1,), ((None, 24), (False, 52)))
 
 
 @check("ex03", "predict_proba", 1,
@@ -160,12 +138,7 @@ def test_predict_proba_eval_no_grad_restored(sub):
     # the values first, computed here: a model left in train mode drops units and gives others
     expect_proba_of_eval(result, x, weights, "hint.ex03_eval_mode")
     # then what only the worker saw, which can only take the point away
-    expect(not getattr(result, "remote_requires_grad", True),
-           Msg("cmp.number", got=Msg("value.ex03_requires_grad"), expected=Msg("value.ex03_no_grad")),
-           hint="hint.ex03_no_grad", name="predict_proba(model, x)")
-    forwards = out.get("forwards") if isinstance(out.get("forwards"), list) else []
-    expect_equal([f[2] if isinstance(f, list) and len(f) > 2 else True for f in forwards], [False] * len(forwards),
-                 hint="hint.ex03_no_grad", name=Msg("label.ex03_grad_during_forward"))
+    expect_no_grad(out)
     expect_equal(out.get("training_after"), True, hint="hint.ex03_restore_mode",
                  name=Msg("label.ex03_training_after_predict", mode="train"))
 

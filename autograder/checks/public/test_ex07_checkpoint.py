@@ -11,31 +11,26 @@ file the grader wrote in that same layout holding OTHER states, which the
 worker never received otherwise; what they restore is compared with the
 grader's own numbers.
 """
-from ...engine import worker_files
-from ...engine.worker import probes_ex07
 from ...feedback.catalog import Msg
-from ...feedback.reasons import reason
-from ..api import check, curve, expect
+from ..api import check, curve
 from ..helpers.ex07 import (
-    RESUME_HINTS,
     check_export,
     check_load_model,
     chosen,
+    expect_atomic_save,
     expect_clear_error,
     expect_info,
-    expect_optimizer_restored,
+    expect_missing_file,
     expect_params,
     expect_refused,
+    expect_restored,
     expect_returned_path,
     expect_saved,
     load_failure,
-    not_implemented,
-    probe,
-    read_file,
     restore,
+    resume_hint,
     send_save,
 )
-from ..reference import ex07 as ref
 
 
 @check("ex07", "save_checkpoint", 1, en="save_checkpoint creates missing parent folders, returns the Path, and the "
@@ -56,9 +51,7 @@ def test_load_checkpoint_restores_model(sub):
     old = chosen("momentum", 2, 2, epoch=5, extra={"best_acc": 0.5, "note": "draft"}, rng_seed=2)
     new = chosen("momentum", 202, 3, epoch=7, extra={"best_acc": 0.9, "note": "hello"}, rng_seed=202)
     out = restore(sub, "ckpt_public/model.pt", old, new, False)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model",
-                  Msg("label.after_call", what="model", call="load_checkpoint"))
-    expect_info(out["info"], {"epoch": 7, "best_acc": 0.9, "note": "hello"}, "load_checkpoint(...)")
+    expect_restored(out, new, {"epoch": 7, "best_acc": 0.9, "note": "hello"}, with_optimizer=False)
 
 
 @check("ex07", "load_checkpoint", 1.5, en="load_checkpoint restores the optimizer's momentum buffers and the "
@@ -67,10 +60,7 @@ def test_load_checkpoint_restores_optimizer_and_scheduler(sub):
     old = chosen("momentum", 3, 3, epoch=31, rng_seed=3)
     new = chosen("momentum", 303, 2, epoch=3, rng_seed=303)
     out = restore(sub, "ckpt_public/full.pt", old, new, True)
-    expect_params(out["model"], new["model"], "hint.ex07_load_model",
-                  Msg("label.after_call", what="model", call="load_checkpoint"))
-    expect_optimizer_restored(out, new, "hint.ex07_optimizer_state", "hint.ex07_scheduler_state")
-    expect_info(out["info"], {"epoch": 3}, "load_checkpoint(...)")
+    expect_restored(out, new, {"epoch": 3}, with_optimizer=True)
 
 
 @check("ex07", "load_checkpoint", 1, en="a missing file raises FileNotFoundError naming the path",
@@ -78,14 +68,7 @@ def test_load_checkpoint_restores_optimizer_and_scheduler(sub):
 def test_load_checkpoint_missing_file(sub):
     given = "nowhere_public/missing.pt"
     out = load_failure(sub, given, "missing")
-    call = f"load_checkpoint('{given}', model)"
-    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected="FileNotFoundError"),
-           hint="hint.ex07_missing", name=call)
-    expect("FileNotFoundError" in out["mro"], Msg("cmp.type", expected="FileNotFoundError", got=out["type"]),
-           hint="hint.ex07_missing", name=call)
-    expect("missing.pt" in out["message"], Msg("cmp.number", got=repr(out["message"][:200]),
-                                               expected=Msg("value.message_naming", names="missing.pt")),
-           hint="hint.ex07_missing", name=call)
+    expect_missing_file(out, "missing.pt", f"load_checkpoint('{given}', model)")
 
 
 @check("ex07", "load_checkpoint", 1, en="a corrupt file (garbage bytes) raises an error naming the path",
@@ -129,14 +112,7 @@ def test_resume_is_exact_public(sub):
     old = chosen("adam", 15, 2, epoch=2, **run)
     new = chosen("adam", 115, 2, epoch=2, extra_epochs=2, **run)  # the grader's straight run: 4 epochs
     out = restore(sub, "resume_public/last.pt", old, new, True, after=2, fresh_seed=8, **run)
-    hint = "hint.ex07_resume"
-    restored = {"model": ref.same_weights(out["model"], new["model"]),
-                "optimizer": ref.equal(out["optimizer"], new["optimizer"]),
-                "scheduler": ref.equal(out["scheduler"], new["scheduler"]), "rng": ref.equal(out["rng"], new["rng"])}
-    for part, part_hint in RESUME_HINTS:
-        if not restored[part]:
-            hint = part_hint
-            break
+    hint = resume_hint(out, new)
     # the picture: the grader's 2 epochs before the save, then the student's 2 after the load, beside 4 straight
     resumed = out.get("resumed_losses") if isinstance(out.get("resumed_losses"), list) else []
     curve("2 epochs, save_checkpoint, load_checkpoint, 2 epochs",
@@ -150,27 +126,4 @@ def test_resume_is_exact_public(sub):
        zh="写入是原子的（先写临时文件，再 os.replace）：中途失败的保存会让之前的检查点一个字节都不变",
        in_process="the pickling error reaching the caller")
 def test_save_checkpoint_atomic_public(sub):
-    given = "atomic_public/last.pt"
-    first = chosen("momentum", 23, 1, epoch=1)
-    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=first["model"], epoch=1)
-    not_implemented(out, "save_checkpoint")
-    before = read_file(sub, given, "save_checkpoint", "hint.ex07_save_path")
-    obj = ref.load_bytes(before) if before else None
-    expect(obj is not None and ref.find(obj, first["model"]),
-           Msg("cmp.number", got=Msg("value.not_in_file"), expected=Msg("value.at_save", what="model.state_dict()")),
-           hint="hint.ex07_save_contents", name=f"save_checkpoint('{given}', model, epoch=1)")
-    second = chosen("momentum", 24, 1, epoch=2)
-    out = probe(sub, probes_ex07.atomic_save, "save_checkpoint", path=given, model_state=second["model"], epoch=2,
-                crash=True)
-    not_implemented(out, "save_checkpoint")
-    call = f"save_checkpoint('{given}', model, epoch=2, crash=<an object whose pickling fails>)"
-    expect(out["raised"], Msg("cmp.number", got=Msg("value.no_exception"), expected=Msg("value.ex07_pickling")),
-           hint="hint.ex07_atomic_raise", name=call)
-    try:
-        after = worker_files.read_bytes(sub.folder.work, given, limit=ref.FILE_LIMIT)
-    except worker_files.UnsafeFile as exc:
-        after, gone = None, exc.reason
-    expect(after == before, Msg("cmp.number", got=Msg("value.ex07_changed", size=len(after)) if after is not None
-                                else Msg("value.ex07_gone", reason=reason(gone)),
-                                expected=Msg("value.ex07_previous", size=len(before))),
-           hint="hint.ex07_atomic", name=call)
+    expect_atomic_save(sub, "atomic_public/last.pt", 23, 24)

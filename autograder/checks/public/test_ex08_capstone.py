@@ -13,10 +13,8 @@ The MNIST bonus checks run only where the MNIST files are: the grader deselects
 them when ``<data dir>/MNIST/raw/`` lacks any of the four IDX files (the bonus in
 ``assignment.BONUSES``; ``GraderPlugin.pytest_collection_modifyitems``).
 """
-import torch
 
-from ...feedback.catalog import Msg
-from ..api import check, expect
+from ..api import check
 from ..helpers.ex08 import (
     N_DIGITS,
     digits_run,
@@ -26,14 +24,15 @@ from ..helpers.ex08 import (
     expect_normalized,
     expect_reported_accuracy,
     expect_scaled_digits,
+    expect_seeded_split,
     expect_split_shapes,
     expect_stratified,
+    expect_trains_with_arguments,
     mnist_accuracy,
     mnist_loaders_out,
     network,
     split,
 )
-from ..reference import ex08 as px
 
 
 @check("ex08", "load_digits_split", 1.5, en="load_digits_split() gives X float32 [1347, 64] / [450, 64] and y int64 "
@@ -107,28 +106,10 @@ def test_load_digits_split_arguments(ex08):
     parts, call = split(ex08, seed=3, test_size=0.2)
     expect_split_shapes(parts, call, N_DIGITS - 360, 360)  # train_test_split rounds the test share up
     expect_scaled_digits(parts, call)
-    again, _ = split(ex08, seed=3, test_size=0.2)
-    expect(all(torch.equal(a, b) for a, b in zip(parts, again)),
-           Msg("cmp.number", got=Msg("value.ex08_other_split"), expected=Msg("value.ex08_same_split")),
-           hint="hint.ex08_seed", name=call)
-    other, other_call = split(ex08, seed=4, test_size=0.2)
-    expect(not torch.equal(other[1], parts[1]), Msg("cmp.number", got=Msg("value.ex08_same_test"),
-                                                    expected=Msg("value.ex08_other_test")),
-           hint="hint.ex08_seed", name=other_call)
+    expect_seeded_split(ex08, parts, call, seed=3, test_size=0.2)
 
 
 @check("ex08", "train_digits", 0.5, en="train_digits(epochs=1, hidden=(20,), seed=2) trains MLP(64, [20], 10) "
        "for 1 epoch", zh="train_digits(epochs=1, hidden=(20,), seed=2) 训练 MLP(64, [20], 10) 共 1 个 epoch")
 def test_train_digits_arguments(sub):
-    kwargs = {"epochs": 1, "hidden": (20,), "seed": 2}
-    call = "train_digits(epochs=1, hidden=(20,), seed=2)"
-    expect_accuracy(sub, {})  # the arguments count only for a train_digits that learns
-    out = digits_run(sub, **kwargs)
-    layers = network(out, kwargs)
-    expect(px.shapes(layers) == [[20, 64], [10, 20]],
-           Msg("cmp.number", got=px.shapes(layers), expected="Linear(64, 20), Linear(20, 10)"),
-           hint="hint.ex08_arguments", name=f"{call}['model']")
-    lengths = out.get("history_lengths") or {}
-    expect(lengths.get("train_loss") == 1, Msg("cmp.number", got=lengths or Msg("value.ex08_no_history"),
-                                               expected="1 epoch"),
-           hint="hint.ex08_arguments", name=f"{call}['history']")
+    expect_trains_with_arguments(sub, {"epochs": 1, "hidden": (20,), "seed": 2}, {})
