@@ -3,6 +3,7 @@ expectations both suites share. The checks themselves are in public/ and hidden/
 """
 import torch
 
+from ...engine.worker import probes_ex01
 from ...feedback.catalog import Msg
 from ..api import (
     as_float,
@@ -16,7 +17,7 @@ from ..api import (
     hinted,
     run_probe,
 )
-from ..reference.ex01 import autograd_grad
+from ..reference.ex01 import autograd_grad, minibatch_descent, mse_of
 
 MODULE = "ex01_gradient_descent"
 
@@ -92,6 +93,23 @@ def expect_grad(ex01, X, y, w, b):
     expect_number(db_value, float(db_expected), hint=hint, name="db", atol=1e-5, rtol=1e-4)
 
 
+def expect_gd_step_result(result, w, b, dw, db, lr):
+    """gd_step(w, b, dw, db, lr) returned ``result``: a pair (w - lr*dw, b - lr*db), values computed here."""
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           Msg("cmp.type", expected="(w_new, b_new)", got=type(result).__name__), hint="hint.ex01_gd_step",
+           name="gd_step(...)")
+    expect_close(result[0], w - lr * dw, hint="hint.ex01_gd_step", name="w_new")
+    expect_number(result[1], float(b - lr * db), hint="hint.ex01_gd_step", name="b_new", atol=1e-6, rtol=1e-5)
+
+
+def gd_step_in_worker(sub, w, b, dw, db, lr) -> dict:
+    """gd_step run by probes_ex01.gd_step_run, its values judged first (echoed inputs earn nothing);
+    returns the instrument's record (``inputs_after``, ``shared``) for what only the worker saw."""
+    out = call_probe(sub, MODULE, probes_ex01.gd_step_run, "gd_step", w, b, dw, db, lr, hint="hint.ex01_gd_inplace")
+    expect_gd_step_result(out.get("result") if isinstance(out, dict) else None, w, b, dw, db, lr)
+    return out
+
+
 def fit(ex01, X, y, **kwargs):
     """fit_linear_regression(X, y, **kwargs) checked for its return types: (w [d] float32, b, losses floats)."""
     with hinted("hint.ex01_fit_learns"):
@@ -116,3 +134,27 @@ def house_prices(n, seed):
     X = torch.randn(n, 4, generator=g)
     y = X @ torch.tensor([3.0, -2.0, 1.5, 0.5]) + 4.0 + 0.1 * torch.randn(n, generator=g)
     return X, y
+
+
+def expect_minibatch_descends(ex01, X, y, lr, epochs, batch_size, seed):
+    """A mini-batch fit_linear_regression(X, y, lr, epochs, batch_size, seed) must lower the full-data
+    loss (computed here) about as far as mini-batch gradient descent does, so a fit that returns
+    something fixed per seed earns nothing. Returns its (w, b)."""
+    w, b, _ = fit(ex01, X, y, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed)
+    start = mse_of(X, y, torch.zeros(X.shape[1]), 0.0)
+    reached = mse_of(X, y, *minibatch_descent(X, y, lr, epochs, batch_size, seed)[:2])
+    got = mse_of(X, y, w, b)
+    expect(got <= reached + 0.25 * (start - reached),
+           Msg("cmp.number", got=Msg("value.ex01_full_mse", mse=got),
+               expected=Msg("value.ex01_about_from", reached=reached, start=start)),
+           hint="hint.ex01_fit_minibatch", name=Msg("label.ex01_after_epochs", what="w, b", epochs=epochs))
+    return w, b
+
+
+def expect_seed_decides(w1, b1, w2, b2, w3):
+    """(w2, b2), fitted again with the seed of (w1, b1), are exactly those; w3, fitted with another seed, is not w1."""
+    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="w"))
+    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="b"))
+    expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
+           Msg("cmp.number", got=Msg("value.ex01_same_w"), expected=Msg("value.ex01_w_other_seed")),
+           hint="hint.ex01_fit_seed", name=Msg("label.another_seed", what="w"))

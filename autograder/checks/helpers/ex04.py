@@ -17,6 +17,7 @@ from ..api import (
     compare,
     expect,
     expect_close,
+    expect_equal,
     expect_length,
     expect_number,
     fail,
@@ -68,6 +69,80 @@ def evaluate_probe(sub, seed, n, batch_size, hidden=8, batchnorm=False, dropout=
     state, data = ref.initial_state(seed, hidden, batchnorm), ref.batches(n, batch_size, seed)
     out = probe(sub, probes_ex04.evaluate_run, "evaluate", state=state, data=data, dropout=dropout, **kwargs)
     return out, state, data
+
+
+def expect_train_mode(sub, seed, n, batch_size, **kwargs):
+    """One epoch (lr 0.1) of a BatchNorm network that comes in eval mode: in train mode it normalises
+    with each batch's statistics (and updates its running ones), in eval mode with the running ones,
+    so the weights after the epoch tell the mode. ``kwargs`` go on to epoch_probe (``hidden=``)."""
+    out, state, data = epoch_probe(sub, seed, n, batch_size, 0.1, batchnorm=True, start_mode="eval", **kwargs)
+    want = ref.epoch(state, data, 0.1)
+    modes = ref.forward_modes(out["events"])
+    hint = "hint.ex04_train_mode" if modes and not all(modes) else ref.epoch_mistake(out["events"],
+                                                                                     n_batches=len(data))
+    expect_state(out["params"], want["state"], hint, Msg("label.ex04_after_one_epoch_eval"))
+
+
+def expect_epoch_weighted_mean(sub, seed, n, batch_size, **kwargs):
+    """train_one_epoch with lr=0 returns the sample-weighted mean of its batches' losses: the weights
+    never move, so every batch's loss is known whatever the update does. Meant for an ``n`` that
+    leaves a smaller last batch; ``kwargs`` go on to epoch_probe (``hidden=``)."""
+    out, state, data = epoch_probe(sub, seed, n, batch_size, 0.0, **kwargs)
+    value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
+    losses = ref.batch_losses(state, data)
+    expected = sum(b * loss for b, loss in losses) / sum(b for b, _ in losses)
+    expect_number(value, expected, hint=mean_hint(value, losses), name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
+
+
+def expect_epoch_on_device(out, state, data, device):
+    """What epoch_probe(..., lr=0.1, device=device, record=True) returned: the weights and the loss
+    of the grader's epoch, then (seen only in the worker) every batch moved to ``device``."""
+    want = ref.epoch(state, data, 0.1)
+    hint = "hint.ex04_device_hardcoded" if device != "cpu" else ref.epoch_mistake(out["events"], n_batches=len(data))
+    expect_state(out["params"], want["state"], hint,
+                 Msg("label.ex04_after_call", call=f"train_one_epoch(device={device!r})"))
+    value = expect_float(out["result"], "hint.ex04_return_float", f"train_one_epoch(device={device!r})")
+    expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name=f"train_one_epoch(device={device!r})",
+                  atol=1e-5, rtol=1e-4)
+    # then what only the worker saw, which can only take the point away
+    expect_moved(out["moves"], "train", len(data), device, "train_one_epoch")
+
+
+def expect_eval_mode_no_grad(sub, seed, n, batch_size, **kwargs):
+    """evaluate of a network with dropout 0.5 and BatchNorm, given in train mode: only eval mode gives
+    the grader's loss and accuracy and leaves the running statistics; then (seen only in the worker)
+    every forward pass runs with gradients off. ``kwargs`` go on to evaluate_probe (``hidden=``)."""
+    out, state, data = evaluate_probe(sub, seed, n, batch_size, batchnorm=True, dropout=0.5, start_mode="train",
+                                      **kwargs)
+    loss, acc = evaluate_result(out["result"])
+    want = ref.evaluate(state, data, dropout=0.5)
+    modes = ref.forward_modes(out["events"])
+    hint = "hint.ex04_eval_mode" if any(modes) or not modes else "hint.ex04_weighted_mean"
+    expect_number(loss, want["loss"], hint=hint, name="evaluate(...)['loss'] (dropout 0.5, BatchNorm)",
+                  atol=1e-5, rtol=1e-4)
+    expect_number(acc, want["accuracy"], hint="hint.ex04_eval_mode" if any(modes) else "hint.ex04_accuracy_samples",
+                  name="evaluate(...)['accuracy'] (dropout 0.5, BatchNorm)", atol=1e-6, rtol=1e-6)
+    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", Msg("label.ex04_after_evaluate_bn"),
+                 atol=0, rtol=0)
+    # then what only the worker saw, which can only take the point away
+    seen = forwards(out["events"])
+    expect_length(seen, len(data), hint="hint.ex04_eval_params", name=Msg("label.ex04_forward_passes"))
+    expect_equal([bool(e[2]) for e in seen], [False] * len(data), hint="hint.ex04_no_grad",
+                 name=Msg("label.ex04_grad_each_forward"))
+
+
+def expect_evaluate_weighted(sub, seed, n, batch_size, **kwargs):
+    """evaluate weights the loss by samples and counts accuracy over samples (an ``n`` that leaves a
+    smaller last batch): the grader's values. Returns (worker output, initial state) for further
+    checks; ``kwargs`` go on to evaluate_probe (``hidden=``)."""
+    out, state, data = evaluate_probe(sub, seed, n, batch_size, **kwargs)
+    loss, acc = evaluate_result(out["result"])
+    want = ref.evaluate(state, data)
+    expect_number(loss, want["loss"], hint=mean_hint(loss, ref.batch_losses(state, data)),
+                  name="evaluate(...)['loss']", atol=1e-5, rtol=1e-4)
+    hint = "hint.ex04_accuracy_fraction" if acc > 1 else "hint.ex04_accuracy_samples"
+    expect_number(acc, want["accuracy"], hint=hint, name="evaluate(...)['accuracy']", atol=1e-6, rtol=1e-6)
+    return out, state
 
 
 def evaluate_result(result):

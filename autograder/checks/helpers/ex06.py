@@ -350,6 +350,31 @@ def run(sub, name, lr, epochs, seed=0, diverges=False, verify=True):
     return history, final, model
 
 
+def check_same_seed_same_history(sub, name, lr, epochs, seed):
+    """run_experiment(name, lr, epochs=epochs, seed=seed) twice gives the same history both times."""
+    call = f"run_experiment({name!r}, {lr}, epochs={epochs}, seed={seed})"
+    a, _, _ = run(sub, name, lr, epochs, seed=seed)
+    b, _, _ = run(sub, name, lr, epochs, seed=seed)
+    expect(same_history(a, b), Msg("cmp.number", got=Msg("value.ex06_then", first=str(a['val_loss']),
+                                                         second=str(b['val_loss'])),
+                                   expected=Msg("value.ex06_same_history")),
+           hint="hint.ex06_seed_model", name=call)
+
+
+def check_divergence_returned(sub, epochs, seed):
+    """A run of SGD at lr 1e30 for ``epochs`` with ``seed``, after a real one at lr 0.1, returns its
+    train and validation losses as floats, some of them nan or inf, instead of raising."""
+    call = f"run_experiment('sgd', 1e30, epochs={epochs}, seed={seed})"
+    run(sub, "sgd", 0.1, epochs, seed=seed)  # the pipeline trains for real first
+    history, _, _ = run(sub, "sgd", 1e30, epochs, seed=seed, diverges=True)
+    values = [v for key in ("train_loss", "val_loss") for v in (history[key] if isinstance(history[key], list) else [])]
+    expect(values and all(isinstance(v, (int, float)) for v in values),
+           Msg("cmp.type", expected=Msg("value.ex06_float_lists"),
+               got=repr(values)[:80]), hint="hint.ex06_history", name=call)
+    expect(any(not math.isfinite(v) for v in values),
+           Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
+
+
 def check_plot(sub, ex06, results, metric, stem):
     """plot_comparison to ``stem.png`` (a PNG whose header gives a figure's size) and to ``stem.svg``, whose
     lines the grader reads: one per run of ``results``, following that run's ``metric``."""

@@ -9,22 +9,24 @@ can only take a check's points away (``in_process``).
 """
 from ...engine.client import StudentError
 from ...feedback.catalog import Msg
-from ..api import check, expect, expect_equal, expect_length, expect_number, raised
+from ..api import check, expect, expect_equal, expect_number, raised
 from ..helpers.ex04 import (
     FitRun,
     cuda,
     epoch_probe,
     evaluate_probe,
     evaluate_result,
-    expect_float,
+    expect_epoch_on_device,
+    expect_epoch_weighted_mean,
+    expect_eval_mode_no_grad,
+    expect_evaluate_weighted,
     expect_history,
     expect_logged,
     expect_lrs,
     expect_moved,
     expect_plot,
     expect_state,
-    forwards,
-    mean_hint,
+    expect_train_mode,
 )
 from ..reference import ex04 as ref
 
@@ -35,13 +37,7 @@ HIDDEN = 6  # a hidden width the public checks do not use
 @check("ex04", "train_one_epoch", 1, en="train_one_epoch puts a model that comes in eval mode into train mode",
        zh="train_one_epoch 会把处于 eval 模式的模型切换到训练模式")
 def test_train_one_epoch_calls_model_train(sub):
-    # a BatchNorm network: in train mode it normalises with each batch's statistics (and updates its
-    # running ones), in eval mode with the running ones, so the weights after the epoch tell the mode
-    out, state, data = epoch_probe(sub, 8, 20, 6, 0.1, hidden=HIDDEN, batchnorm=True, start_mode="eval")
-    want = ref.epoch(state, data, 0.1)
-    modes = ref.forward_modes(out["events"])
-    hint = "hint.ex04_train_mode" if modes and not all(modes) else ref.epoch_mistake(out["events"], n_batches=4)
-    expect_state(out["params"], want["state"], hint, Msg("label.ex04_after_one_epoch_eval"))
+    expect_train_mode(sub, 8, 20, 6, hidden=HIDDEN)
 
 
 @check("ex04", "train_one_epoch", 2, en="weights after one epoch (37 samples, batches of 8) equal those of SGD "
@@ -56,12 +52,7 @@ def test_train_one_epoch_zeroes_gradients(sub):
 @check("ex04", "train_one_epoch", 2, en="train_one_epoch returns the sample-weighted mean loss (last batch of 5)",
        zh="train_one_epoch 返回按样本加权的平均损失（最后一个批量只有 5 个样本）")
 def test_train_one_epoch_sample_weighted_mean(sub):
-    # lr=0: the weights never move, so every batch's loss is known whatever the update does
-    out, state, data = epoch_probe(sub, 12, 37, 8, 0.0, hidden=HIDDEN)
-    value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
-    losses = ref.batch_losses(state, data)
-    expected = sum(b * loss for b, loss in losses) / sum(b for b, _ in losses)
-    expect_number(value, expected, hint=mean_hint(value, losses), name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
+    expect_epoch_weighted_mean(sub, 12, 37, 8, hidden=HIDDEN)
 
 
 @check("ex04", "train_one_epoch", 1, en="train_one_epoch and evaluate move inputs and targets to the device "
@@ -74,14 +65,7 @@ def test_batches_moved_to_device(sub):
             out, state, data = epoch_probe(sub, 13, 20, 8, 0.1, hidden=HIDDEN, device=device, record=True)
         except StudentError as exc:
             raised(exc, "train_one_epoch", "hint.ex04_device_hardcoded")
-        want = ref.epoch(state, data, 0.1)
-        hint = "hint.ex04_device_hardcoded" if device != "cpu" else ref.epoch_mistake(out["events"], n_batches=3)
-        expect_state(out["params"], want["state"], hint,
-                     Msg("label.ex04_after_call", call=f"train_one_epoch(device={device!r})"))
-        value = expect_float(out["result"], "hint.ex04_return_float", f"train_one_epoch(device={device!r})")
-        expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name=f"train_one_epoch(device={device!r})",
-                      atol=1e-5, rtol=1e-4)
-        expect_moved(out["moves"], "train", 3, device, "train_one_epoch")
+        expect_epoch_on_device(out, state, data, device)
         try:
             out, state, data = evaluate_probe(sub, 13, 20, 8, hidden=HIDDEN, device=device, record=True)
         except StudentError as exc:
@@ -98,34 +82,13 @@ def test_batches_moved_to_device(sub):
        zh="evaluate 在 eval 模式、关闭梯度（no_grad 或 inference_mode）下运行模型",
        in_process="torch.is_grad_enabled() in each forward")
 def test_evaluate_eval_mode_and_no_grad(sub):
-    # dropout 0.5 and BatchNorm, the model given in train mode: only eval mode gives these values
-    out, state, data = evaluate_probe(sub, 14, 21, 7, hidden=HIDDEN, batchnorm=True, dropout=0.5, start_mode="train")
-    loss, acc = evaluate_result(out["result"])
-    want = ref.evaluate(state, data, dropout=0.5)
-    modes = ref.forward_modes(out["events"])
-    hint = "hint.ex04_eval_mode" if any(modes) or not modes else "hint.ex04_weighted_mean"
-    expect_number(loss, want["loss"], hint=hint, name="evaluate(...)['loss'] (dropout 0.5, BatchNorm)",
-                  atol=1e-5, rtol=1e-4)
-    expect_number(acc, want["accuracy"], hint="hint.ex04_eval_mode" if any(modes) else "hint.ex04_accuracy_samples",
-                  name="evaluate(...)['accuracy'] (dropout 0.5, BatchNorm)", atol=1e-6, rtol=1e-6)
-    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", Msg("label.ex04_after_evaluate_bn"),
-                 atol=0, rtol=0)
-    seen = forwards(out["events"])
-    expect_length(seen, 3, hint="hint.ex04_eval_params", name=Msg("label.ex04_forward_passes"))
-    expect_equal([bool(e[2]) for e in seen], [False] * 3, hint="hint.ex04_no_grad",
-                 name=Msg("label.ex04_grad_each_forward"))
+    expect_eval_mode_no_grad(sub, 14, 21, 7, hidden=HIDDEN)
 
 
 @check("ex04", "evaluate", 2, en="evaluate: sample-weighted loss, accuracy over samples, weights untouched "
        "(37 samples, batches of 8)", zh="evaluate：按样本加权的损失、按样本统计的准确率、权重不变（37 个样本，批量 8）")
 def test_evaluate_sample_weighted_and_accuracy(sub):
-    out, state, data = evaluate_probe(sub, 10, 37, 8, hidden=HIDDEN)
-    loss, acc = evaluate_result(out["result"])
-    want = ref.evaluate(state, data)
-    expect_number(loss, want["loss"], hint=mean_hint(loss, ref.batch_losses(state, data)),
-                  name="evaluate(...)['loss']", atol=1e-5, rtol=1e-4)
-    hint = "hint.ex04_accuracy_fraction" if acc > 1 else "hint.ex04_accuracy_samples"
-    expect_number(acc, want["accuracy"], hint=hint, name="evaluate(...)['accuracy']", atol=1e-6, rtol=1e-6)
+    out, state = expect_evaluate_weighted(sub, 10, 37, 8, hidden=HIDDEN)
     expect_state(out["params"], state, "hint.ex04_eval_params", Msg("label.ex04_after_call", call="evaluate"), atol=0,
                  rtol=0)
 

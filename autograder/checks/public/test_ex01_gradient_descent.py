@@ -4,18 +4,27 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ...engine.worker import probes_ex01
 from ...feedback.catalog import Msg
 from ..api import (
     check,
-    compare,
     expect,
     expect_close,
     expect_number,
     hinted,
 )
-from ..helpers.ex01 import MODULE, call_probe, expect_grad, expect_loss, expect_stable, fit, gen, house_prices
-from ..reference.ex01 import gradient_descent, minibatch_descent, mse_of
+from ..helpers.ex01 import (
+    expect_gd_step_result,
+    expect_grad,
+    expect_loss,
+    expect_minibatch_descends,
+    expect_seed_decides,
+    expect_stable,
+    fit,
+    gd_step_in_worker,
+    gen,
+    house_prices,
+)
+from ..reference.ex01 import gradient_descent
 
 
 @check("ex01", "softmax", 1, en="softmax matches torch.softmax on a 4x5 batch",
@@ -142,11 +151,7 @@ def test_gd_step_values(ex01):
     b, db = torch.tensor(0.25), torch.tensor(-1.5)
     with hinted("hint.ex01_gd_step"):
         result = ex01.gd_step(w, b, dw, db, 0.1)
-    expect(isinstance(result, (tuple, list)) and len(result) == 2,
-           Msg("cmp.type", expected="(w_new, b_new)", got=type(result).__name__), hint="hint.ex01_gd_step",
-           name="gd_step(...)")
-    expect_close(result[0], w - 0.1 * dw, hint="hint.ex01_gd_step", name="w_new")
-    expect_number(result[1], float(b - 0.1 * db), hint="hint.ex01_gd_step", name="b_new", atol=1e-6, rtol=1e-5)
+    expect_gd_step_result(result, w, b, dw, db, 0.1)
 
 
 @check("ex01", "gd_step", 0.5,
@@ -157,14 +162,7 @@ def test_gd_step_new_tensors(sub):
     g = gen(13)
     w, dw = torch.randn(3, generator=g), torch.randn(3, generator=g)
     b, db = torch.tensor(-0.5), torch.tensor(2.0)
-    out = call_probe(sub, MODULE, probes_ex01.gd_step_run, "gd_step", w, b, dw, db, 0.1, hint="hint.ex01_gd_inplace")
-    result = out.get("result") if isinstance(out, dict) else None
-    expect(isinstance(result, (tuple, list)) and len(result) == 2,
-           Msg("cmp.type", expected="(w_new, b_new)", got=type(result).__name__), hint="hint.ex01_gd_step",
-           name="gd_step(...)")
-    # the values first, against what the grader sent and computed: echoed inputs earn nothing
-    expect_close(result[0], w - 0.1 * dw, hint="hint.ex01_gd_step", name="w_new")
-    expect_number(result[1], float(b - 0.1 * db), hint="hint.ex01_gd_step", name="b_new", atol=1e-6, rtol=1e-5)
+    out = gd_step_in_worker(sub, w, b, dw, db, 0.1)
     # only then what the worker saw, which can only take the point away
     after = out.get("inputs_after")
     after = after if isinstance(after, list) else []
@@ -207,18 +205,7 @@ def test_fit_learns_house_prices(ex01):
        zh="小批量训练（batch_size=8，40 个样本）：能学到规律；相同 seed 结果相同，不同 seed 结果不同")
 def test_fit_minibatch_seeded(ex01):
     X, y = house_prices(40, seed=14)
-    w1, b1, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=1)
-    # (w1, b1) must lower the full-data loss (computed here) about as far as mini-batch descent does
-    start, reached = mse_of(X, y, torch.zeros(4), 0.0), mse_of(X, y, *minibatch_descent(X, y, 0.05, 3, 8, 1)[:2])
-    got = mse_of(X, y, w1, b1)
-    expect(got <= reached + 0.25 * (start - reached),
-           Msg("cmp.number", got=Msg("value.ex01_full_mse", mse=got),
-               expected=Msg("value.ex01_about_from", reached=reached, start=start)),
-           hint="hint.ex01_fit_minibatch", name=Msg("label.ex01_after_epochs", what="w, b", epochs=3))
+    w1, b1 = expect_minibatch_descends(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=1)
     w2, b2, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=1)
     w3, _, _ = fit(ex01, X, y, lr=0.05, epochs=3, batch_size=8, seed=2)
-    expect_close(w2, w1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="w"))
-    expect_number(b2, b1, atol=0.0, rtol=0.0, hint="hint.ex01_fit_seed", name=Msg("label.same_seed", what="b"))
-    expect(compare(w3, w1, atol=1e-6, rtol=0.0) is not None,
-           Msg("cmp.number", got=Msg("value.ex01_same_w"), expected=Msg("value.ex01_w_other_seed")),
-           hint="hint.ex01_fit_seed", name=Msg("label.another_seed", what="w"))
+    expect_seed_decides(w1, b1, w2, b2, w3)

@@ -18,8 +18,6 @@ from ..api import (
     compare,
     curve,
     expect,
-    expect_equal,
-    expect_length,
     expect_number,
     fail,
     hinted,
@@ -31,15 +29,17 @@ from ..helpers.ex04 import (
     epoch_probe,
     evaluate_probe,
     evaluate_result,
+    expect_epoch_on_device,
+    expect_epoch_weighted_mean,
+    expect_eval_mode_no_grad,
+    expect_evaluate_weighted,
     expect_float,
     expect_history,
     expect_logged,
     expect_lrs,
-    expect_moved,
     expect_plot,
     expect_state,
-    forwards,
-    mean_hint,
+    expect_train_mode,
     probe,
 )
 from ..reference import ex04 as ref
@@ -142,12 +142,7 @@ def test_plot_history_writes_png(sub, ex04):
 @check("ex04", "train_one_epoch", 1, en="the epoch's loss is weighted by samples: 29 samples in batches of 8, "
        "the last batch holds 5", zh="epoch 的损失按样本加权：29 个样本、批量 8，最后一个批量只有 5 个样本")
 def test_train_one_epoch_uneven_last_batch(sub):
-    # lr=0: the weights never move, so every batch's loss is known whatever the update does
-    out, state, data = epoch_probe(sub, 20, 29, 8, 0.0)
-    value = expect_float(out["result"], "hint.ex04_return_float", "train_one_epoch(...)")
-    losses = ref.batch_losses(state, data)
-    expected = sum(b * loss for b, loss in losses) / sum(b for b, _ in losses)
-    expect_number(value, expected, hint=mean_hint(value, losses), name="train_one_epoch(...)", atol=1e-5, rtol=1e-4)
+    expect_epoch_weighted_mean(sub, 20, 29, 8)
 
 
 @check("ex04", "evaluate", 1, en="evaluate runs the model in eval mode with gradients off (dropout 0.5 and BatchNorm, "
@@ -155,35 +150,13 @@ def test_train_one_epoch_uneven_last_batch(sub):
        zh="evaluate 在 eval 模式、关闭梯度下运行模型（dropout 0.5、BatchNorm，传入时为训练模式）",
        in_process="torch.is_grad_enabled() in each forward")
 def test_evaluate_eval_mode_no_grad(sub):
-    # dropout 0.5 and BatchNorm, the model given in train mode: only eval mode gives these values
-    out, state, data = evaluate_probe(sub, 21, 18, 6, batchnorm=True, dropout=0.5, start_mode="train")
-    loss, acc = evaluate_result(out["result"])
-    want = ref.evaluate(state, data, dropout=0.5)
-    modes = ref.forward_modes(out["events"])
-    hint = "hint.ex04_eval_mode" if any(modes) or not modes else "hint.ex04_weighted_mean"
-    expect_number(loss, want["loss"], hint=hint, name="evaluate(...)['loss'] (dropout 0.5, BatchNorm)",
-                  atol=1e-5, rtol=1e-4)
-    expect_number(acc, want["accuracy"], hint="hint.ex04_eval_mode" if any(modes) else "hint.ex04_accuracy_samples",
-                  name="evaluate(...)['accuracy'] (dropout 0.5, BatchNorm)", atol=1e-6, rtol=1e-6)
-    expect_state(out["params"], want["state"], "hint.ex04_eval_mode", Msg("label.ex04_after_evaluate_bn"),
-                 atol=0, rtol=0)
-    # then what only the worker saw, which can only take the point away
-    seen = forwards(out["events"])
-    expect_length(seen, 3, hint="hint.ex04_eval_params", name=Msg("label.ex04_forward_passes"))
-    expect_equal([bool(e[2]) for e in seen], [False] * 3, hint="hint.ex04_no_grad",
-                 name=Msg("label.ex04_grad_each_forward"))
+    expect_eval_mode_no_grad(sub, 21, 18, 6)
 
 
 @check("ex04", "evaluate", 0.5, en="evaluate weights the loss by samples and counts accuracy over samples "
        "(29 samples in batches of 8)", zh="evaluate 的损失按样本加权，准确率按样本统计（29 个样本，批量 8）")
 def test_evaluate_uneven_last_batch(sub):
-    out, state, data = evaluate_probe(sub, 22, 29, 8)
-    loss, acc = evaluate_result(out["result"])
-    want = ref.evaluate(state, data)
-    expect_number(loss, want["loss"], hint=mean_hint(loss, ref.batch_losses(state, data)),
-                  name="evaluate(...)['loss']", atol=1e-5, rtol=1e-4)
-    hint = "hint.ex04_accuracy_fraction" if acc > 1 else "hint.ex04_accuracy_samples"
-    expect_number(acc, want["accuracy"], hint=hint, name="evaluate(...)['accuracy']", atol=1e-6, rtol=1e-6)
+    expect_evaluate_weighted(sub, 22, 29, 8)
 
 
 @check("ex04", "plot_history", 0.5, en="plot_history creates the missing folders of its path (plots/run1/curves.png)",
@@ -208,13 +181,7 @@ def test_plot_history_creates_folders(sub):
 @check("ex04", "train_one_epoch", 0.5, en="train_one_epoch puts a model that comes in eval mode into train mode "
        "(BatchNorm)", zh="train_one_epoch 会把处于 eval 模式的模型切换到训练模式（BatchNorm）")
 def test_train_one_epoch_sets_train_mode(sub):
-    # a BatchNorm network: in train mode it normalises with each batch's statistics (and updates its
-    # running ones), in eval mode with the running ones, so the weights after the epoch tell the mode
-    out, state, data = epoch_probe(sub, 23, 24, 6, 0.1, batchnorm=True, start_mode="eval")
-    want = ref.epoch(state, data, 0.1)
-    modes = ref.forward_modes(out["events"])
-    hint = "hint.ex04_train_mode" if modes and not all(modes) else ref.epoch_mistake(out["events"], n_batches=4)
-    expect_state(out["params"], want["state"], hint, Msg("label.ex04_after_one_epoch_eval"))
+    expect_train_mode(sub, 23, 24, 6)
 
 
 @check("ex04", "train_one_epoch", 0.5, en="train_one_epoch moves inputs and targets to the device given "
@@ -230,15 +197,7 @@ def test_train_one_epoch_moves_batches(sub):
                 raise
             fail(Msg("raised", func="train_one_epoch", exc=exc.info.get("type", "?"),
                      message=exc.info.get("message", "")), hint="hint.ex04_device_hardcoded")
-        want = ref.epoch(state, data, 0.1)
-        hint = "hint.ex04_device_hardcoded" if device != "cpu" else ref.epoch_mistake(out["events"], n_batches=3)
-        expect_state(out["params"], want["state"], hint,
-                     Msg("label.ex04_after_call", call=f"train_one_epoch(device={device!r})"))
-        value = expect_float(out["result"], "hint.ex04_return_float", f"train_one_epoch(device={device!r})")
-        expect_number(value, want["loss"], hint="hint.ex04_weighted_mean", name=f"train_one_epoch(device={device!r})",
-                      atol=1e-5, rtol=1e-4)
-        # then what only the worker saw, which can only take the point away
-        expect_moved(out["moves"], "train", 3, device, "train_one_epoch")
+        expect_epoch_on_device(out, state, data, device)
 
 
 @check("ex04", "fit", 0.5, en="fit(log_dir=...) logs each scalar once per epoch, at the epoch's step (3 epochs)",

@@ -16,15 +16,16 @@ from ..api import (
 from ..helpers.ex06 import (
     OPTIMIZERS,
     SCHEDULERS,
+    check_divergence_returned,
     check_lr_trace,
     check_optimizers,
     check_plot,
+    check_same_seed_same_history,
     check_scheduler,
     check_summary,
     checked_runs,
     expect_unknown_name_error,
     run,
-    same_history,
 )
 
 
@@ -73,13 +74,7 @@ def test_run_experiment_history(sub):
 @check("ex06", "run_experiment", 1, en="the same seed gives the same history twice",
        zh="相同的 seed 两次得到完全相同的 history")
 def test_run_experiment_same_seed_same_history(sub):
-    call = "run_experiment('momentum', 0.05, epochs=3, seed=1)"
-    a, _, _ = run(sub, "momentum", 0.05, 3, seed=1)
-    b, _, _ = run(sub, "momentum", 0.05, 3, seed=1)
-    expect(same_history(a, b), Msg("cmp.number", got=Msg("value.ex06_then", first=str(a['val_loss']),
-                                                         second=str(b['val_loss'])),
-                                   expected=Msg("value.ex06_same_history")),
-           hint="hint.ex06_seed_model", name=call)
+    check_same_seed_same_history(sub, "momentum", 0.05, 3, seed=1)
 
 
 @check("ex06", "lr_sweep", 0.5, en="lr_sweep returns {lr: history} in the order given",
@@ -139,15 +134,7 @@ def test_sweep_passes_seed(sub):
 @check("ex06", "run_experiment", 0.5, en="a diverging run (SGD at lr 1e30) returns its nan/inf losses instead of "
        "raising", zh="发散的运行（SGD，学习率 1e30）返回 nan/inf 损失，而不是抛出异常")
 def test_run_experiment_returns_divergence(sub):
-    call = "run_experiment('sgd', 1e30, epochs=2, seed=1)"
-    run(sub, "sgd", 0.1, 2, seed=1)  # the pipeline trains for real first
-    history, _, _ = run(sub, "sgd", 1e30, 2, seed=1, diverges=True)
-    values = [v for key in ("train_loss", "val_loss") for v in (history[key] if isinstance(history[key], list) else [])]
-    expect(values and all(isinstance(v, (int, float)) for v in values),
-           Msg("cmp.type", expected=Msg("value.ex06_float_lists"),
-               got=repr(values)[:80]), hint="hint.ex06_history", name=call)
-    expect(any(not math.isfinite(v) for v in values),
-           Msg("cmp.number", got=repr(values)[:120], expected="nan or inf losses"), hint="hint.ex06_diverge", name=call)
+    check_divergence_returned(sub, 2, seed=1)
 
 
 @check("ex06", "summarize", 0.5, en="summarize(results, 'val_loss') ranks the lowest loss first, nan last",
